@@ -1,0 +1,135 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { WindowedHitRatio } from './hit-ratio.js';
+
+export interface MetricsOptions {
+  /** Added as the `instance` label of every series. */
+  instanceId: string;
+  /** Node process metrics (CPU, memory, event loop lag, GC). Default true. */
+  defaultMetrics?: boolean;
+  /** Window of `cache_hit_percentage`. Default 5 minutes. */
+  hitRatioWindowMs?: number;
+}
+
+/** Milliseconds; an API answer on loopback is around 1 ms, a slow one seconds. */
+const DURATION_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+/**
+ * Every metric of the application on one registry per app, so several apps
+ * (tests, workers) can live in one process without name clashes.
+ *
+ * Label values must come from small fixed sets (route patterns, not paths;
+ * event types, not channel names): each distinct value is a new series.
+ */
+export function createMetrics(options: MetricsOptions) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ instance: options.instanceId });
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const httpRequestDuration = new Histogram({
+    name: 'http_request_duration_ms',
+    help: 'HTTP request duration in milliseconds, by route pattern, method and status code',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: DURATION_BUCKETS_MS,
+    registers,
+  });
+
+  const sseActiveConnections = new Gauge({
+    name: 'sse_active_connections',
+    help: 'Server-Sent Events streams currently open on this instance',
+    registers,
+  });
+
+  const sseEventsTotal = new Counter({
+    name: 'sse_events_total',
+    help: 'Server-Sent Events written to clients, by event type',
+    labelNames: ['type'] as const,
+    registers,
+  });
+
+  /*
+   * A cache lookup records exactly one outcome: a hit labelled with the layer
+   * that answered, or a miss labelled with the last layer consulted (l2 when
+   * Redis is configured, l1 otherwise).
+   */
+  const cacheHitsTotal = new Counter({
+    name: 'cache_hits_total',
+    help: 'Cache lookups answered from the cache, by layer (l1 in-process, l2 Redis)',
+    labelNames: ['layer'] as const,
+    registers,
+  });
+  const cacheMissesTotal = new Counter({
+    name: 'cache_misses_total',
+    help: 'Cache lookups not answered by any layer, by the last layer consulted',
+    labelNames: ['layer'] as const,
+    registers,
+  });
+
+  const hitRatio = new WindowedHitRatio(options.hitRatioWindowMs ?? 5 * 60_000);
+  const cacheHitPercentage = new Gauge({
+    name: 'cache_hit_percentage',
+    help: 'Percentage of cache lookups that were hits over the last few minutes (NaN when idle)',
+    registers,
+    async collect() {
+      const [hits, misses] = await Promise.all([sumOf(cacheHitsTotal), sumOf(cacheMissesTotal)]);
+      this.set(hitRatio.percentage(hits, misses));
+    },
+  });
+
+  const cacheInvalidationsTotal = new Counter({
+    name: 'cache_invalidations_total',
+    help: 'Cache keys invalidated (local writes and messages from other instances)',
+    registers,
+  });
+
+  const redisConnectionUp = new Gauge({
+    name: 'redis_connection_up',
+    help: '1 when the named Redis connection is ready, 0 otherwise',
+    labelNames: ['connection'] as const,
+    registers,
+  });
+
+  const redisCommandErrorsTotal = new Counter({
+    name: 'redis_command_errors_total',
+    help: 'Redis commands that failed, by connection',
+    labelNames: ['connection'] as const,
+    registers,
+  });
+
+  // One labelled child per (method, route, status): observing through it skips
+  // hashing the label object on every request.
+  const durationChildren = new Map<string, { observe(value: number): void }>();
+  /** Record one finished HTTP request. `route` is the route pattern, never the raw path. */
+  function observeRequest(method: string, route: string, status: number, durationMs: number): void {
+    const key = `${method} ${status} ${route}`;
+    let child = durationChildren.get(key);
+    if (child === undefined) {
+      child = httpRequestDuration.labels({ route, method, status: String(status) });
+      durationChildren.set(key, child);
+    }
+    child.observe(durationMs);
+  }
+
+  return {
+    registry,
+    httpRequestDuration,
+    observeRequest,
+    sseActiveConnections,
+    sseEventsTotal,
+    cacheHitsTotal,
+    cacheMissesTotal,
+    cacheHitPercentage,
+    cacheInvalidationsTotal,
+    redisConnectionUp,
+    redisCommandErrorsTotal,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+async function sumOf(counter: Counter<string>): Promise<number> {
+  const { values } = await counter.get();
+  let total = 0;
+  for (const v of values) total += v.value;
+  return total;
+}

@@ -1,0 +1,37 @@
+/**
+ * Handlebars helpers shared by the generator and a generated project's plopfile
+ * (`plop.setHelper(name, fn)` for each entry). Self-contained on purpose: no
+ * imports, so the module can be loaded from either side.
+ */
+type Pm = 'npm' | 'pnpm' | 'yarn' | 'bun';
+
+/** Handlebars passes an options object as the last argument; drop it. */
+function args(values: unknown[]): unknown[] {
+  return values.slice(0, -1);
+}
+
+export const handlebarsHelpers = {
+  /** {{#if (eq redis "cluster")}} */
+  eq: (...values: unknown[]) => {
+    const [a, b] = args(values);
+    return a === b;
+  },
+  /** {{{json answers}}}: a value as JSON (use triple braces so quotes are not escaped). */
+  json: (...values: unknown[]) => JSON.stringify(args(values)[0], null, 2),
+  /** {{pmRun pm "dev"}} -> npm run dev / pnpm dev / yarn dev / bun run dev */
+  pmRun: (...values: unknown[]) => {
+    const [pm, script] = args(values) as [Pm, string];
+    return pm === 'pnpm' || pm === 'yarn' ? `${pm} ${script}` : `${pm} run ${script}`;
+  },
+  /** {{pmInstall pm}} -> npm install / pnpm install / yarn install / bun install */
+  pmInstall: (...values: unknown[]) => `${String(args(values)[0])} install`,
+  /** {{join list ","}} */
+  join: (...values: unknown[]) => {
+    const [list, separator] = args(values) as [unknown[], unknown];
+    return list.join(typeof separator === 'string' ? separator : ', ');
+  },
+} satisfies Record<string, (...values: unknown[]) => unknown>;
+
+export function registerHandlebarsHelpers(plop: { setHelper(name: string, fn: (...values: any[]) => unknown): void }): void {
+  for (const [name, fn] of Object.entries(handlebarsHelpers)) plop.setHelper(name, fn);
+}

@@ -1,0 +1,138 @@
+import path from 'node:path';
+import { answersFromFlags, resolveTarget, type Answers } from './answers.js';
+import { parseCliArgs } from './args.js';
+import { StepFailedError, UsageError } from './errors.js';
+import { initGitRepository } from './git.js';
+import { helpText } from './help.js';
+import { installDependencies } from './install.js';
+import { createIo, type Io, type RunContext } from './io.js';
+import { cdPathFor, nextSteps } from './next-steps.js';
+import { packageInfo } from './package-root.js';
+import { detectPackageManager } from './package-manager.js';
+import { buildPlan, MANIFEST_FILE, type PlanEntry, type PlanSources } from './plan.js';
+import { confirmReplace, promptAnswers } from './prompts.js';
+import { renderPlan } from './render.js';
+import { inspectTarget } from './target-dir.js';
+import { manifestJson, templateData } from './template-data.js';
+import { KEPT_ON_FORCE, writeProjectAtomically } from './write-project.js';
+import { writeFile } from 'node:fs/promises';
+
+export interface RunOptions extends RunContext {
+  /** Where templates and infra snippets come from; tests point this at broken templates. */
+  sources?: PlanSources;
+}
+
+/** The whole CLI as a function: argv in, exit code out, every side channel passed in. */
+export async function run(argv: readonly string[], options: RunOptions): Promise<number> {
+  const io = createIo(options);
+  try {
+    return await generate(argv, io, options.sources);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.printError(`Error: ${error.message}`);
+      if (error.hint) io.printError(error.hint);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSources | undefined): Promise<number> {
+  const flags = parseCliArgs(argv);
+  const pkg = packageInfo();
+  if (flags.help) {
+    io.print(helpText(pkg.version));
+    return 0;
+  }
+  if (flags.version) {
+    io.print(pkg.version);
+    return 0;
+  }
+
+  const detectedPm = detectPackageManager(io.env);
+  const interactive = Boolean(io.stdin.isTTY) && !flags.yes && !isCi(io.env);
+  // A bad directory fails before any prompt is shown.
+  if (flags.dir !== undefined) await checkTarget(resolveTarget(flags.dir, io.cwd).targetDir, flags.force, false, io);
+
+  const answers = interactive
+    ? await promptAnswers(flags, { io, detectedPm, version: pkg.version })
+    : answersFromFlags(flags, { cwd: io.cwd, detectedPm });
+  const state = await checkTarget(answers.targetDir, flags.force, interactive, io);
+
+  const sources = sourcesOverride ?? { templatesDir: pkg.templatesDir, infraDir: pkg.infraDir };
+  const plan = buildPlan(sources);
+  if (flags.dryRun) {
+    io.print(describePlan(plan, answers, state));
+    return 0;
+  }
+
+  if (state === 'non-empty') {
+    io.print(`--force: replacing everything in ${answers.targetDir} except ${KEPT_ON_FORCE.join(', ')} with the new project.`);
+  }
+  const started = performance.now();
+  await writeProjectAtomically({
+    targetDir: answers.targetDir,
+    name: answers.name,
+    state,
+    render: async (dir) => {
+      await renderPlan(plan, templateData(answers, pkg.version), dir);
+      await writeFile(path.join(dir, MANIFEST_FILE), manifestJson(answers, pkg.version));
+    },
+  });
+  io.print(`Created ${answers.name} in ${answers.targetDir} (${plan.length + 1} files, ${Math.round(performance.now() - started)} ms).`);
+
+  const cdPath = cdPathFor(answers.targetDir, io.cwd);
+  let installFailure: StepFailedError | undefined;
+  if (answers.install) {
+    try {
+      await installDependencies({ projectDir: answers.targetDir, pm: answers.pm, cdPath, io });
+    } catch (error) {
+      if (!(error instanceof StepFailedError)) throw error;
+      installFailure = error;
+    }
+  }
+  if (answers.git) await initGitRepository(answers.targetDir, io);
+
+  io.print('');
+  io.print(nextSteps(answers, { cwd: io.cwd, installed: answers.install && !installFailure }));
+  if (installFailure) {
+    io.printError('');
+    io.printError(`Error: installing dependencies failed: ${installFailure.message}`);
+    io.printError(`The project was created and kept. To finish by hand, run:\n  ${installFailure.howToFinish}`);
+    return 1;
+  }
+  return 0;
+}
+
+/** Refuses a file, or a non-empty directory without --force (interactive runs ask instead). */
+async function checkTarget(targetDir: string, force: boolean, interactive: boolean, io: Io) {
+  const state = await inspectTarget(targetDir);
+  if (state === 'file') {
+    throw new UsageError(`${targetDir} is a file, not a directory; choose another project directory.`, undefined);
+  }
+  if (state === 'non-empty' && !force) {
+    if (interactive && (await confirmReplace(targetDir, io))) return state;
+    throw new UsageError(
+      `${targetDir} is not empty; nothing was written.`,
+      'Choose a new directory, or pass --force to replace its contents (.git is kept).',
+    );
+  }
+  return state;
+}
+
+function describePlan(plan: readonly PlanEntry[], answers: Answers, state: string): string {
+  const lines = [
+    `Dry run: would create ${answers.name} in ${answers.targetDir}${state === 'non-empty' ? ' (replacing its contents)' : ''}; nothing is written.`,
+    `Answers: redis=${answers.redis} instances=${answers.instances} pm=${answers.pm} install=${answers.install} git=${answers.git}`,
+    '',
+  ];
+  for (const entry of plan) lines.push(`  ${entry.kind.padEnd(6)}  ${entry.target}`);
+  lines.push(`  ${'write'.padEnd(6)}  ${MANIFEST_FILE}`);
+  lines.push('', `${plan.length + 1} files.`);
+  return lines.join('\n');
+}
+
+function isCi(env: NodeJS.ProcessEnv): boolean {
+  const value = env.CI?.toLowerCase();
+  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
+}

@@ -1,0 +1,41 @@
+import { chmod, copyFile, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import nodePlop, { type CustomActionConfig } from 'node-plop';
+import { registerHandlebarsHelpers } from './handlebars-helpers.js';
+import type { PlanEntry } from './plan.js';
+import type { TemplateData } from './template-data.js';
+
+const COPY_ACTION = 'copyVerbatim';
+
+/**
+ * Writes every plan entry under destDir through node-plop: `.hbs` files with
+ * plop's own `add` action (Handlebars, with the shared helpers), everything
+ * else byte for byte through a custom action, so binary files and the
+ * project's own plop templates are never run through Handlebars.
+ */
+export async function renderPlan(plan: readonly PlanEntry[], data: TemplateData, destDir: string): Promise<void> {
+  const plop = await nodePlop(undefined, { destBasePath: destDir, force: false });
+  registerHandlebarsHelpers(plop);
+  plop.setActionType(COPY_ACTION, async (_answers, config: CustomActionConfig<string>) => {
+    const { source, target } = config as CustomActionConfig<string> & { source: string; target: string };
+    await mkdir(path.dirname(target), { recursive: true });
+    await copyFile(source, target);
+    await chmod(target, (await stat(source)).mode);
+    return target;
+  });
+
+  const actions = plan.map((entry) => {
+    const target = path.join(destDir, entry.target);
+    return entry.kind === 'render'
+      ? { type: 'add' as const, path: target, templateFile: entry.source, abortOnFail: true }
+      : { type: COPY_ACTION, source: entry.source, target, abortOnFail: true };
+  });
+  const generator = plop.setGenerator('project', { description: 'the generated project', prompts: [], actions });
+  const { changes, failures } = await generator.runActions({ ...data });
+  if (failures.length > 0) {
+    // Actions run in order and stop at the first failure, so it is the entry after the last success.
+    const entry = plan[changes.length];
+    const reason = failures[0]?.error ?? 'unknown error';
+    throw new Error(`Could not ${entry?.kind ?? 'write'} ${entry ? path.relative(process.cwd(), entry.source) : 'a template file'}: ${reason}`);
+  }
+}
