@@ -1,0 +1,206 @@
+/**
+ * The one module that owns every Redis connection of an instance:
+ * - one shared command connection (auto-pipelined: concurrent commands from all
+ *   requests go out in one write, which is what "pooling" buys on Redis);
+ * - dedicated subscriber connections, because a connection in subscribe mode
+ *   cannot run commands (on a cluster, sharded subscribers open one connection
+ *   per master for SSUBSCRIBE);
+ * - retries with capped, jittered backoff; failover-tolerant cluster settings;
+ *   connect timeout, TCP keepalive, a PING health check and an ordered quit.
+ */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { backoffWithJitter } from './backoff.js';
+import type { RedisSettings } from './redis-settings.js';
+
+export type RedisClient = Redis | Cluster;
+export type ConnectedRedisSettings = Exclude<RedisSettings, { mode: 'none' }>;
+
+/** The two metrics this module feeds; structurally typed so any registry fits. */
+export interface RedisConnectionMetrics {
+  redisConnectionUp: { set(labels: { connection: string }, value: number): void };
+  redisCommandErrorsTotal: { inc(labels: { connection: string }): void };
+}
+
+export interface RedisLogger {
+  warn(object: object, message?: string): void;
+}
+
+export interface RedisConnectionOptions {
+  metrics?: RedisConnectionMetrics | undefined;
+  logger?: RedisLogger | undefined;
+  /** Fail a connection attempt after this long (default 5 s). */
+  connectTimeoutMs?: number;
+  /**
+   * Reconnect attempts a queued command waits through before it is rejected
+   * (standalone). Bounded so that with Redis down, callers get an error quickly
+   * and can fall back (L1 cache, 503 readiness) instead of hanging.
+   */
+  maxRetriesPerRequest?: number;
+}
+
+export interface SubscriberOptions {
+  /** On a cluster: one subscriber per master, for SSUBSCRIBE/SPUBLISH. */
+  sharded?: boolean;
+}
+
+export interface RedisConnections {
+  readonly mode: ConnectedRedisSettings['mode'];
+  /** Shared by every request: run commands here, never SUBSCRIBE. */
+  readonly command: RedisClient;
+  /** A new dedicated connection for pub/sub, named for metrics and logs. */
+  subscriber(name: string, options?: SubscriberOptions): RedisClient;
+  /** True when Redis answers PING within the timeout. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /** Quit subscribers first, then the command connection; forced after the timeout. */
+  quit(timeoutMs?: number): Promise<void>;
+}
+
+const FAILOVER_RETRY_DELAY_MS = 100;
+
+function baseRedisOptions(settings: ConnectedRedisSettings, options: RedisConnectionOptions): RedisOptions {
+  return {
+    ...(settings.username ? { username: settings.username } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    keepAlive: 10_000,
+    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3,
+    // After a failover the old master answers READONLY until it is demoted:
+    // reconnect and resend instead of failing the command.
+    reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+  };
+}
+
+function clusterOptions(
+  settings: Extract<RedisSettings, { mode: 'cluster' }>,
+  options: RedisConnectionOptions,
+  sharded: boolean,
+): ClusterOptions {
+  return {
+    redisOptions: baseRedisOptions(settings, options),
+    enableAutoPipelining: true,
+    // A master failover takes a few seconds (node timeout + election). With 64
+    // redirections spaced 100 ms apart, commands ride through it instead of
+    // surfacing CLUSTERDOWN / MOVED errors to requests.
+    maxRedirections: 64,
+    retryDelayOnFailover: FAILOVER_RETRY_DELAY_MS,
+    retryDelayOnClusterDown: FAILOVER_RETRY_DELAY_MS,
+    retryDelayOnTryAgain: FAILOVER_RETRY_DELAY_MS,
+    clusterRetryStrategy: (attempt) => backoffWithJitter(attempt),
+    // No clusterNodeRetryStrategy: reconnecting to a dead master races the
+    // slot refresh and fails in-flight commands; MOVED-driven refresh does not.
+    slotsRefreshTimeout: 2_000,
+    shardedSubscribers: sharded,
+    ...(settings.natMap ? { natMap: settings.natMap } : {}),
+  };
+}
+
+function createClient(
+  settings: ConnectedRedisSettings,
+  options: RedisConnectionOptions,
+  role: { autoPipelining: boolean; sharded: boolean },
+): RedisClient {
+  if (settings.mode === 'cluster') {
+    return new Cluster(settings.nodes, clusterOptions(settings, options, role.sharded));
+  }
+  return new Redis(settings.url, {
+    ...baseRedisOptions(settings, options),
+    enableAutoPipelining: role.autoPipelining,
+    retryStrategy: (attempt) => backoffWithJitter(attempt),
+  });
+}
+
+/** Connection state and errors become metrics and (rate-limited by ioredis' backoff) log lines. */
+function instrument(client: RedisClient, name: string, options: RedisConnectionOptions): void {
+  const labels = { connection: name };
+  options.metrics?.redisConnectionUp.set(labels, 0);
+  client.on('ready', () => options.metrics?.redisConnectionUp.set(labels, 1));
+  client.on('close', () => options.metrics?.redisConnectionUp.set(labels, 0));
+  client.on('end', () => options.metrics?.redisConnectionUp.set(labels, 0));
+  // Without a listener ioredis would print every error; with one, we count them.
+  client.on('error', (error: Error) => {
+    options.metrics?.redisCommandErrorsTotal.inc(labels);
+    options.logger?.warn({ connection: name, err: error.message }, 'redis connection error');
+  });
+}
+
+export function createRedisConnections(
+  settings: ConnectedRedisSettings,
+  options: RedisConnectionOptions = {},
+): RedisConnections {
+  const command = createClient(settings, options, { autoPipelining: true, sharded: false });
+  instrument(command, 'command', options);
+  const subscribers: RedisClient[] = [];
+
+  return {
+    mode: settings.mode,
+    command,
+    subscriber(name, subscriberOptions = {}) {
+      const client = createClient(settings, options, {
+        autoPipelining: false,
+        sharded: subscriberOptions.sharded ?? false,
+      });
+      instrument(client, `subscriber:${name}`, options);
+      subscribers.push(client);
+      return client;
+    },
+    async ping(timeoutMs = 1_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs, false);
+      });
+      try {
+        return await Promise.race([command.ping().then((reply) => reply === 'PONG'), timeout]);
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async quit(timeoutMs = 2_000) {
+      for (const client of [...subscribers, command]) {
+        await quitOne(client, timeoutMs);
+      }
+    },
+  };
+}
+
+async function quitOne(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  const forced = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      client.disconnect();
+      resolve();
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([client.quit().then(() => undefined), forced]);
+  } catch {
+    client.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Calls `listener` each time `client` becomes ready again after losing its
+ * connection: the moment to replay missed stream entries or to drop an L1
+ * cache that may have missed invalidations. Returns an unsubscribe function.
+ */
+export function onReconnect(client: RedisClient, listener: () => void): () => void {
+  let lost = false;
+  const markLost = () => {
+    lost = true;
+  };
+  const onReady = () => {
+    if (!lost) return;
+    lost = false;
+    listener();
+  };
+  client.on('close', markLost);
+  client.on('ready', onReady);
+  return () => {
+    client.off('close', markLost);
+    client.off('ready', onReady);
+  };
+}

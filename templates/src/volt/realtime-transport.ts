@@ -1,0 +1,28 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** One envelope for every realtime event: messages and revalidations alike. */
+export interface RealtimeEvent<T = unknown> {
+  /** SSE `event:` field, e.g. `message`, `note.created`, `revalidate`. */
+  type: string;
+  channel: string;
+  data: T;
+}
+
+/**
+ * What the kernel needs from a realtime implementation. The kernel owns the
+ * Volt-facing API (`realtime.publish/to/broadcast/revalidate`,
+ * `response.revalidate`); a transport owns delivery: the SSE endpoint, channel
+ * rules and authorization, fan-out across instances and replay by id.
+ * Implementations live in `src/scaling/realtime/`.
+ */
+export interface RealtimeTransport {
+  /** Publish one event; resolves with the id clients will see as SSE `id:`. */
+  publish(channel: string, type: string, data: unknown): Promise<string>;
+  /**
+   * Serve `GET {basePATH}/sse/events` once the request context is built, so
+   * channel authorization can see who is asking.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, context: unknown): void;
+  /** End every open stream with a short `retry:` (graceful shutdown). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRedisConnections, onReconnect, type RedisConnections } from '../../src/scaling/redis/connections.js';
+import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/redis-settings.js';
+
+type ClusterSettings = Extract<RedisSettings, { mode: 'cluster' }>;
+import { startCluster, startStandalone, type RedisCluster, type StandaloneRedis } from '../support/redis-servers.js';
+
+describe('redis connections: standalone', () => {
+  let redis: StandaloneRedis;
+  let connections: RedisConnections;
+
+  beforeAll(async () => {
+    redis = await startStandalone();
+    connections = createRedisConnections({ mode: 'standalone', url: redis.url }, { maxRetriesPerRequest: 1 });
+  });
+  afterAll(async () => {
+    await connections?.quit();
+    await redis?.close();
+  });
+
+  it('runs commands and answers the health PING', async () => {
+    await connections.command.set('greeting', 'hello');
+    expect(await connections.command.get('greeting')).toBe('hello');
+    expect(await connections.ping()).toBe(true);
+  });
+
+  it('reports down within the timeout while Redis is stopped, then recovers and signals the reconnect', async () => {
+    let reconnects = 0;
+    const stop = onReconnect(connections.command, () => reconnects++);
+    await redis.node.stop();
+    const started = Date.now();
+    expect(await connections.ping(300)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await redis.node.start();
+    await expect.poll(() => connections.ping(300), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => reconnects, { timeout: 5_000 }).toBe(1);
+    stop();
+  });
+
+  it('gives subscribers their own connection', async () => {
+    const subscriber = connections.subscriber('test');
+    const received: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => received.push(message));
+    await subscriber.subscribe('news');
+    await connections.command.set('greeting', 'hello');
+    await connections.command.publish('news', 'one');
+    await expect.poll(() => received).toEqual(['one']);
+    expect(await connections.command.get('greeting')).toBe('hello');
+  });
+});
+
+describe('redis connections: cluster', () => {
+  let cluster: RedisCluster;
+  let connections: RedisConnections;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    connections = createRedisConnections(readRedisSettings({ REDIS_CLUSTER_NODES: cluster.nodeList }) as ClusterSettings);
+  }, 60_000);
+  afterAll(async () => {
+    await connections?.quit();
+    await cluster?.close();
+  });
+
+  it('spreads keys over the masters', async () => {
+    await Promise.all(Array.from({ length: 100 }, (_, i) => connections.command.set(`key:${i}`, String(i))));
+    const values = await Promise.all(Array.from({ length: 100 }, (_, i) => connections.command.get(`key:${i}`)));
+    expect(values).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
+  });
+
+  it('delivers sharded pub/sub through a sharded subscriber', async () => {
+    const subscriber = connections.subscriber('sharded', { sharded: true });
+    const received: string[] = [];
+    subscriber.on('smessage', (_channel: string, message: string) => received.push(message));
+    await subscriber.ssubscribe('{room}:events');
+    await connections.command.spublish('{room}:events', 'hi');
+    await expect.poll(() => received).toEqual(['hi']);
+  });
+
+  it('rides through a master failover without failed commands', async () => {
+    const key = 'failover:counter';
+    const master = await cluster.masterFor(key);
+    const failures: string[] = [];
+    let writes = 0;
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        try {
+          await connections.command.incr(key);
+          writes++;
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+    })();
+    await sleep(300);
+    const { failoverMs } = await cluster.killMaster(master);
+    await sleep(500);
+    running = false;
+    await loop;
+    expect(failoverMs).toBeGreaterThan(0);
+    expect(failures).toEqual([]);
+    expect(Number(await connections.command.get(key))).toBeGreaterThanOrEqual(writes - 1);
+  });
+});
