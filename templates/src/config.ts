@@ -14,6 +14,13 @@ const EnvSchema = z.object({
   BASE_PATH: z.string().default('/api/v1'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(1024),
+  METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9091),
+  METRICS_HOST: z.string().default('0.0.0.0'),
+  METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  READINESS_REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -34,5 +41,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     basePath: e.BASE_PATH,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    compressionThresholdBytes: e.COMPRESSION_THRESHOLD_BYTES,
+    /** `/metrics` on its own port (null: off); `metricsToken` also serves it on PORT. */
+    metricsPort: e.METRICS_PORT === 'off' ? null : e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
+    metricsToken: e.METRICS_TOKEN,
+    readinessRedisTimeoutMs: e.READINESS_REDIS_TIMEOUT_MS,
+    /** Load balancers need a few probe intervals to see readiness fail; nothing to wait for in development. */
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }
