@@ -1,15 +1,24 @@
 /**
- * Errors the user can fix. `main` prints their message (never a stack trace)
- * and exits with code 1; anything else is a bug and keeps its stack.
+ * Errors with a message meant for the user. `main` prints the message and the
+ * hint (never a stack trace) and exits with code 1; anything else is a bug and
+ * keeps its stack.
  */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  /** Printed under the message; bad flags point at --help. */
-  readonly hint: string | undefined;
-
-  constructor(message: string, hint: string | undefined = 'Run create-volt-scaled --help for usage.') {
+export class CliError extends Error {
+  override readonly name: string = 'CliError';
+  constructor(
+    message: string,
+    /** Printed under the message. */
+    readonly hint: string | undefined = undefined,
+  ) {
     super(message);
-    this.hint = hint;
+  }
+}
+
+/** The command line or an answer is wrong; the hint points at --help. */
+export class UsageError extends CliError {
+  override readonly name: string = 'UsageError';
+  constructor(message: string, hint: string | undefined = 'Run create-volt-scaled --help for usage.') {
+    super(message, hint);
   }
 }
 

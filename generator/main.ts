@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { answersFromFlags, resolveTarget, type Answers } from './answers.js';
 import { parseCliArgs } from './args.js';
-import { StepFailedError, UsageError } from './errors.js';
+import { CliError, StepFailedError, UsageError } from './errors.js';
 import { initGitRepository } from './git.js';
 import { helpText } from './help.js';
 import { installDependencies } from './install.js';
@@ -28,7 +28,7 @@ export async function run(argv: readonly string[], options: RunOptions): Promise
   try {
     return await generate(argv, io, options.sources);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof CliError) {
       io.printError(`Error: ${error.message}`);
       if (error.hint) io.printError(error.hint);
       return 1;
@@ -78,6 +78,8 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
       await renderPlan(plan, templateData(answers, pkg.version), dir);
       await writeFile(path.join(dir, MANIFEST_FILE), manifestJson(answers, pkg.version));
     },
+  }).catch((error: unknown) => {
+    throw new CliError((error as Error).message, `Nothing was written to ${answers.targetDir}.`);
   });
   io.print(`Created ${answers.name} in ${answers.targetDir} (${plan.length + 1} files, ${Math.round(performance.now() - started)} ms).`);
 

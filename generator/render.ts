@@ -36,6 +36,6 @@ export async function renderPlan(plan: readonly PlanEntry[], data: TemplateData,
     // Actions run in order and stop at the first failure, so it is the entry after the last success.
     const entry = plan[changes.length];
     const reason = failures[0]?.error ?? 'unknown error';
-    throw new Error(`Could not ${entry?.kind ?? 'write'} ${entry ? path.relative(process.cwd(), entry.source) : 'a template file'}: ${reason}`);
+    throw new Error(`Could not ${entry?.kind ?? 'write'} ${entry?.source ?? 'a template file'}: ${reason}`);
   }
 }

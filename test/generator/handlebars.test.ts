@@ -1,0 +1,41 @@
+import nodePlop from 'node-plop';
+import { describe, expect, it } from 'vitest';
+import { registerHandlebarsHelpers } from '../../generator/handlebars-helpers.js';
+import { manifestJson, templateData } from '../../generator/template-data.js';
+
+const answers = { targetDir: '/x/shop-api', name: 'shop-api', redis: 'cluster', instances: 3, pm: 'pnpm', install: false, git: false } as const;
+
+// The same registration the generator does, through plop's own renderer.
+const plop = await nodePlop();
+registerHandlebarsHelpers(plop);
+const render = (template: string, data: object): string => plop.renderString(template, data);
+
+describe('template data and helpers', () => {
+  it('exposes the answers, the cluster flag and one entry per instance', () => {
+    expect(templateData(answers, '1.2.3')).toEqual({
+      name: 'shop-api',
+      redis: 'cluster',
+      instances: 3,
+      pm: 'pnpm',
+      isCluster: true,
+      generatorVersion: '1.2.3',
+      instanceList: [1, 2, 3],
+    });
+  });
+
+  it('renders the helpers the templates use', () => {
+    const data = templateData(answers, '1.2.3');
+    expect(render('{{#each instanceList}}app{{this}} {{/each}}', data)).toBe('app1 app2 app3 ');
+    expect(render('{{#if (eq redis "cluster")}}C{{else}}S{{/if}}', data)).toBe('C');
+    expect(render('{{pmRun pm "dev"}} / {{pmInstall pm}}', data)).toBe('pnpm dev / pnpm install');
+    expect(render('{{pmRun "npm" "stack"}}', data)).toBe('npm run stack');
+    expect(render('{{{json instanceList}}}', data)).toBe('[\n  1,\n  2,\n  3\n]');
+    expect(render('{{join instanceList ","}}', data)).toBe('1,2,3');
+  });
+
+  it('writes a manifest without timestamps, so equal answers give equal bytes', () => {
+    const manifest = manifestJson(answers, '1.2.3');
+    expect(JSON.parse(manifest)).toEqual({ generator: 'create-volt-scaled', version: '1.2.3', answers: { redis: 'cluster', instances: 3, pm: 'pnpm' } });
+    expect(manifestJson(answers, '1.2.3')).toBe(manifest);
+  });
+});
