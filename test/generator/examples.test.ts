@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandLineOf, EXAMPLES, generateExample } from '../../scripts/examples.js';
+import { makeTempDir, readTree, removeDir } from '../support/run-cli.js';
+
+const examplesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
+
+describe('committed examples', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await makeTempDir('cvs-examples-');
+  });
+  afterAll(async () => removeDir(work));
+
+  it.each(EXAMPLES.map((example) => [example.dir, example] as const))('examples/%s is identical to a fresh run (run `npm run examples` after changing templates)', async (_dir, example) => {
+    const fresh = await readTree(await generateExample(example, work));
+    const committed = await readTree(path.join(examplesDir, example.dir));
+    const hint = `examples/${example.dir} is out of date with \`${commandLineOf(example)}\`; run \`npm run examples\` and commit the result`;
+    expect([...committed.keys()], hint).toEqual([...fresh.keys()]);
+    for (const [file, content] of fresh) {
+      expect(committed.get(file), `${hint} (${file} differs)`).toBe(content);
+    }
+    expect([...committed.keys()].some((file) => file.split('/').includes('node_modules'))).toBe(false);
+  });
+
+  it('the two examples differ where their answers differ', async () => {
+    const basic = await readTree(path.join(examplesDir, 'basic'));
+    const cluster = await readTree(path.join(examplesDir, 'cluster'));
+    expect(JSON.parse(basic.get('volt-scaled.json') ?? '{}').answers).toEqual({ redis: 'standalone', instances: 2, pm: 'npm' });
+    expect(JSON.parse(cluster.get('volt-scaled.json') ?? '{}').answers).toEqual({ redis: 'cluster', instances: 3, pm: 'npm' });
+  });
+});

@@ -1,0 +1,82 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KEYS, runCliInPty } from '../support/pty.js';
+import { listDir, makeTempDir, readTree, removeDir, runCli } from '../support/run-cli.js';
+
+describe('interactive run in a terminal', () => {
+  let cwd: string;
+  beforeEach(async () => {
+    cwd = await makeTempDir('cvs-pty-');
+  });
+  afterEach(async () => removeDir(cwd));
+
+  it('asks every question and writes the same tree as the equivalent flags', async () => {
+    const result = await runCliInPty(
+      [],
+      [
+        ['Project directory', `typed-app${KEYS.enter}`],
+        ['Redis topology', `${KEYS.down}${KEYS.enter}`],
+        ['App instances', `3${KEYS.enter}`],
+        ['Package manager', `${KEYS.down}${KEYS.enter}`],
+        ['Install dependencies with pnpm?', 'n'],
+        ['Create a git repository?', 'n'],
+      ],
+      { cwd },
+    );
+    expect(result.stepsDone).toBe(6);
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(/Created typed-app in /);
+    expect(result.output).toMatch(/pnpm dev/);
+
+    const flagsDir = path.join(cwd, 'flags');
+    await mkdir(flagsDir);
+    const flags = await runCli(['typed-app', '--redis', 'cluster', '--instances', '3', '--pm', 'pnpm', '--no-install', '--no-git'], { cwd: flagsDir });
+    expect(flags.code).toBe(0);
+    const typed = await readTree(path.join(cwd, 'typed-app'));
+    expect(typed.size).toBeGreaterThan(5);
+    expect(typed).toEqual(await readTree(path.join(flagsDir, 'typed-app')));
+  });
+
+  it('asks only what the flags did not answer', async () => {
+    const result = await runCliInPty(
+      ['flagged-app', '--redis', 'standalone', '--pm', 'npm', '--no-install', '--no-git'],
+      [['App instances', `${KEYS.enter}`]],
+      { cwd },
+    );
+    expect(result.code).toBe(0);
+    expect(result.output).not.toMatch(/Project directory|Redis topology|Package manager|Install dependencies|git repository\?/);
+    const tree = await readTree(path.join(cwd, 'flagged-app'));
+    expect(JSON.parse(tree.get('volt-scaled.json') ?? '{}').answers).toEqual({ redis: 'standalone', instances: 2, pm: 'npm' });
+  });
+
+  it('re-asks an invalid answer instead of failing', async () => {
+    const result = await runCliInPty(
+      ['retry-app', '--redis', 'standalone', '--pm', 'npm', '--no-install', '--no-git'],
+      [
+        ['App instances', `17${KEYS.enter}`],
+        ['Instances must be a whole number from 1 to 16', `\u007f\u007f4${KEYS.enter}`],
+      ],
+      { cwd },
+    );
+    expect(result.code).toBe(0);
+    const tree = await readTree(path.join(cwd, 'retry-app'));
+    expect(JSON.parse(tree.get('volt-scaled.json') ?? '{}').answers.instances).toBe(4);
+  });
+
+  it('Ctrl+C cancels with a message and writes nothing', async () => {
+    const result = await runCliInPty([], [['Project directory', `half${KEYS.ctrlC}`]], { cwd });
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/Cancelled; nothing was written\./);
+    expect(await listDir(cwd)).toEqual([]);
+  });
+
+  it('asks before replacing a non-empty directory, and keeps it on "no"', async () => {
+    await mkdir(path.join(cwd, 'busy'));
+    await writeFile(path.join(cwd, 'busy', 'mine.txt'), 'keep');
+    const result = await runCliInPty(['busy', '--redis', 'standalone', '--instances', '2', '--pm', 'npm', '--no-install', '--no-git'], [['is not empty. Replace its contents', 'n']], { cwd });
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/is not empty; nothing was written/);
+    expect(await listDir(path.join(cwd, 'busy'))).toEqual(['mine.txt']);
+  });
+});
