@@ -27,7 +27,7 @@ function kernel(req: IncomingMessage, res: ServerResponse): void {
     let n = 0;
     const timer = setInterval(() => {
       n++;
-      if (!compress(req, res, big)) res.write(`id: ${n}\ndata: event ${n}\n\n`);
+      if (!compress.compress(req, res, big)) res.write(`id: ${n}\ndata: event ${n}\n\n`);
       if (n === 4) {
         clearInterval(timer);
         res.end();
@@ -39,7 +39,7 @@ function kernel(req: IncomingMessage, res: ServerResponse): void {
   res.statusCode = 200;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', body.length);
-  if (!compress(req, res, body)) res.end(body);
+  if (!compress.compress(req, res, body)) res.end(body);
 }
 
 let server: Server;
