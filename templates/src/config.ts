@@ -14,6 +14,8 @@ const EnvSchema = z.object({
   BASE_PATH: z.string().default('/api/v1'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** HMAC-SHA256 key of signed cookies; without it `cookies.setSigned/getSigned` fail. */
+  COOKIE_SECRET: z.string().min(32, 'use at least 32 characters').optional(),
   COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(1024),
   METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9091),
   METRICS_HOST: z.string().default('0.0.0.0'),
@@ -41,6 +43,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     basePath: e.BASE_PATH,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    cookieSecret: e.COOKIE_SECRET,
     compressionThresholdBytes: e.COMPRESSION_THRESHOLD_BYTES,
     /** `/metrics` on its own port (null: off); `metricsToken` also serves it on PORT. */
     metricsPort: e.METRICS_PORT === 'off' ? null : e.METRICS_PORT,
