@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { readRedisSettings, type RedisSettings } from './scaling/redis/redis-settings.js';
 
 /**
  * Every setting comes from the environment (twelve-factor), parsed once at
@@ -23,6 +24,26 @@ const EnvSchema = z.object({
   READINESS_REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  // Redis (src/scaling/redis/redis-settings.ts parses and checks these).
+  REDIS_URL: z.string().optional(),
+  REDIS_HOST: z.string().optional(),
+  REDIS_PORT: z.string().optional(),
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_CLUSTER_HOSTS: z.string().optional(),
+  REDIS_NAT_MAP: z.string().optional(),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  // Distributed cache (src/scaling/cache).
+  CACHE_L1_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
+  CACHE_L1_MAX_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  CACHE_L2_TIMEOUT_MS: z.coerce.number().int().positive().default(250),
+  CACHE_TTL_MS: z.coerce.number().int().positive().default(60_000),
+  CACHE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  CACHE_TTL_JITTER: z.coerce.number().min(0).max(0.5).default(0.1),
+  CACHE_LOCK_TTL_MS: z.coerce.number().int().positive().default(5_000),
+  CACHE_LOCK_WAIT_MS: z.coerce.number().int().min(0).default(1_000),
+  CACHE_NOTES_TTL_MS: z.coerce.number().int().positive().default(2_000),
+  CACHE_NOTES_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -34,6 +55,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new Error(`Invalid environment:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  let redis: RedisSettings;
+  try {
+    redis = readRedisSettings(e);
+  } catch (error) {
+    throw new Error(`Invalid environment:\n  ${(error as Error).message}`);
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -53,5 +80,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     /** Load balancers need a few probe intervals to see readiness fail; nothing to wait for in development. */
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    /** Where Redis is; `mode: 'none'` runs every adapter in memory. */
+    redis,
+    cache: {
+      l1MaxEntries: e.CACHE_L1_MAX_ENTRIES,
+      l1MaxBytes: e.CACHE_L1_MAX_BYTES,
+      l2TimeoutMs: e.CACHE_L2_TIMEOUT_MS,
+      ttlMs: e.CACHE_TTL_MS,
+      graceMs: e.CACHE_GRACE_MS,
+      ttlJitter: e.CACHE_TTL_JITTER,
+      lockTtlMs: e.CACHE_LOCK_TTL_MS,
+      lockWaitMs: e.CACHE_LOCK_WAIT_MS,
+      notes: { ttlMs: e.CACHE_NOTES_TTL_MS, graceMs: e.CACHE_NOTES_GRACE_MS },
+    },
   };
 }
