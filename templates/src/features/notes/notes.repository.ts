@@ -1,4 +1,5 @@
 import type { StoreAdapter } from '../../volt/store.js';
+import type { DistributedCache } from '../../scaling/cache/index.js';
 import type { Note } from './notes.schema.js';
 
 export const NOTES_SEQUENCE_KEY = 'notes:seq';
@@ -18,12 +19,35 @@ export interface NotesRepository {
   listNewest(limit?: number): Promise<Note[]>;
 }
 
-export function createNotesRepository(store: StoreAdapter): NotesRepository {
+export interface NotesRepositoryOptions {
+  /**
+   * Caches the newest-notes list (key `list` of the `notes` namespace). A
+   * `create` deletes it, which evicts it from every instance's L1 at once.
+   */
+  listCache?: Pick<DistributedCache<Note[]>, 'getOrSet' | 'delete'>;
+}
+
+export const NOTES_LIST_CACHE_KEY = 'list';
+
+export function createNotesRepository(store: StoreAdapter, options: NotesRepositoryOptions = {}): NotesRepository {
+  const { listCache } = options;
+
+  async function readNewest(limit: number): Promise<Note[]> {
+    const newest = Number((await store.get<number>(NOTES_SEQUENCE_KEY)) ?? 0);
+    const ids: number[] = [];
+    for (let id = newest; id > 0 && ids.length < limit; id--) ids.push(id);
+    // An id whose note is not written yet (or failed to be) is skipped, not waited for.
+    const notes = await Promise.all(ids.map((id) => store.get<Note>(noteKey(id))));
+    return notes.filter((note): note is Note => note !== null);
+  }
+
   return {
     async create(text, instanceId) {
       const id = await store.increment(NOTES_SEQUENCE_KEY);
       const note: Note = { id, text, createdAt: new Date().toISOString(), instanceId };
       await store.set(noteKey(id), note);
+      // Never fails: with Redis down the cache only clears this instance.
+      await listCache?.delete(NOTES_LIST_CACHE_KEY);
       return note;
     },
 
@@ -31,13 +55,10 @@ export function createNotesRepository(store: StoreAdapter): NotesRepository {
       return store.get<Note>(noteKey(id));
     },
 
-    async listNewest(limit = NOTES_LIST_LIMIT) {
-      const newest = Number((await store.get<number>(NOTES_SEQUENCE_KEY)) ?? 0);
-      const ids: number[] = [];
-      for (let id = newest; id > 0 && ids.length < limit; id--) ids.push(id);
-      // An id whose note is not written yet (or failed to be) is skipped, not waited for.
-      const notes = await Promise.all(ids.map((id) => store.get<Note>(noteKey(id))));
-      return notes.filter((note): note is Note => note !== null);
+    listNewest(limit = NOTES_LIST_LIMIT) {
+      // Only the default page is cached: one key to invalidate.
+      if (listCache && limit === NOTES_LIST_LIMIT) return listCache.getOrSet(NOTES_LIST_CACHE_KEY, () => readNewest(limit));
+      return readNewest(limit);
     },
   };
 }
