@@ -2,6 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { createNotesRepository } from './features/notes/notes.repository.js';
+import type { Note } from './features/notes/notes.schema.js';
+import { createCaches, type Caches } from './scaling/cache/index.js';
+import { createRedisConnections, type RedisConnections } from './scaling/redis/connections.js';
+import { createRedisStore } from './scaling/store/redis-store.js';
 import { createLogger } from './scaling/logger.js';
 import { createMemoryStore } from './scaling/store/memory-store.js';
 import type { StoreAdapter, VoltLogger } from './volt/index.js';
@@ -15,6 +19,9 @@ export interface AppOverrides {
 
 export interface App {
   server: Server;
+  /** Every Redis connection of this instance; undefined without Redis (in-memory mode). */
+  connections: RedisConnections | undefined;
+  caches: Caches;
   router: ReturnType<typeof AppRouter.instance>;
   close(): Promise<void>;
 }
@@ -29,8 +36,18 @@ const LIVE_BODY = '{"status":"pass"}';
  */
 export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, instanceId: config.instanceId });
-  const store = overrides.store ?? createMemoryStore();
-  const services: AppContext = { store, logger, instanceId: config.instanceId, notes: createNotesRepository(store) };
+  // Created once and passed to everything that talks to Redis; quit last on close.
+  const connections = config.redis.mode === 'none' ? undefined : createRedisConnections(config.redis, { logger });
+  const store = overrides.store ?? (connections ? createRedisStore(connections) : createMemoryStore());
+  const caches = createCaches({
+    instanceId: config.instanceId,
+    redis: connections?.command,
+    pubsub: store,
+    settings: config.cache,
+    logger,
+  });
+  const notes = createNotesRepository(store, { listCache: caches.namespace<Note[]>('notes', config.cache.notes) });
+  const services: AppContext = { store, logger, instanceId: config.instanceId, notes };
   const instanceHeader = { 'x-instance-id': config.instanceId };
 
   const router = AppRouter.instance({
@@ -63,12 +80,17 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
 
   return {
     server,
+    connections,
+    caches,
     router,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await caches.close();
+      // Last: everything above may still have needed Redis.
+      await connections?.quit();
     },
   };
 }
