@@ -44,6 +44,12 @@ const EnvSchema = z.object({
   CACHE_LOCK_WAIT_MS: z.coerce.number().int().min(0).default(1_000),
   CACHE_NOTES_TTL_MS: z.coerce.number().int().positive().default(2_000),
   CACHE_NOTES_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).default(15_000),
+  SSE_RETRY_MS: z.coerce.number().int().min(0).default(2_000),
+  SSE_STREAM_MAXLEN: z.coerce.number().int().min(1).default(10_000),
+  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(16 * 1024).default(1024 * 1024),
+  SSE_PUBLISH_WAIT_REPLICAS: z.coerce.number().int().min(0).default(1),
+  SSE_PUBLISH_WAIT_MS: z.coerce.number().int().min(1).default(100),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -92,6 +98,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       lockTtlMs: e.CACHE_LOCK_TTL_MS,
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
       notes: { ttlMs: e.CACHE_NOTES_TTL_MS, graceMs: e.CACHE_NOTES_GRACE_MS },
+    },
+    /** Server-Sent Events (src/scaling/realtime). */
+    realtime: {
+      heartbeatMs: e.SSE_HEARTBEAT_MS,
+      retryMs: e.SSE_RETRY_MS,
+      streamMaxLength: e.SSE_STREAM_MAXLEN,
+      maxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
+      /** On a cluster: publish resolves once this many replicas hold the event (0: don't wait). */
+      publishWaitReplicas: e.SSE_PUBLISH_WAIT_REPLICAS,
+      publishWaitMs: e.SSE_PUBLISH_WAIT_MS,
     },
   };
 }
