@@ -129,7 +129,8 @@ export interface Procedure<TExtension = unknown> {
   readonly concurrent: boolean;
   readonly options: unknown;
   readonly run: (options: any, ctx: ProcedureContext<any>) => unknown;
-  readonly [extensionBrand]?: TExtension;
+  /** Type-only: what the procedure adds to the context (boxed so `never` survives inference). */
+  readonly [extensionBrand]?: { extension: TExtension };
 }
 
 /** `volt.procedure()` returns a factory (`use: [auth({ role })]`) that is also usable uncalled (`use: [auth]`). */
@@ -145,7 +146,7 @@ export interface ProcedureDefinition<TContext, TOptions, TReturn> {
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (arg: U) => void : never) extends (arg: infer I) => void ? I : never;
-type ProcedureExtension<P> = P extends Procedure<infer E> ? ([E] extends [never] ? {} : E) : {};
+type ProcedureExtension<P> = P extends { readonly [extensionBrand]?: { extension: infer E } } ? ([E] extends [never] ? {} : E) : {};
 /** The context after every procedure in `use` ran. */
 export type WithProcedures<TContext, TUse> = TUse extends readonly unknown[]
   ? TUse extends readonly [] ? TContext : TContext & UnionToIntersection<ProcedureExtension<TUse[number]>>
