@@ -42,7 +42,9 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const caches = createCaches({
     instanceId: config.instanceId,
     redis: connections?.command,
-    pubsub: store,
+    // Its own sharded channel on a cluster: an invalidation reaches the other
+    // instances before the write returns, not tens of ms later over the cluster bus.
+    pubsub: connections ? createRedisStore(connections, { shardedPubSub: true, subscriberName: 'cache-invalidation' }) : store,
     settings: config.cache,
     logger,
   });
