@@ -18,10 +18,14 @@ export const handlebarsHelpers = {
   },
   /** {{{json answers}}}: a value as JSON (use triple braces so quotes are not escaped). */
   json: (...values: unknown[]) => JSON.stringify(args(values)[0], null, 2),
-  /** {{pmRun pm "dev"}} -> npm run dev / pnpm dev / yarn dev / bun run dev */
+  /**
+   * {{pmRun pm "dev"}} -> npm run dev / pnpm dev / yarn dev / bun run dev;
+   * {{pmRun pm "stack" "start"}} -> npm run stack -- start / pnpm stack start / ...
+   */
   pmRun: (...values: unknown[]) => {
-    const [pm, script] = args(values) as [Pm, string];
-    return pm === 'pnpm' || pm === 'yarn' ? `${pm} ${script}` : `${pm} run ${script}`;
+    const [pm, script, ...rest] = args(values) as [Pm, string, ...unknown[]];
+    const extra = rest.length > 0 ? ` ${pm === 'npm' ? '-- ' : ''}${rest.join(' ')}` : '';
+    return `${pm === 'pnpm' || pm === 'yarn' ? pm : `${pm} run`} ${script}${extra}`;
   },
   /** {{pmInstall pm}} -> npm install / pnpm install / yarn install / bun install */
   pmInstall: (...values: unknown[]) => `${String(args(values)[0])} install`,

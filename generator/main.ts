@@ -1,21 +1,21 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { answersFromFlags, resolveTarget, type Answers } from './answers.js';
 import { parseCliArgs } from './args.js';
 import { CliError, StepFailedError, UsageError } from './errors.js';
-import { initGitRepository } from './git.js';
 import { helpText } from './help.js';
-import { installDependencies } from './install.js';
 import { createIo, type Io, type RunContext } from './io.js';
 import { cdPathFor, nextSteps } from './next-steps.js';
 import { packageInfo } from './package-root.js';
 import { detectPackageManager } from './package-manager.js';
 import { buildPlan, MANIFEST_FILE, type PlanEntry, type PlanSources } from './plan.js';
-import { confirmReplace, promptAnswers } from './prompts.js';
-import { renderPlan } from './render.js';
 import { inspectTarget } from './target-dir.js';
 import { manifestJson, templateData } from './template-data.js';
 import { KEPT_ON_FORCE, writeProjectAtomically } from './write-project.js';
-import { writeFile } from 'node:fs/promises';
+
+// prompts, render, install and git are imported where they are used: node-plop,
+// @clack/prompts and execa take most of the start-up time, and --help,
+// --version or a --no-install --no-git run should not pay for what they skip.
 
 export interface RunOptions extends RunContext {
   /** Where templates and infra snippets come from; tests point this at broken templates. */
@@ -55,7 +55,7 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
   if (flags.dir !== undefined) await checkTarget(resolveTarget(flags.dir, io.cwd).targetDir, flags.force, false, io);
 
   const answers = interactive
-    ? await promptAnswers(flags, { io, detectedPm, version: pkg.version })
+    ? await (await import('./prompts.js')).promptAnswers(flags, { io, detectedPm, version: pkg.version })
     : answersFromFlags(flags, { cwd: io.cwd, detectedPm });
   const state = await checkTarget(answers.targetDir, flags.force, interactive, io);
 
@@ -75,6 +75,7 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
     name: answers.name,
     state,
     render: async (dir) => {
+      const { renderPlan } = await import('./render.js');
       await renderPlan(plan, templateData(answers, pkg.version), dir);
       await writeFile(path.join(dir, MANIFEST_FILE), manifestJson(answers, pkg.version));
     },
@@ -87,13 +88,14 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
   let installFailure: StepFailedError | undefined;
   if (answers.install) {
     try {
+      const { installDependencies } = await import('./install.js');
       await installDependencies({ projectDir: answers.targetDir, pm: answers.pm, cdPath, io });
     } catch (error) {
       if (!(error instanceof StepFailedError)) throw error;
       installFailure = error;
     }
   }
-  if (answers.git) await initGitRepository(answers.targetDir, io);
+  if (answers.git) await (await import('./git.js')).initGitRepository(answers.targetDir, io);
 
   io.print('');
   io.print(nextSteps(answers, { cwd: io.cwd, installed: answers.install && !installFailure }));
@@ -113,7 +115,7 @@ async function checkTarget(targetDir: string, force: boolean, interactive: boole
     throw new UsageError(`${targetDir} is a file, not a directory; choose another project directory.`, undefined);
   }
   if (state === 'non-empty' && !force) {
-    if (interactive && (await confirmReplace(targetDir, io))) return state;
+    if (interactive && (await (await import('./prompts.js')).confirmReplace(targetDir, io))) return state;
     throw new UsageError(
       `${targetDir} is not empty; nothing was written.`,
       'Choose a new directory, or pass --force to replace its contents (.git is kept).',

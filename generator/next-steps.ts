@@ -18,9 +18,9 @@ export function nextSteps(answers: Answers, options: { cwd: string; installed: b
   if (!options.installed) steps.push([pm.install, '']);
   steps.push(
     [pm.run('dev'), 'one instance, in-memory adapters, no Redis needed'],
-    [pm.run('test'), 'the project\'s unit and Redis tests'],
+    [pm.run('test'), 'unit and Redis tests'],
     ['docker compose up', topology],
-    [pm.run('stack'), 'the same topology as local processes, without Docker'],
+    [`${pm.run('build')} && ${pm.run('stack', ['start'])}`, 'the same topology as local processes, without Docker'],
   );
   const width = Math.max(...steps.map(([command]) => command.length));
   const lines = steps.map(([command, why]) => `  ${why ? `${command.padEnd(width)}  # ${why}` : command}`);

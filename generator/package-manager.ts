@@ -18,19 +18,26 @@ export function detectPackageManager(env: NodeJS.ProcessEnv): PackageManager {
 /** The command lines a user types for each manager, for messages and the README. */
 export interface PackageManagerCommands {
   install: string;
-  /** `run('dev')` -> "npm run dev" / "pnpm dev" / "yarn dev" / "bun run dev" */
-  run: (script: string) => string;
+  /**
+   * `run('dev')` -> "npm run dev" / "pnpm dev" / "yarn dev" / "bun run dev";
+   * arguments for the script need `--` with npm only.
+   */
+  run: (script: string, args?: string[]) => string;
+}
+
+function withArgs(args: string[] | undefined, separator: string): string {
+  return args && args.length > 0 ? ` ${separator}${args.join(' ')}` : '';
 }
 
 export function commandsFor(pm: PackageManager): PackageManagerCommands {
   switch (pm) {
     case 'npm':
-      return { install: 'npm install', run: (s) => `npm run ${s}` };
+      return { install: 'npm install', run: (s, args) => `npm run ${s}${withArgs(args, '-- ')}` };
     case 'pnpm':
-      return { install: 'pnpm install', run: (s) => `pnpm ${s}` };
+      return { install: 'pnpm install', run: (s, args) => `pnpm ${s}${withArgs(args, '')}` };
     case 'yarn':
-      return { install: 'yarn install', run: (s) => `yarn ${s}` };
+      return { install: 'yarn install', run: (s, args) => `yarn ${s}${withArgs(args, '')}` };
     case 'bun':
-      return { install: 'bun install', run: (s) => `bun run ${s}` };
+      return { install: 'bun install', run: (s, args) => `bun run ${s}${withArgs(args, '')}` };
   }
 }

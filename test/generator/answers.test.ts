@@ -60,6 +60,8 @@ describe('package manager detection', () => {
     expect(commandsFor('yarn').run('dev')).toBe('yarn dev');
     expect(commandsFor('bun').run('dev')).toBe('bun run dev');
     expect(commandsFor('yarn').install).toBe('yarn install');
+    expect(commandsFor('npm').run('stack', ['start'])).toBe('npm run stack -- start');
+    expect(commandsFor('yarn').run('stack', ['start'])).toBe('yarn stack start');
   });
 });
 

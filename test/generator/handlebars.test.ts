@@ -29,6 +29,9 @@ describe('template data and helpers', () => {
     expect(render('{{#if (eq redis "cluster")}}C{{else}}S{{/if}}', data)).toBe('C');
     expect(render('{{pmRun pm "dev"}} / {{pmInstall pm}}', data)).toBe('pnpm dev / pnpm install');
     expect(render('{{pmRun "npm" "stack"}}', data)).toBe('npm run stack');
+    expect(render('{{pmRun "npm" "stack" "start"}}', data)).toBe('npm run stack -- start');
+    expect(render('{{pmRun pm "stack" "start"}}', data)).toBe('pnpm stack start');
+    expect(render('{{pmRun "bun" "stack" "start"}}', data)).toBe('bun run stack start');
     expect(render('{{{json instanceList}}}', data)).toBe('[\n  1,\n  2,\n  3\n]');
     expect(render('{{join instanceList ","}}', data)).toBe('1,2,3');
   });

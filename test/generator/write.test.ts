@@ -44,7 +44,7 @@ describe('writing the project', () => {
     // Next steps in the chosen package manager's syntax.
     expect(result.stdout).toMatch(/cd shop-api\n\s+pnpm install\n\s+pnpm dev\s+#/);
     expect(result.stdout).toMatch(/docker compose up\s+# 4 app instances \+ nginx \+ Redis Cluster/);
-    expect(result.stdout).toMatch(/pnpm stack/);
+    expect(result.stdout).toMatch(/pnpm build && pnpm stack start\s+# the same topology as local processes/);
     // Only the project itself: no temporary sibling left behind.
     expect(await listDir(cwd)).toEqual(['shop-api']);
     expect(((await stat(dir)).mode & 0o777).toString(8)).not.toBe('700');

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { readRedisSettings, type RedisSettings } from './scaling/redis/redis-settings.js';
 
 /**
  * Every setting comes from the environment (twelve-factor), parsed once at
@@ -14,6 +15,41 @@ const EnvSchema = z.object({
   BASE_PATH: z.string().default('/api/v1'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** HMAC-SHA256 key of signed cookies; without it `cookies.setSigned/getSigned` fail. */
+  COOKIE_SECRET: z.string().min(32, 'use at least 32 characters').optional(),
+  COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(1024),
+  METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9091),
+  METRICS_HOST: z.string().default('0.0.0.0'),
+  METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  READINESS_REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  // Redis (src/scaling/redis/redis-settings.ts parses and checks these).
+  REDIS_URL: z.string().optional(),
+  REDIS_HOST: z.string().optional(),
+  REDIS_PORT: z.string().optional(),
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_CLUSTER_HOSTS: z.string().optional(),
+  REDIS_NAT_MAP: z.string().optional(),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  // Distributed cache (src/scaling/cache).
+  CACHE_L1_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
+  CACHE_L1_MAX_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  CACHE_L2_TIMEOUT_MS: z.coerce.number().int().positive().default(250),
+  CACHE_TTL_MS: z.coerce.number().int().positive().default(60_000),
+  CACHE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  CACHE_TTL_JITTER: z.coerce.number().min(0).max(0.5).default(0.1),
+  CACHE_LOCK_TTL_MS: z.coerce.number().int().positive().default(5_000),
+  CACHE_LOCK_WAIT_MS: z.coerce.number().int().min(0).default(1_000),
+  CACHE_NOTES_TTL_MS: z.coerce.number().int().positive().default(2_000),
+  CACHE_NOTES_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).default(15_000),
+  SSE_RETRY_MS: z.coerce.number().int().min(0).default(2_000),
+  SSE_STREAM_MAXLEN: z.coerce.number().int().min(1).default(10_000),
+  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(16 * 1024).default(1024 * 1024),
+  SSE_PUBLISH_WAIT_REPLICAS: z.coerce.number().int().min(0).default(1),
+  SSE_PUBLISH_WAIT_MS: z.coerce.number().int().min(1).default(100),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -25,6 +61,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new Error(`Invalid environment:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  let redis: RedisSettings;
+  try {
+    redis = readRedisSettings(e);
+  } catch (error) {
+    throw new Error(`Invalid environment:\n  ${(error as Error).message}`);
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -34,5 +76,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     basePath: e.BASE_PATH,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    cookieSecret: e.COOKIE_SECRET,
+    compressionThresholdBytes: e.COMPRESSION_THRESHOLD_BYTES,
+    /** `/metrics` on its own port (null: off); `metricsToken` also serves it on PORT. */
+    metricsPort: e.METRICS_PORT === 'off' ? null : e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
+    metricsToken: e.METRICS_TOKEN,
+    readinessRedisTimeoutMs: e.READINESS_REDIS_TIMEOUT_MS,
+    /** Load balancers need a few probe intervals to see readiness fail; nothing to wait for in development. */
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    /** Where Redis is; `mode: 'none'` runs every adapter in memory. */
+    redis,
+    cache: {
+      l1MaxEntries: e.CACHE_L1_MAX_ENTRIES,
+      l1MaxBytes: e.CACHE_L1_MAX_BYTES,
+      l2TimeoutMs: e.CACHE_L2_TIMEOUT_MS,
+      ttlMs: e.CACHE_TTL_MS,
+      graceMs: e.CACHE_GRACE_MS,
+      ttlJitter: e.CACHE_TTL_JITTER,
+      lockTtlMs: e.CACHE_LOCK_TTL_MS,
+      lockWaitMs: e.CACHE_LOCK_WAIT_MS,
+      notes: { ttlMs: e.CACHE_NOTES_TTL_MS, graceMs: e.CACHE_NOTES_GRACE_MS },
+    },
+    /** Server-Sent Events (src/scaling/realtime). */
+    realtime: {
+      heartbeatMs: e.SSE_HEARTBEAT_MS,
+      retryMs: e.SSE_RETRY_MS,
+      streamMaxLength: e.SSE_STREAM_MAXLEN,
+      maxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
+      /** On a cluster: publish resolves once this many replicas hold the event (0: don't wait). */
+      publishWaitReplicas: e.SSE_PUBLISH_WAIT_REPLICAS,
+      publishWaitMs: e.SSE_PUBLISH_WAIT_MS,
+    },
   };
 }

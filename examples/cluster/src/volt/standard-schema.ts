@@ -39,8 +39,9 @@ export declare namespace StandardSchemaV1 {
   export type InferOutput<Schema extends StandardSchemaV1> = NonNullable<Schema['~standard']['types']>['output'];
 }
 
-/** One validation problem, with the field path as a dotted string (`items.0.name`). */
+/** One validation problem: where (`body`/`query`), which field (dotted: `items.0.name`) and why. */
 export interface ValidationDetail {
+  location: 'body' | 'query';
   path: string;
   message: string;
 }
@@ -55,9 +56,6 @@ export function issuePath(issue: StandardSchemaV1.Issue): string {
   return out;
 }
 
-export function toValidationDetails(issues: ReadonlyArray<StandardSchemaV1.Issue>, prefix: string): ValidationDetail[] {
-  return issues.map((issue) => {
-    const path = issuePath(issue);
-    return { path: path ? `${prefix}.${path}` : prefix, message: issue.message };
-  });
+export function toValidationDetails(issues: ReadonlyArray<StandardSchemaV1.Issue>, location: 'body' | 'query'): ValidationDetail[] {
+  return issues.map((issue) => ({ location, path: issuePath(issue), message: issue.message }));
 }

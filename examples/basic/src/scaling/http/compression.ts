@@ -10,8 +10,8 @@ export interface CompressorOptions {
  * Compression engaged at send time, only for bodies that can gain from it.
  * Installed as ordinary middleware, the `compression` package patches every
  * response (writeHead, write, end, on) and cost 16-23% of requests/s on small
- * responses it then did not compress. Here the kernel calls the returned
- * function once the whole body is known and passes the threshold; only then is
+ * responses it then did not compress. Here the kernel calls `compress`
+ * once the whole body is known and passes the threshold; only then is
  * the middleware applied to this one response, which it compresses with gzip
  * or br as `Accept-Encoding` asks (identity otherwise).
  *
@@ -26,18 +26,22 @@ export function createCompressor(options: CompressorOptions = {}) {
   });
   const noop = () => {};
 
-  return function compress(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean {
-    if (body.length < threshold || isEventStream(res)) return false;
-    const accept = req.headers['accept-encoding'];
-    if (accept === undefined || accept === '' || accept === 'identity') return false;
-    // The middleware decides the encoding, sets Content-Encoding and Vary and
-    // drops the Content-Length; it calls next() synchronously.
-    middleware(req as never, res as never, noop);
-    res.end(body);
-    return true;
+  return {
+    threshold,
+    compress(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean {
+      if (body.length < threshold || isEventStream(res)) return false;
+      const accept = req.headers['accept-encoding'];
+      if (accept === undefined || accept === '' || accept === 'identity') return false;
+      // The middleware decides the encoding, sets Content-Encoding and Vary and
+      // drops the Content-Length; it calls next() synchronously.
+      middleware(req as never, res as never, noop);
+      res.end(body);
+      return true;
+    },
   };
 }
 
+/** The kernel's `compress` option (`ResponseCompressor` in `src/volt/send.ts`). */
 export type Compressor = ReturnType<typeof createCompressor>;
 
 function isEventStream(res: ServerResponse): boolean {

@@ -106,6 +106,14 @@ export class MemoryStore implements StoreAdapter {
     if (!handler || handlers.size === 0) this.channels.delete(channel);
   }
 
+  /**
+   * Parity with `RedisStore.onResubscribe`: an in-process channel never loses
+   * messages, so the listener is never called.
+   */
+  onResubscribe(_listener: () => void): () => void {
+    return () => undefined;
+  }
+
   /** Number of live keys (expired ones are not counted). */
   size(): number {
     this.sweep();

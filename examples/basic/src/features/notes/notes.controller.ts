@@ -1,0 +1,42 @@
+import { volt } from '../../volt.js';
+import { CreateNoteBody, NoteId } from './notes.schema.js';
+
+export const NOTES_CHANNEL = 'notes';
+
+export const notesController = volt.controller({
+  name: 'notes',
+  path: '/notes',
+  actions: {
+    /** `stream: true`: clients refetch it when `notes.list` is revalidated. */
+    list: volt.query({
+      path: '/',
+      stream: true,
+      handler: async ({ context, response }) => response.success(await context.notes.listNewest()),
+    }),
+
+    get: volt.query({
+      path: '/:id',
+      handler: async ({ request, context, response }) => {
+        const id = NoteId.safeParse(request.params.id);
+        const note = id.success ? await context.notes.get(id.data) : null;
+        return note ? response.success(note) : response.notFound(`Note ${request.params.id} not found`);
+      },
+    }),
+
+    create: volt.mutation({
+      path: '/',
+      method: 'POST',
+      body: CreateNoteBody,
+      handler: async ({ request, context, response, realtime }) => {
+        const note = await context.notes.create(request.body.text, context.instanceId);
+        if (realtime.enabled) {
+          // The note is saved either way: a failed publish is logged, not turned into an error.
+          realtime.publish(NOTES_CHANNEL, note, { type: 'note.created' }).catch((error: unknown) => {
+            context.logger.error({ err: error, noteId: note.id }, 'note.created publish failed');
+          });
+        }
+        return response.revalidate(['notes.list']).created(note);
+      },
+    }),
+  },
+});

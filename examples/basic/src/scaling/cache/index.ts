@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import type { RedisClient } from '../redis/connections.js';
+import { DistributedCache, type CacheLogger, type CacheMetrics, type EntryOptions } from './distributed-cache.js';
+import { InvalidationBus, type PubSub } from './invalidation-bus.js';
+import { RedisL2 } from './l2.js';
+
+export { DistributedCache, type EntryOptions, type CacheMetrics, type CacheLogger } from './distributed-cache.js';
+export { InvalidationBus, type PubSub } from './invalidation-bus.js';
+
+export interface CacheSettings {
+  /** Per namespace: most entries in L1. */
+  l1MaxEntries: number;
+  /** Per namespace: most bytes of serialized values in L1. */
+  l1MaxBytes: number;
+  /** Longest wait on Redis for one cache call before going on without it. */
+  l2TimeoutMs: number;
+  /** Default freshness and grace of an entry (override per namespace and per call). */
+  ttlMs: number;
+  graceMs: number;
+  /** ±fraction applied to each ttl. */
+  ttlJitter: number;
+  lockTtlMs: number;
+  lockWaitMs: number;
+}
+
+export const DEFAULT_CACHE_SETTINGS: CacheSettings = {
+  l1MaxEntries: 10_000,
+  l1MaxBytes: 64 * 1024 * 1024,
+  l2TimeoutMs: 250,
+  ttlMs: 60_000,
+  graceMs: 10_000,
+  ttlJitter: 0.1,
+  lockTtlMs: 5_000,
+  lockWaitMs: 1_000,
+};
+
+export interface CachesOptions {
+  /** Part of the origin id on invalidation messages (a random suffix makes it unique per process). */
+  instanceId: string;
+  /** Redis command connection for L2; without it the caches are L1 only (memory mode). */
+  redis?: RedisClient | undefined;
+  /** Carries invalidations between instances: the app's store (Redis, or memory in one process). */
+  pubsub?: PubSub | undefined;
+  settings?: Partial<CacheSettings>;
+  metrics?: CacheMetrics | undefined;
+  logger?: CacheLogger | undefined;
+}
+
+export interface Caches {
+  readonly mode: 'redis' | 'memory';
+  /** The cache of one namespace, created on first use; `overrides` apply only then. */
+  namespace<T = unknown>(name: string, overrides?: Partial<Omit<CacheSettings, 'l2TimeoutMs'>>): DistributedCache<T>;
+  /** Leaves the invalidation channels; connections are closed by their owner. */
+  close(): Promise<void>;
+}
+
+/**
+ * The caches of one app instance. They share the L2 guard (one timeout, one
+ * error counter) and the invalidation bus; each namespace has its own L1.
+ */
+export function createCaches(options: CachesOptions): Caches {
+  const settings = { ...DEFAULT_CACHE_SETTINGS, ...options.settings };
+  const errors = options.metrics?.redisCommandErrorsTotal.labels({ connection: 'cache' });
+  let lastLogged = 0;
+  const l2 = options.redis
+    ? new RedisL2({
+        client: options.redis,
+        timeoutMs: settings.l2TimeoutMs,
+        onError: (error) => {
+          errors?.inc();
+          // At most one line a second: with Redis down, every request would log.
+          const now = Date.now();
+          if (now - lastLogged >= 1_000) {
+            lastLogged = now;
+            options.logger?.warn({ err: error.message }, 'cache redis call failed; serving without L2');
+          }
+        },
+      })
+    : undefined;
+  const bus = options.pubsub
+    ? new InvalidationBus(options.pubsub, `${options.instanceId}#${randomBytes(4).toString('hex')}`)
+    : undefined;
+  const namespaces = new Map<string, DistributedCache<unknown>>();
+
+  return {
+    mode: l2 ? 'redis' : 'memory',
+    namespace<T>(name: string, overrides: Partial<Omit<CacheSettings, 'l2TimeoutMs'>> = {}) {
+      let cache = namespaces.get(name);
+      if (!cache) {
+        const merged = { ...settings, ...overrides };
+        cache = new DistributedCache<unknown>({
+          namespace: name,
+          l1: { maxEntries: merged.l1MaxEntries, maxBytes: merged.l1MaxBytes },
+          l2,
+          bus,
+          ttlMs: merged.ttlMs,
+          graceMs: merged.graceMs,
+          ttlJitter: merged.ttlJitter,
+          lockTtlMs: merged.lockTtlMs,
+          lockWaitMs: merged.lockWaitMs,
+          metrics: options.metrics,
+          logger: options.logger,
+        });
+        namespaces.set(name, cache);
+      }
+      return cache as DistributedCache<T>;
+    },
+    async close() {
+      await Promise.all([...namespaces.values()].map((cache) => cache.close()));
+      namespaces.clear();
+    },
+  };
+}
+

@@ -1,0 +1,57 @@
+/**
+ * The SSE wire format (https://html.spec.whatwg.org/multipage/server-sent-events.html).
+ *
+ * Every event uses one envelope: `event:` is the event type, `data:` one line of
+ * JSON `{ id, channel, type, data }` where `id` is the channel's stream id (a
+ * client may dedupe by `channel` + `id`), and `id:` is the resume cursor (see
+ * event-id.ts). JSON never contains a raw newline, so `data:` is always one line.
+ */
+import type { ServerResponse } from 'node:http';
+
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  // no-transform: proxies and compression middleware must not buffer or gzip the stream.
+  'Cache-Control': 'no-cache, no-transform',
+  // nginx: pass bytes through as they come even where proxy_buffering is on.
+  'X-Accel-Buffering': 'no',
+  Connection: 'keep-alive',
+} as const;
+
+export const PING_FRAME = ': ping\n\n';
+
+export function retryFrame(ms: number): string {
+  return `retry: ${Math.max(0, Math.floor(ms))}\n\n`;
+}
+
+/**
+ * The part of an event frame shared by every connection: the `id:` line differs
+ * per connection (its cursor), the rest is built once per event.
+ */
+export function eventBody(channel: string, streamId: string, type: string, json: string): string {
+  return `event: ${type}\ndata: {"id":"${streamId}","channel":${JSON.stringify(channel)},"type":"${type}","data":${json}}\n\n`;
+}
+
+export function eventFrame(cursor: string, body: string): string {
+  return `id: ${cursor}\n${body}`;
+}
+
+/** Event types go on the `event:` line unescaped, so they are restricted. */
+const EVENT_TYPE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export function isEventType(type: string): boolean {
+  return EVENT_TYPE.test(type);
+}
+
+/** Sent in place of a channel's replay when its history was trimmed past the client's id. */
+export const RESET_EVENT = 'reset';
+
+/** A JSON error envelope, only before any stream byte went out. */
+export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ data: null, error: { code, message } });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  res.end(body);
+}

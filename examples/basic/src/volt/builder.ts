@@ -1,0 +1,182 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createMemoryStore } from '../scaling/store/memory-store.js';
+import { createJsonLogger, type VoltLogger } from './logger.js';
+import { defineProcedure } from './procedure.js';
+import { createRealtime } from './realtime.js';
+import type { RealtimeTransport } from './realtime-transport.js';
+import { Kernel, type KernelOptions, type RouteInfo } from './router.js';
+import type { ResponseCompressor } from './send.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+import type { StoreAdapter } from './store.js';
+import type {
+  ContextExtension,
+  ContextFactory,
+  ControllerDefinition,
+  MutationDefinition,
+  MutationMethod,
+  Procedure,
+  ProcedureDefinition,
+  ProcedureFactory,
+  QueryDefinition,
+  VoltAction,
+  VoltConfig,
+  VoltController,
+  VoltRealtime,
+} from './types.js';
+
+/** Per-instance settings a router can be created with (see `router.instance`). */
+export interface RouterInstanceOptions {
+  store?: StoreAdapter;
+  logger?: VoltLogger;
+  config?: VoltConfig;
+  realtime?: RealtimeTransport | null;
+  /** Static headers on every kernel response, e.g. `{ 'x-instance-id': id }`. */
+  headers?: Record<string, string>;
+  compress?: ResponseCompressor;
+  /** App services handed to the context function as `runtime.services`. */
+  services?: unknown;
+}
+
+export interface VoltRouter<TControllers extends Record<string, VoltController> = Record<string, VoltController>> {
+  readonly controllers: TControllers;
+  /** node:http request listener. */
+  readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Fetch runtimes (Bun, Deno, workers, tests): `Request` in, `Response` out. */
+  readonly handler: (request: Request) => Promise<Response>;
+  /** Route pattern of a request (metrics labels); undefined when no route matches its path. */
+  readonly matchedRoute: (req: IncomingMessage) => string | undefined;
+  readonly routes: readonly RouteInfo[];
+  /** The realtime API bound to this router's transport. */
+  readonly realtime: VoltRealtime;
+  /**
+   * A separate compiled router over the same controllers with other runtime
+   * services: what an app composition root uses to bind its store, logger,
+   * realtime transport and config without module-level singletons.
+   */
+  instance(options: RouterInstanceOptions): VoltRouter<TControllers>;
+}
+
+interface BuilderState<TContext> {
+  context: ContextFactory<TContext> | TContext;
+  store?: StoreAdapter;
+  logger?: VoltLogger;
+  config: VoltConfig;
+  realtime?: RealtimeTransport;
+}
+
+export interface VoltInstance<TContext> {
+  query<TPath extends string, TQuerySchema extends StandardSchemaV1 | undefined = undefined, const TUse extends readonly Procedure<any>[] = [], TResult = unknown>(
+    definition: QueryDefinition<TContext, TPath, TQuerySchema, TUse, TResult>,
+  ): VoltAction<Awaited<TResult>>;
+  mutation<
+    TPath extends string,
+    TMethod extends MutationMethod,
+    TBodySchema extends StandardSchemaV1 | undefined = undefined,
+    TQuerySchema extends StandardSchemaV1 | undefined = undefined,
+    const TUse extends readonly Procedure<any>[] = [],
+    TResult = unknown,
+  >(definition: MutationDefinition<TContext, TPath, TMethod, TBodySchema, TQuerySchema, TUse, TResult>): VoltAction<Awaited<TResult>>;
+  controller<TName extends string, TActions extends Record<string, VoltAction<any>>>(
+    definition: ControllerDefinition<TName, TActions>,
+  ): VoltController<TName, TActions>;
+  procedure<TOptions = undefined, TReturn = unknown>(
+    definition: ProcedureDefinition<TContext, TOptions, TReturn>,
+  ): ProcedureFactory<TOptions, ContextExtension<TReturn>>;
+  router<TControllers extends Record<string, VoltController>>(definition: {
+    controllers: TControllers;
+  } & Omit<RouterInstanceOptions, 'store' | 'logger' | 'config' | 'realtime'>): VoltRouter<TControllers>;
+  readonly realtime: VoltRealtime;
+  readonly store: StoreAdapter;
+  readonly logger: VoltLogger;
+  readonly config: Readonly<VoltConfig>;
+}
+
+const METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function makeRouter<TControllers extends Record<string, VoltController>>(controllers: TControllers, options: KernelOptions): VoltRouter<TControllers> {
+  const list = Object.values(controllers);
+  for (const controller of list) {
+    if (controller?.kind !== 'volt.controller') throw new TypeError('volt.router: every controller must come from volt.controller()');
+  }
+  const kernel = new Kernel(list, options);
+  return {
+    controllers,
+    listener: kernel.listener,
+    handler: kernel.handler,
+    matchedRoute: kernel.matchedRoute,
+    routes: kernel.routes,
+    realtime: kernel.realtime,
+    instance: (overrides) =>
+      makeRouter(controllers, {
+        ...options,
+        ...overrides,
+        config: { ...options.config, ...overrides.config },
+        headers: overrides.headers ?? options.headers,
+      }),
+  };
+}
+
+export class VoltBuilder<TContext> {
+  constructor(private readonly state: BuilderState<TContext>) {}
+
+  store(adapter: StoreAdapter): VoltBuilder<TContext> {
+    return new VoltBuilder({ ...this.state, store: adapter });
+  }
+
+  logger(logger: VoltLogger): VoltBuilder<TContext> {
+    return new VoltBuilder({ ...this.state, logger });
+  }
+
+  config(config: VoltConfig): VoltBuilder<TContext> {
+    return new VoltBuilder({ ...this.state, config: { ...this.state.config, ...config } });
+  }
+
+  /** Adds the realtime endpoint and backs `realtime.*` with this transport. */
+  realtime(transport: RealtimeTransport): VoltBuilder<TContext> {
+    return new VoltBuilder({ ...this.state, realtime: transport });
+  }
+
+  create(): VoltInstance<TContext> {
+    const state = this.state;
+    const store = state.store ?? createMemoryStore();
+    const logger = state.logger ?? createJsonLogger();
+    const realtime = createRealtime(state.realtime);
+    const base: KernelOptions = { context: state.context as KernelOptions['context'], store, logger, config: state.config, realtime: state.realtime ?? null };
+
+    return {
+      query: (definition) => {
+        if (typeof definition.handler !== 'function') throw new TypeError(`volt.query ${definition.path}: handler is required`);
+        return { ...definition, type: 'query', method: 'GET' } as unknown as VoltAction<any>;
+      },
+      mutation: (definition) => {
+        if (!METHODS.has(definition.method)) throw new TypeError(`volt.mutation ${definition.path}: method must be POST, PUT, PATCH or DELETE`);
+        if (typeof definition.handler !== 'function') throw new TypeError(`volt.mutation ${definition.path}: handler is required`);
+        return { ...definition, type: 'mutation' } as unknown as VoltAction<any>;
+      },
+      controller: (definition) => {
+        if (!definition.name) throw new TypeError('volt.controller: `name` is required');
+        return { ...definition, kind: 'volt.controller' as const };
+      },
+      procedure: (definition) => defineProcedure(definition),
+      router: ({ controllers, ...options }) => makeRouter(controllers, { ...base, ...options }),
+      realtime,
+      store,
+      logger,
+      config: state.config,
+    };
+  }
+}
+
+function context<TContext>(factory: ContextFactory<TContext>): VoltBuilder<Awaited<TContext>>;
+function context<TContext extends object>(value: TContext): VoltBuilder<TContext>;
+function context(init: unknown): VoltBuilder<unknown> {
+  return new VoltBuilder({ context: init, config: {} });
+}
+
+/**
+ * Entry point, as in Volt.js:
+ * `Volt.context(fn).store(adapter).logger(l).config({ baseURL, basePATH }).create()`.
+ * The context function receives the request and this router's runtime
+ * (`store`, `logger`, `realtime`, `config`) and may be async.
+ */
+export const Volt = { context };

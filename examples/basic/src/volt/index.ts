@@ -1,0 +1,13 @@
+export { Volt, VoltBuilder, type VoltInstance, type VoltRouter, type RouterInstanceOptions } from './builder.js';
+export { VoltError, statusForCode } from './errors.js';
+export { createJsonLogger, silentLogger, type VoltLogger } from './logger.js';
+export { BROADCAST_CHANNEL, REVALIDATE_CHANNEL, REVALIDATE_EVENT, type RevalidatePayload } from './realtime.js';
+export type { RealtimeEvent, RealtimeTransport } from './realtime-transport.js';
+export { SSE_PATH, type RouteInfo } from './router.js';
+export { JSON_CONTENT_TYPE, type ResponseCompressor } from './send.js';
+export { signValue, unsignValue } from './signing.js';
+export type { StandardSchemaV1, ValidationDetail } from './standard-schema.js';
+export type { StoreAdapter, StoreMessageHandler } from './store.js';
+export type { CookieOptions, RequestCookies } from './cookies.js';
+export type { RequestHeaders } from './headers.js';
+export type * from './types.js';

@@ -1,0 +1,83 @@
+/**
+ * Cache instances the way app instances have them: each with its own Redis
+ * connections, store (the invalidation bus) and metrics registry.
+ */
+import { createCaches, type Caches, type CacheSettings } from '../../src/scaling/cache/index.js';
+import { createMetrics, type Metrics } from '../../src/scaling/metrics/index.js';
+import { createRedisConnections, type RedisConnections } from '../../src/scaling/redis/connections.js';
+import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/redis-settings.js';
+import { RedisStore } from '../../src/scaling/store/redis-store.js';
+import { startCluster, startStandalone, type RedisCluster, type StandaloneRedis } from '../support/redis-servers.js';
+
+export type ConnectedSettings = Exclude<RedisSettings, { mode: 'none' }>;
+export type Kind = 'standalone' | 'cluster';
+
+export interface RedisBackend {
+  kind: Kind;
+  settings: ConnectedSettings;
+  standalone?: StandaloneRedis;
+  cluster?: RedisCluster;
+  close(): Promise<void>;
+}
+
+export async function startBackend(kind: Kind): Promise<RedisBackend> {
+  if (kind === 'standalone') {
+    const standalone = await startStandalone();
+    return {
+      kind,
+      standalone,
+      settings: readRedisSettings({ REDIS_URL: standalone.url }) as ConnectedSettings,
+      close: () => standalone.close(),
+    };
+  }
+  const cluster = await startCluster();
+  return {
+    kind,
+    cluster,
+    settings: readRedisSettings({ REDIS_CLUSTER_NODES: cluster.nodeList }) as ConnectedSettings,
+    close: () => cluster.close(),
+  };
+}
+
+export interface CacheInstance {
+  name: string;
+  connections: RedisConnections;
+  store: RedisStore;
+  caches: Caches;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export function cacheInstance(backend: RedisBackend, name: string, settings: Partial<CacheSettings> = {}): CacheInstance {
+  const metrics = createMetrics({ instanceId: name, defaultMetrics: false });
+  const connections = createRedisConnections(backend.settings, { metrics });
+  // As in app.ts: the bus uses sharded pub/sub on a cluster.
+  const store = new RedisStore(connections, { shardedPubSub: true, subscriberName: 'cache-invalidation' });
+  const caches = createCaches({ instanceId: name, redis: connections.command, pubsub: store, settings, metrics });
+  return {
+    name,
+    connections,
+    store,
+    caches,
+    metrics,
+    async close() {
+      await caches.close();
+      await connections.quit();
+    },
+  };
+}
+
+export async function counterValue(
+  metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> },
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const { values } = await metric.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/volt/index.js';
+import { getJson, postJson, rawExchange } from './kernel/harness.js';
+
+let app: App;
+let base: string;
+let port: number;
+
+beforeAll(async () => {
+  app = createApp(loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'unit-a', LOG_LEVEL: 'silent' }), { logger: silentLogger });
+  await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
+  port = (app.server.address() as { port: number }).port;
+  base = `http://127.0.0.1:${port}`;
+});
+afterAll(() => app.close());
+
+describe('app: ping', () => {
+  it('GET /api/v1/ping answers exactly {"data":{"pong":true},"error":null}', async () => {
+    const res = await fetch(`${base}/api/v1/ping`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('{"data":{"pong":true},"error":null}');
+    expect(res.headers.get('x-instance-id')).toBe('unit-a');
+  });
+});
+
+describe('app: X-Instance-Id and live probe', () => {
+  it('is on 404s, 405s and the live probe too', async () => {
+    const missing = await getJson(`${base}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-instance-id')).toBe('unit-a');
+    const wrong = await getJson(`${base}/api/v1/ping`, { method: 'POST' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('x-instance-id')).toBe('unit-a');
+    const live = await getJson(`${base}/health/live`);
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({ status: 'pass' });
+    expect(live.headers.get('x-instance-id')).toBe('unit-a');
+  });
+
+  it('answers unparseable HTTP with a JSON 400 and keeps serving', async () => {
+    const reply = await rawExchange(port, 'THIS IS NOT HTTP\r\n\r\n');
+    expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(reply).toContain('X-Instance-Id: unit-a');
+    expect(reply).toContain('{"data":null,"error":{"code":"BAD_REQUEST","message":"Malformed HTTP request"}}');
+    expect((await fetch(`${base}/api/v1/ping`)).status).toBe(200);
+  });
+});
+
+describe('app: notes', () => {
+  it('POST creates a note (201) with id, text, createdAt and instanceId; GET /:id reads it', async () => {
+    const created = await postJson(`${base}/api/v1/notes`, { text: 'first note' });
+    expect(created.status).toBe(201);
+    const note = created.body.data;
+    expect(note).toEqual({ id: expect.any(Number), text: 'first note', createdAt: expect.any(String), instanceId: 'unit-a' });
+    expect(new Date(note.createdAt).toISOString()).toBe(note.createdAt);
+    const read = await getJson(`${base}/api/v1/notes/${note.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual({ data: note, error: null });
+  });
+
+  it('GET /:id of a missing or non-numeric id -> 404', async () => {
+    expect((await getJson(`${base}/api/v1/notes/999999`)).status).toBe(404);
+    const odd = await getJson(`${base}/api/v1/notes/abc`);
+    expect(odd.status).toBe(404);
+    expect(odd.body.error.code).toBe('NOT_FOUND');
+  });
+
+  it('rejects text outside 1..500 characters, naming the field', async () => {
+    for (const text of ['', 'x'.repeat(501)]) {
+      const res = await postJson(`${base}/api/v1/notes`, { text });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('VALIDATION_ERROR');
+      expect(res.body.error.details[0]).toMatchObject({ location: 'body', path: 'text' });
+    }
+    const missing = await postJson(`${base}/api/v1/notes`, {});
+    expect(missing.body.error.details[0]).toMatchObject({ path: 'text' });
+    expect((await postJson(`${base}/api/v1/notes`, { text: 'x'.repeat(500) })).status).toBe(201);
+  });
+
+  it('concurrent creates get distinct ids; the list is newest first and capped at 50', async () => {
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => postJson(`${base}/api/v1/notes`, { text: `bulk ${i}` })));
+    const ids = results.map((r) => r.body.data.id as number);
+    expect(new Set(ids).size).toBe(60);
+    const list = await getJson(`${base}/api/v1/notes`);
+    expect(list.status).toBe(200);
+    const listed = list.body.data as Array<{ id: number }>;
+    expect(listed).toHaveLength(50);
+    const listedIds = listed.map((n) => n.id);
+    expect(listedIds).toEqual([...listedIds].sort((a, b) => b - a));
+    expect(listedIds[0]).toBe(Math.max(...ids));
+  });
+
+  it('stores each note under notes:<id> with the id from notes:seq', async () => {
+    const created = await postJson(`${base}/api/v1/notes`, { text: 'stored' });
+    const id = created.body.data.id as number;
+    const services = app.router.routes.find((r) => r.key === 'notes.create');
+    expect(services).toBeDefined();
+    // Read through a second app on the same store: what it sees comes from the store only.
+    const { createMemoryStore } = await import('../../src/scaling/store/memory-store.js');
+    const store = createMemoryStore();
+    const a = createApp(loadConfig({ INSTANCE_ID: 'shared-a', LOG_LEVEL: 'silent' }), { store, logger: silentLogger });
+    const b = createApp(loadConfig({ INSTANCE_ID: 'shared-b', LOG_LEVEL: 'silent' }), { store, logger: silentLogger });
+    const made = await (await a.router.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"from a"}' }))).json() as any;
+    expect(made.data.instanceId).toBe('shared-a');
+    const seen = await (await b.router.handler(new Request(`http://x/api/v1/notes/${made.data.id}`))).json() as any;
+    expect(seen.data).toEqual(made.data);
+    expect(await store.get(`notes:${made.data.id}`)).toEqual(made.data);
+    expect(await store.get('notes:seq')).toBe(made.data.id);
+    expect(id).toBeGreaterThan(0);
+    expect(app.router.routes.find((r) => r.key === 'notes.list')?.stream).toBe(true);
+  });
+});

@@ -1,0 +1,101 @@
+import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createHealth } from '../../src/scaling/http/health.js';
+import { withOperations } from '../../src/scaling/http/operations-listener.js';
+import { createShutdown } from '../../src/scaling/http/shutdown.js';
+
+function kernel(req: IncomingMessage, res: ServerResponse): void {
+  const delay = req.url === '/slow' ? 400 : req.url === '/stuck' ? 60_000 : 0;
+  setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end(`done ${req.url}`), delay).unref();
+}
+
+async function start() {
+  const health = createHealth({ serviceId: 's', version: '1' });
+  const ops = withOperations(kernel, { instanceId: 'shutdown-test', health });
+  const server = createServer(ops.listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const events: string[] = [];
+  let resolveExit!: (code: number) => void;
+  const exited = { promise: new Promise<number>((resolve) => (resolveExit = resolve)), resolve: (code: number) => resolveExit(code) };
+  return { health, ops, server, port, events, exited };
+}
+
+function get(port: number, path: string, agent?: Agent) {
+  return new Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, agent: agent ?? false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('graceful shutdown', () => {
+  it('fails readiness, drains, finishes in-flight work, closes idle keep-alive sockets, then resources, and exits 0', async () => {
+    const app = await start();
+    const shutdown = createShutdown({
+      server: app.server,
+      health: app.health,
+      requests: app.ops,
+      drainMs: 150,
+      timeoutMs: 5_000,
+      realtime: { close: async () => void app.events.push('realtime closed') },
+      resources: [{ name: 'redis', close: async () => void app.events.push('redis quit') }],
+      exit: (code) => app.exited.resolve(code),
+    });
+    // An idle keep-alive socket from a previous request must not hold the shutdown.
+    const keepAlive = new Agent({ keepAlive: true });
+    expect((await get(app.port, '/fast', keepAlive)).status).toBe(200);
+    const idleSocketClosed = new Promise<void>((resolve) => {
+      const sockets = Object.values(keepAlive.freeSockets).flat();
+      expect(sockets).toHaveLength(1);
+      sockets[0]!.once('close', () => resolve());
+    });
+
+    const slow = get(app.port, '/slow');
+    await new Promise((r) => setTimeout(r, 20));
+    const started = performance.now();
+    void shutdown.shutdown('test');
+
+    // During the drain delay, readiness fails but the listener still accepts.
+    const ready = await get(app.port, '/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.headers.connection).toBe('close');
+
+    expect(await slow).toMatchObject({ status: 200, body: 'done /slow' });
+    await idleSocketClosed;
+    expect(await app.exited.promise).toBe(0);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    expect(app.events).toEqual(['realtime closed', 'redis quit']);
+    expect(app.server.listening).toBe(false);
+    await expect(get(app.port, '/fast')).rejects.toThrow(/ECONNREFUSED/);
+    keepAlive.destroy();
+  });
+
+  it('exits 1 when in-flight work outlives the deadline', async () => {
+    const app = await start();
+    const shutdown = createShutdown({
+      server: app.server,
+      health: app.health,
+      requests: app.ops,
+      drainMs: 0,
+      timeoutMs: 300,
+      exit: (code) => app.exited.resolve(code),
+    });
+    const stuck = get(app.port, '/stuck').catch((error: Error) => error);
+    await new Promise((r) => setTimeout(r, 20));
+    const started = performance.now();
+    void shutdown.shutdown('test');
+    expect(await app.exited.promise).toBe(1);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(2_000);
+    app.server.closeAllConnections();
+    expect(await stuck).toBeInstanceOf(Error);
+  });
+});

@@ -1,0 +1,115 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Config } from './config.js';
+import { createNotesRepository } from './features/notes/notes.repository.js';
+import type { Note } from './features/notes/notes.schema.js';
+import { createCaches, type Caches } from './scaling/cache/index.js';
+import { createRedisConnections, type RedisConnections } from './scaling/redis/connections.js';
+import { createRedisStore } from './scaling/store/redis-store.js';
+import { createLogger } from './scaling/logger.js';
+import { createMemoryStore } from './scaling/store/memory-store.js';
+import type { StoreAdapter, VoltLogger } from './volt/index.js';
+import type { AppContext } from './volt.js';
+import { AppRouter } from './volt.router.js';
+
+export interface AppOverrides {
+  logger?: VoltLogger;
+  store?: StoreAdapter;
+}
+
+export interface App {
+  server: Server;
+  /** Every Redis connection of this instance; undefined without Redis (in-memory mode). */
+  connections: RedisConnections | undefined;
+  caches: Caches;
+  router: ReturnType<typeof AppRouter.instance>;
+  close(): Promise<void>;
+}
+
+const LIVE_BODY = '{"status":"pass"}';
+
+/**
+ * Composition root: builds this instance's services (store, logger,
+ * repositories), binds the router to them and puts the node:http server in
+ * front. Nothing here is a module-level singleton, so several apps can run in
+ * one process (tests start many instances).
+ */
+export function createApp(config: Config, overrides: AppOverrides = {}): App {
+  const logger = overrides.logger ?? createLogger({ level: config.logLevel, instanceId: config.instanceId });
+  // Created once and passed to everything that talks to Redis; quit last on close.
+  const connections = config.redis.mode === 'none' ? undefined : createRedisConnections(config.redis, { logger });
+  const store = overrides.store ?? (connections ? createRedisStore(connections) : createMemoryStore());
+  const caches = createCaches({
+    instanceId: config.instanceId,
+    redis: connections?.command,
+    // Its own sharded channel on a cluster: an invalidation reaches the other
+    // instances before the write returns, not tens of ms later over the cluster bus.
+    pubsub: connections ? createRedisStore(connections, { shardedPubSub: true, subscriberName: 'cache-invalidation' }) : store,
+    settings: config.cache,
+    logger,
+  });
+  const notes = createNotesRepository(store, { listCache: caches.namespace<Note[]>('notes', config.cache.notes) });
+  const services: AppContext = { store, logger, instanceId: config.instanceId, notes };
+  const instanceHeader = { 'x-instance-id': config.instanceId };
+
+  const router = AppRouter.instance({
+    store,
+    logger,
+    services,
+    config: {
+      basePATH: config.basePath,
+      bodyLimitBytes: config.bodyLimitBytes,
+      cookieSecret: config.cookieSecret,
+      exposeErrors: config.env === 'development',
+      instanceId: config.instanceId,
+    },
+    // The kernel writes these with its own headers: every API response, 404s included.
+    headers: instanceHeader,
+  });
+  const api = router.listener;
+
+  function listener(req: IncomingMessage, res: ServerResponse): void {
+    if (req.url === '/health/live') {
+      res.writeHead(200, { 'content-type': 'application/health+json', 'content-length': LIVE_BODY.length, ...instanceHeader });
+      res.end(LIVE_BODY);
+      return;
+    }
+    api(req, res);
+  }
+
+  const server = createServer({ keepAliveTimeout: 5_000 }, listener);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, config.instanceId));
+
+  return {
+    server,
+    connections,
+    caches,
+    router,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await caches.close();
+      // Last: everything above may still have needed Redis.
+      await connections?.quit();
+    },
+  };
+}
+
+/**
+ * Requests node's parser rejects (e.g. bytes left over after a body shorter
+ * than sent) get a JSON 400 and a closed connection; the server keeps serving.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, instanceId: string): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+  const body = JSON.stringify({ data: null, error: { code: 'BAD_REQUEST', message: 'Malformed HTTP request' } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `X-Instance-Id: ${instanceId.replace(/[^\x20-\x7e]/g, "")}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,425 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Metrics } from '../metrics/index.js';
+import { L1Cache, type L1Entry, type L1Options } from './l1.js';
+import type { RedisL2 } from './l2.js';
+import type { Invalidation, InvalidationBus } from './invalidation-bus.js';
+import { SingleFlight } from './single-flight.js';
+
+export interface EntryOptions {
+  /** Served as fresh for this long (ms), give or take the jitter. */
+  ttlMs?: number;
+  /** Then served stale for this long (ms) while one background refresh runs. */
+  graceMs?: number;
+}
+
+export type CacheMetrics = Pick<Metrics, 'cacheHitsTotal' | 'cacheMissesTotal' | 'cacheInvalidationsTotal' | 'redisCommandErrorsTotal'>;
+
+export interface CacheLogger {
+  warn(object: object, message?: string): void;
+}
+
+export interface DistributedCacheOptions {
+  namespace: string;
+  l1: L1Options;
+  /** Redis layer; absent in memory mode (no Redis configured). */
+  l2?: RedisL2 | undefined;
+  /** Cross-instance invalidations; absent when this is the only instance. */
+  bus?: InvalidationBus | undefined;
+  ttlMs: number;
+  graceMs: number;
+  /** Fraction (0.1 = ±10%) applied to each ttl so keys written together expire apart. */
+  ttlJitter: number;
+  /** How long the cross-instance load lock lives if its holder never releases it. */
+  lockTtlMs: number;
+  /** How long other instances poll Redis for the lock holder's value before loading themselves. */
+  lockWaitMs: number;
+  lockPollMs?: number;
+  metrics?: CacheMetrics | undefined;
+  logger?: CacheLogger | undefined;
+  now?: () => number;
+}
+
+/** What Redis holds for a key: the value and its freshness, next to the PX expiry. */
+interface Envelope {
+  /** fresh until (epoch ms) */
+  f: number;
+  /** stale until (epoch ms) */
+  s: number;
+  v: unknown;
+}
+
+type Counter = { inc(): void };
+
+/**
+ * A two-layer cache for one namespace: L1 in this process (lru-cache), L2 in
+ * Redis, kept coherent across instances by an invalidation bus.
+ *
+ * Keys in Redis: `cache:<ns>:gen` holds the namespace generation (read once,
+ * then followed through the bus); values live at `cache:<ns>:g<gen>:<key>`, so
+ * `clear()` only bumps the generation and old values expire by their TTL. No
+ * shared hash tag: a namespace spreads over every shard of a cluster.
+ *
+ * The cache never fails a request: when Redis is down or slow, calls give up
+ * after a short timeout, the error is counted, and reads fall back to L1 or to
+ * the loader. Values are JSON snapshots: treat returned objects as read-only.
+ */
+export class DistributedCache<T = unknown> {
+  readonly namespace: string;
+  private readonly l1: L1Cache;
+  private readonly flights = new SingleFlight();
+  private readonly reads = new SingleFlight();
+  private readonly refreshes = new SingleFlight();
+  private readonly now: () => number;
+  private readonly hitL1: Counter | undefined;
+  private readonly hitL2: Counter | undefined;
+  private readonly miss: Counter | undefined;
+  /** Bumped by every invalidation: a load that saw it change must not fill the caches with what it read before. */
+  private invalidationSeq = 0;
+  private generation: number | undefined;
+  private generationLoad: Promise<number | undefined> | undefined;
+  private leaveBus: (() => Promise<void>) | undefined;
+  /** Resolves once this instance listens to invalidations (at once without a bus). */
+  readonly ready: Promise<void>;
+  private closed = false;
+
+  constructor(private readonly options: DistributedCacheOptions) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(options.namespace)) {
+      throw new Error(`cache namespace "${options.namespace}": use letters, digits, '_', '-' or '.'`);
+    }
+    validateDuration('ttlMs', options.ttlMs, false);
+    validateDuration('graceMs', options.graceMs, true);
+    if (!(options.ttlJitter >= 0 && options.ttlJitter < 1)) throw new RangeError('cache ttlJitter must be in [0, 1)');
+    this.namespace = options.namespace;
+    this.now = options.now ?? Date.now;
+    this.l1 = new L1Cache(options.l1, this.now);
+    const metrics = options.metrics;
+    // Bound children: no label hashing on the hit path.
+    this.hitL1 = metrics?.cacheHitsTotal.labels({ layer: 'l1' });
+    this.hitL2 = metrics?.cacheHitsTotal.labels({ layer: 'l2' });
+    this.miss = metrics?.cacheMissesTotal.labels({ layer: options.l2 ? 'l2' : 'l1' });
+    this.ready = this.joinBus();
+  }
+
+  /** The cached value (fresh only), or undefined. */
+  get(key: string): Promise<T | undefined> {
+    const entry = this.l1.get(key);
+    if (entry !== undefined && this.now() < entry.freshUntil) {
+      this.hitL1?.inc();
+      return Promise.resolve(entry.value as T);
+    }
+    return this.reads.run(key, () => this.readThrough(key)).then((found) => {
+      if (found !== undefined && this.now() < found.freshUntil) return found.value as T;
+      return undefined;
+    });
+  }
+
+  /** Cached value if any (stale within grace included), else the loader's, cached. */
+  getOrSet(key: string, loader: () => T | Promise<T>, options?: EntryOptions): Promise<T> {
+    const entry = this.l1.get(key);
+    if (entry !== undefined) {
+      const now = this.now();
+      if (now < entry.freshUntil) {
+        this.hitL1?.inc();
+        return Promise.resolve(entry.value as T);
+      }
+      this.hitL1?.inc();
+      this.refreshInBackground(key, loader, options);
+      return Promise.resolve(entry.value as T);
+    }
+    return this.flights.run(key, async () => {
+      const found = await this.readThrough(key);
+      if (found !== undefined) {
+        if (this.now() >= found.freshUntil) this.refreshInBackground(key, loader, options);
+        return found.value as T;
+      }
+      return this.load(key, loader, options);
+    });
+  }
+
+  async set(key: string, value: T, options?: EntryOptions): Promise<void> {
+    if (value === undefined) throw new TypeError(`cache ${this.namespace}.set(${key}): value is undefined`);
+    const text = JSON.stringify(value);
+    const entry = this.entryFrom(text, options);
+    this.invalidated();
+    this.l1.set(key, entry);
+    const generation = await this.currentGeneration();
+    if (generation !== undefined) {
+      await this.quietly(this.options.l2?.set(this.dataKey(generation, key), envelopeText(entry, text), this.pxOf(entry)));
+    }
+    await this.announce({ kind: 'key', key });
+  }
+
+  async delete(key: string): Promise<void> {
+    this.invalidated();
+    this.l1.delete(key);
+    const generation = await this.currentGeneration();
+    if (generation !== undefined) await this.quietly(this.options.l2?.delete(this.dataKey(generation, key)));
+    await this.announce({ kind: 'key', key });
+  }
+
+  /** Drops every key of the namespace on every instance (new generation; old values expire by TTL). */
+  async clear(): Promise<void> {
+    this.invalidated();
+    this.l1.clear();
+    const l2 = this.options.l2;
+    if (!l2) {
+      this.generation = (this.generation ?? 0) + 1;
+      await this.announce({ kind: 'clear', generation: this.generation });
+      return;
+    }
+    const generation = await this.quietly(l2.increment(this.generationKey()));
+    if (generation === undefined) {
+      // Redis is unreachable: other instances and L2 keep the old generation.
+      this.options.logger?.warn({ namespace: this.namespace }, 'cache clear could not reach redis; only this instance was cleared');
+      return;
+    }
+    this.generation = generation;
+    await this.announce({ kind: 'clear', generation });
+  }
+
+  /** Drops this instance's L1 only. */
+  clearLocal(): void {
+    this.invalidated();
+    this.l1.clear();
+  }
+
+  /** Entries and serialized bytes held in L1. */
+  stats(): { l1Entries: number; l1Bytes: number } {
+    return { l1Entries: this.l1.entries, l1Bytes: this.l1.bytes };
+  }
+
+  /** Waits for background refreshes and loads running now (shutdown, tests). */
+  async settled(): Promise<void> {
+    await Promise.all([this.flights.settled(), this.reads.settled(), this.refreshes.settled()]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.ready;
+    await this.settled();
+    await this.leaveBus?.().catch(() => undefined);
+    this.l1.clear();
+  }
+
+  // --- reading ---------------------------------------------------------------
+
+  /** L2 lookup that fills L1; undefined on a miss or when Redis cannot answer. */
+  private async readThrough(key: string): Promise<L1Entry | undefined> {
+    const seq = this.invalidationSeq;
+    const found = await this.readL2(key);
+    if (found === undefined) {
+      this.miss?.inc();
+      return undefined;
+    }
+    this.hitL2?.inc();
+    if (seq === this.invalidationSeq) this.l1.set(key, found);
+    return found;
+  }
+
+  private async readL2(key: string): Promise<L1Entry | undefined> {
+    const l2 = this.options.l2;
+    if (!l2) return undefined;
+    const generation = await this.currentGeneration();
+    if (generation === undefined) return undefined;
+    const text = await this.quietly(l2.get(this.dataKey(generation, key)));
+    if (text === undefined || text === null) return undefined;
+    const envelope = parseEnvelope(text);
+    if (!envelope || envelope.s <= this.now()) return undefined;
+    return { value: envelope.v, freshUntil: envelope.f, staleUntil: envelope.s, size: Buffer.byteLength(text) };
+  }
+
+  // --- loading ---------------------------------------------------------------
+
+  private refreshInBackground(key: string, loader: () => T | Promise<T>, options: EntryOptions | undefined): void {
+    if (this.closed || this.refreshes.has(key)) return;
+    this.refreshes
+      .run(key, async () => {
+        // Another instance may have refreshed it already.
+        const seq = this.invalidationSeq;
+        const found = await this.readL2(key);
+        if (found !== undefined && this.now() < found.freshUntil) {
+          if (seq === this.invalidationSeq) this.l1.set(key, found);
+          return;
+        }
+        await this.load(key, loader, options);
+      })
+      .catch((error: Error) => {
+        // The stale value stays in place until its grace ends.
+        this.options.logger?.warn({ namespace: this.namespace, key, err: error.message }, 'cache background refresh failed');
+      });
+  }
+
+  /**
+   * Runs the loader once across instances when Redis is there: the holder of a
+   * short lock loads while the others poll L2 for its result, and load
+   * themselves only if it does not come in time (or Redis cannot answer).
+   */
+  private async load(key: string, loader: () => T | Promise<T>, options: EntryOptions | undefined): Promise<T> {
+    const seq = this.invalidationSeq;
+    const l2 = this.options.l2;
+    const generation = l2 ? await this.currentGeneration() : undefined;
+    let lock: { key: string; token: string } | undefined;
+    if (l2 && generation !== undefined) {
+      const candidate = { key: this.lockKey(generation, key), token: randomBytes(12).toString('base64url') };
+      const acquired = await this.quietly(l2.acquireLock(candidate.key, candidate.token, this.options.lockTtlMs));
+      if (acquired === true) lock = candidate;
+      else if (acquired === false) {
+        const waited = await this.waitForHolder(key);
+        if (waited !== undefined) return waited.value as T;
+      }
+    }
+    try {
+      const value = await loader();
+      if (value !== undefined) await this.store(key, value, options, seq, generation);
+      return value;
+    } finally {
+      if (lock && l2) void this.quietly(l2.releaseLock(lock.key, lock.token));
+    }
+  }
+
+  private async waitForHolder(key: string): Promise<L1Entry | undefined> {
+    const deadline = this.now() + this.options.lockWaitMs;
+    const pollMs = this.options.lockPollMs ?? 20;
+    while (this.now() < deadline && !this.closed) {
+      await sleep(pollMs);
+      const seq = this.invalidationSeq;
+      const found = await this.readL2(key);
+      if (found !== undefined && this.now() < found.freshUntil) {
+        if (seq === this.invalidationSeq) this.l1.set(key, found);
+        return found;
+      }
+      if (this.options.l2 && !this.options.l2.available) return undefined;
+    }
+    return undefined;
+  }
+
+  /** Caches a loaded value unless an invalidation arrived while it loaded (it may be outdated). */
+  private async store(key: string, value: T, options: EntryOptions | undefined, seq: number, generation: number | undefined): Promise<void> {
+    if (seq !== this.invalidationSeq) return;
+    const text = JSON.stringify(value);
+    const entry = this.entryFrom(text, options);
+    this.l1.set(key, entry);
+    if (generation !== undefined && generation === this.generation) {
+      await this.quietly(this.options.l2?.set(this.dataKey(generation, key), envelopeText(entry, text), this.pxOf(entry)));
+    }
+  }
+
+  // --- invalidation ----------------------------------------------------------
+
+  private async joinBus(): Promise<void> {
+    const bus = this.options.bus;
+    if (!bus) return;
+    try {
+      this.leaveBus = await bus.join(this.namespace, {
+        onInvalidation: (invalidation) => this.receive(invalidation),
+        onMissed: () => {
+          // Invalidations sent while we were not listening are lost: start over.
+          this.generation = undefined;
+          this.clearLocal();
+          this.options.logger?.warn({ namespace: this.namespace }, 'cache invalidation bus reconnected; L1 cleared');
+        },
+      });
+    } catch (error) {
+      this.options.logger?.warn({ namespace: this.namespace, err: (error as Error).message }, 'cache could not join the invalidation bus');
+    }
+  }
+
+  private receive(invalidation: Invalidation): void {
+    this.invalidated();
+    if (invalidation.kind === 'key') this.l1.delete(invalidation.key);
+    else {
+      this.generation = invalidation.generation;
+      this.l1.clear();
+    }
+  }
+
+  private invalidated(): void {
+    this.invalidationSeq++;
+    this.options.metrics?.cacheInvalidationsTotal.inc();
+  }
+
+  private async announce(invalidation: Invalidation): Promise<void> {
+    const bus = this.options.bus;
+    if (!bus) return;
+    const l2 = this.options.l2;
+    // Through L2's guard when Redis carries the bus: bounded wait, counted errors.
+    await this.quietly(l2 ? l2.run(() => bus.announce(this.namespace, invalidation)) : bus.announce(this.namespace, invalidation));
+  }
+
+  // --- keys, generations, entries -------------------------------------------
+
+  private currentGeneration(): Promise<number | undefined> {
+    if (this.generation !== undefined) return Promise.resolve(this.generation);
+    const l2 = this.options.l2;
+    if (!l2) return Promise.resolve((this.generation = 0));
+    this.generationLoad ??= this.quietly(l2.get(this.generationKey()))
+      .then((text) => {
+        if (text === undefined) return undefined; // unknown while Redis is down: skip L2
+        const stored = Number(text ?? 0);
+        this.generation ??= Number.isSafeInteger(stored) ? stored : 0;
+        return this.generation;
+      })
+      .finally(() => {
+        this.generationLoad = undefined;
+      });
+    return this.generationLoad;
+  }
+
+  private generationKey(): string {
+    return `cache:${this.namespace}:gen`;
+  }
+
+  private dataKey(generation: number, key: string): string {
+    return `cache:${this.namespace}:g${generation}:${key}`;
+  }
+
+  private lockKey(generation: number, key: string): string {
+    return `cache:${this.namespace}:lock:g${generation}:${key}`;
+  }
+
+  private entryFrom(text: string, options: EntryOptions | undefined): L1Entry {
+    const ttlMs = options?.ttlMs ?? this.options.ttlMs;
+    const graceMs = options?.graceMs ?? this.options.graceMs;
+    validateDuration('ttlMs', ttlMs, false);
+    validateDuration('graceMs', graceMs, true);
+    const jitter = 1 + (Math.random() * 2 - 1) * this.options.ttlJitter;
+    const freshUntil = this.now() + Math.max(1, Math.round(ttlMs * jitter));
+    // A parsed copy: later changes to the caller's object do not leak into the cache.
+    return { value: JSON.parse(text), freshUntil, staleUntil: freshUntil + graceMs, size: Buffer.byteLength(text) };
+  }
+
+  private pxOf(entry: L1Entry): number {
+    return entry.staleUntil - this.now();
+  }
+
+  /** Awaits a cache-side Redis call; failures were counted by L2 and become `undefined`. */
+  private async quietly<R>(call: Promise<R> | undefined): Promise<R | undefined> {
+    if (call === undefined) return undefined;
+    try {
+      return await call;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function envelopeText(entry: L1Entry, valueText: string): string {
+  return `{"f":${entry.freshUntil},"s":${entry.staleUntil},"v":${valueText}}`;
+}
+
+function parseEnvelope(text: string): Envelope | undefined {
+  try {
+    const parsed = JSON.parse(text) as Envelope;
+    return typeof parsed?.f === 'number' && typeof parsed.s === 'number' && 'v' in parsed ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function validateDuration(name: string, value: number, zeroAllowed: boolean): void {
+  if (!Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0)) {
+    throw new RangeError(`cache ${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} number of milliseconds, got ${value}`);
+  }
+}

@@ -1,0 +1,165 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
+import type { Health } from './health.js';
+import { bearerTokenMatches, sendMetrics } from './metrics-endpoint.js';
+import { createRequestIds } from './request-id.js';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** Request id: the caller's `X-Request-Id` when valid, else generated. */
+    id?: string;
+  }
+}
+
+export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface OperationsOptions {
+  instanceId: string;
+  health: Health;
+  metrics?: Metrics | undefined;
+  /** One line per request at info (probes and scrapes at debug). */
+  logger?: Pick<Logger, 'info' | 'debug' | 'isLevelEnabled'> | undefined;
+  /** When set, `/metrics` is also served on this port to `Authorization: Bearer <token>`. */
+  metricsToken?: string | undefined;
+  /** The matched route pattern of a request (a metric label must not be the raw path). */
+  routeOf?: ((req: IncomingMessage) => string | undefined) | undefined;
+}
+
+export interface OperationsListener {
+  listener: NodeListener;
+  /** Requests started and not yet closed (SSE streams included). */
+  readonly inFlight: number;
+  /** Resolves once no request is in flight. */
+  whenIdle(): Promise<void>;
+}
+
+const START = Symbol('requestStart');
+const OPS_ROUTE = Symbol('opsRoute');
+interface TrackedResponse extends ServerResponse {
+  [START]?: number;
+  [OPS_ROUTE]?: string;
+}
+
+const LIVE_BODY = Buffer.from('{"status":"pass"}');
+const HEALTH_TYPE = 'application/health+json';
+
+/**
+ * The node:http layer in front of the kernel: instance and request ids on
+ * every response, health probes and (optionally) metrics served before any
+ * routing so they do not depend on the API's base path, and one `close`
+ * listener per request that records the duration histogram, the request log
+ * line and the in-flight count used by graceful shutdown.
+ */
+export function withOperations(kernel: NodeListener, options: OperationsOptions): OperationsListener {
+  const { instanceId, health, metrics, logger, metricsToken, routeOf } = options;
+  const nextRequestId = createRequestIds(instanceId);
+  let inFlight = 0;
+  let idleWaiters: Array<() => void> = [];
+
+  function onClose(this: TrackedResponse): void {
+    const res = this;
+    const req = res.req;
+    const durationMs = performance.now() - res[START]!;
+    const status = res.statusCode;
+    const opsRoute = res[OPS_ROUTE];
+    const route = opsRoute ?? routeOf?.(req) ?? 'unmatched';
+    metrics?.observeRequest(req.method ?? 'GET', route, status, durationMs);
+    if (logger) {
+      const line = {
+        reqId: req.id,
+        method: req.method,
+        path: pathOf(req.url),
+        route,
+        status,
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      };
+      if (opsRoute === undefined) logger.info(line, 'request');
+      else logger.debug(line, 'request');
+    }
+    if (--inFlight === 0 && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  function listener(req: IncomingMessage, res: TrackedResponse): void {
+    res[START] = performance.now();
+    inFlight++;
+    res.once('close', onClose);
+    const id = nextRequestId(req.headers['x-request-id']);
+    req.id = id;
+    //X res.setHeader('x-instance-id', instanceId);
+    res.setHeader('x-request-id', id);
+    // Once draining, answer and let the client reconnect elsewhere, so
+    // keep-alive clients (nginx upstream pools) leave this instance.
+    if (health.draining) res.shouldKeepAlive = false;
+
+    const url = req.url ?? '/';
+    if (url.startsWith('/health') || url.startsWith('/metrics')) {
+      const path = pathOf(url);
+      if (serveOperation(path, req, res)) {
+        res[OPS_ROUTE] = path;
+        return;
+      }
+    }
+    kernel(req, res);
+  }
+
+  function serveOperation(path: string, req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    switch (path) {
+      case '/health/live':
+        writeHealth(res, 200, LIVE_BODY);
+        return true;
+      case '/health/ready':
+        void health.ready().then(({ ready, reason }) => {
+          const body = ready ? { status: 'pass' } : { status: 'fail', output: reason };
+          writeHealth(res, ready ? 200 : 503, Buffer.from(JSON.stringify(body)));
+        });
+        return true;
+      case '/health':
+        void health.report().then((report) => {
+          writeHealth(res, report.status === 'fail' ? 503 : 200, Buffer.from(JSON.stringify(report)));
+        });
+        return true;
+      case '/metrics':
+        if (metricsToken === undefined || metrics === undefined) return false;
+        if (!bearerTokenMatches(req, metricsToken)) {
+          res.writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'text/plain; charset=utf-8' });
+          res.end('metrics require a bearer token\n');
+          return true;
+        }
+        void sendMetrics(metrics.registry as Registry, res);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  return {
+    listener: listener as NodeListener,
+    get inFlight() {
+      return inFlight;
+    },
+    whenIdle() {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}
+
+function writeHealth(res: ServerResponse, status: number, body: Buffer): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { 'content-type': HEALTH_TYPE, 'cache-control': 'no-store', 'content-length': body.length });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}

@@ -1,0 +1,89 @@
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ShutdownOptions {
+  server: Server;
+  /** Fails readiness first, so load balancers stop routing here. */
+  health: { startDraining(): void };
+  /** Requests in flight, from the operations listener. */
+  requests: { readonly inFlight: number; whenIdle(): Promise<void> };
+  /** Time for load balancers to see the failing readiness before we stop accepting. */
+  drainMs: number;
+  /** Past this, exit 1 whatever is still open. */
+  timeoutMs: number;
+  /** Ends every SSE stream with a short `retry:` so clients reconnect elsewhere. */
+  realtime?: { close(): Promise<void> } | undefined;
+  /** Closed last, after the requests that may still use them. */
+  resources?: Array<{ name: string; close(): Promise<void> }>;
+  logger?: { info(obj: object, msg?: string): void; error(obj: object, msg?: string): void; flush?(): void } | undefined;
+  /** Injected by tests; default `process.exit`. */
+  exit?: (code: number) => void;
+}
+
+/**
+ * Graceful shutdown in the order a load-balanced instance needs:
+ * readiness fails, wait the drain delay, stop accepting, end SSE streams, let
+ * in-flight requests finish while idle keep-alive sockets are closed, close
+ * Redis, exit 0. A deadline turns a stuck step into exit 1, and so does a
+ * second signal (an impatient operator).
+ */
+export function createShutdown(options: ShutdownOptions) {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const log = options.logger;
+  let started: Promise<void> | undefined;
+
+  function finish(code: number): void {
+    log?.flush?.();
+    exit(code);
+  }
+
+  async function run(reason: string): Promise<void> {
+    const { server } = options;
+    const deadline = setTimeout(() => {
+      log?.error({ reason, inFlight: options.requests.inFlight, timeoutMs: options.timeoutMs }, 'shutdown deadline passed, forcing exit');
+      finish(1);
+    }, options.timeoutMs);
+    log?.info({ reason, drainMs: options.drainMs }, 'shutting down: readiness now fails');
+
+    options.health.startDraining();
+    if (options.drainMs > 0) await sleep(options.drainMs);
+
+    // Stop accepting; idle keep-alive sockets go now, busy ones after their response.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await options.realtime?.close().catch((error: unknown) => log?.error({ err: String(error) }, 'closing SSE streams failed'));
+    await options.requests.whenIdle();
+    server.closeAllConnections();
+    await closed;
+
+    for (const resource of options.resources ?? []) {
+      await resource.close().catch((error: unknown) => log?.error({ err: String(error), resource: resource.name }, 'close failed'));
+    }
+    clearTimeout(deadline);
+    log?.info({ reason }, 'shutdown complete');
+    finish(0);
+  }
+
+  return {
+    /** Start the shutdown (idempotent); resolves when done, just before exit. */
+    shutdown(reason: string): Promise<void> {
+      started ??= run(reason);
+      return started;
+    },
+    /** SIGTERM/SIGINT start the shutdown; a second signal exits 1 at once. */
+    installSignalHandlers(signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+      for (const signal of signals) {
+        process.on(signal, () => {
+          if (started) {
+            log?.error({ signal }, 'second signal during shutdown, exiting now');
+            finish(1);
+            return;
+          }
+          void this.shutdown(signal);
+        });
+      }
+    },
+  };
+}
+
+export type Shutdown = ReturnType<typeof createShutdown>;

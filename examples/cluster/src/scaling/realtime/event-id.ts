@@ -1,0 +1,103 @@
+/**
+ * Event ids and resume cursors.
+ *
+ * Every channel is an append-only log whose entries carry Redis Stream ids,
+ * `<milliseconds>-<sequence>` (the in-memory log issues ids in the same format),
+ * strictly increasing within a channel. An SSE `id:` must let a client resume
+ * EVERY channel of its connection from one `Last-Event-ID`, so the id a client
+ * sees is a cursor:
+ *
+ * - one channel: the stream id alone, `1700000000000-0`;
+ * - several channels: `channel:streamId` pairs for every subscribed channel,
+ *   comma-separated, `notes:1700000000000-0,user:42:1700000000001-3`. A stream id
+ *   never contains `:`, so each pair splits at its LAST colon, and channel
+ *   names may contain colons (`user:42`). Channel names never contain `,`.
+ *
+ * Resume rules: a channel listed in the cursor resumes after its id; a bare
+ * stream id applies to every channel (ids are time-based, so it means "after
+ * that moment" for channels it never saw); a channel missing from the cursor
+ * starts live; pairs for channels not subscribed are ignored.
+ */
+
+export const ZERO_ID = '0-0';
+
+const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
+
+export function isStreamId(text: string): boolean {
+  return STREAM_ID.test(text);
+}
+
+/**
+ * Orders two stream ids: negative when `a` is older. Compares digit strings
+ * (length first), so ids beyond 2^53 still order correctly without BigInt.
+ */
+export function compareIds(a: string, b: string): number {
+  if (a === b) return 0;
+  const dashA = a.indexOf('-');
+  const dashB = b.indexOf('-');
+  const byMs = compareDigits(a.slice(0, dashA), b.slice(0, dashB));
+  return byMs !== 0 ? byMs : compareDigits(a.slice(dashA + 1), b.slice(dashB + 1));
+}
+
+function compareDigits(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Channel -> position; `all` is set when the client sent a bare stream id. */
+export interface ResumeCursor {
+  all?: string;
+  channels: Map<string, string>;
+}
+
+/** Parses a `Last-Event-ID` value; returns null when it is malformed. */
+export function parseCursor(text: string): ResumeCursor | null {
+  const value = text.trim();
+  if (value === '') return { channels: new Map() };
+  if (isStreamId(value)) return { all: value, channels: new Map() };
+  const channels = new Map<string, string>();
+  for (const pair of value.split(',')) {
+    const colon = pair.lastIndexOf(':');
+    const channel = pair.slice(0, colon);
+    const id = pair.slice(colon + 1);
+    if (colon <= 0 || !isStreamId(id)) return null;
+    channels.set(channel, id);
+  }
+  return { channels };
+}
+
+/** The resume position of `channel`, or undefined to start live. */
+export function cursorPosition(cursor: ResumeCursor, channel: string): string | undefined {
+  return cursor.channels.get(channel) ?? cursor.all;
+}
+
+/** The SSE id for a connection whose channels are at `positions` (same order). */
+export function formatCursor(channels: readonly string[], positions: readonly string[]): string {
+  if (channels.length === 1) return positions[0] ?? ZERO_ID;
+  let text = '';
+  for (let index = 0; index < channels.length; index++) {
+    if (index > 0) text += ',';
+    text += `${channels[index]}:${positions[index] ?? ZERO_ID}`;
+  }
+  return text;
+}
+
+/** Issues monotonically increasing ids in stream format from a millisecond clock. */
+export class StreamIdClock {
+  private lastMs = 0;
+  private sequence = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  next(): string {
+    const ms = this.now();
+    if (ms > this.lastMs) {
+      this.lastMs = ms;
+      this.sequence = 0;
+    } else {
+      // Same millisecond, or the clock stepped back: keep ordering by sequence.
+      this.sequence++;
+    }
+    return `${this.lastMs}-${this.sequence}`;
+  }
+}

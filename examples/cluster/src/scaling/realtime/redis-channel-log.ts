@@ -1,0 +1,200 @@
+/**
+ * The channel log on Redis: each channel is a Stream `<prefix>:{<channel>}`
+ * (its ids are the SSE ids) and live delivery goes over pub/sub on
+ * `<prefix>:{<channel>}:live`. The hash tag puts both names in one slot, so on
+ * a cluster one Lua script can XADD and SPUBLISH on the shard that owns the
+ * channel: appends and announcements happen atomically and in id order.
+ * Standalone Redis uses classic PUBLISH/SUBSCRIBE, a cluster sharded pub/sub
+ * (SPUBLISH/SSUBSCRIBE), whose messages stay on one shard instead of being
+ * broadcast over the cluster bus.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { ZERO_ID, compareIds } from './event-id.js';
+import type { ChannelLog, LiveEvent, LogHandlers, LogPosition, LoggedEvent } from './channel-log.js';
+import { onReconnect, type RedisClient, type RedisConnections } from '../redis/connections.js';
+
+/*
+ * KEYS[1] stream; ARGV: maxlen, type, json, live channel, publish command.
+ * The announcement is `id \n prevId \n type \n json`: prevId (the entry before
+ * this one) lets receivers detect a missed announcement.
+ */
+const APPEND_SCRIPT = `
+local previous = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local prevId = '0-0'
+if previous[1] then prevId = previous[1][1] end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
+redis.call(ARGV[5], ARGV[4], id .. '\\n' .. prevId .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
+return id
+`;
+
+type AppendCommand = (stream: string, maxLength: number, type: string, json: string, live: string, publish: string) => Promise<string>;
+type ScriptedClient = RedisClient & { sseAppend: AppendCommand };
+
+export interface RedisChannelLogOptions {
+  /** Approximate entries kept per stream (`XADD MAXLEN ~`). */
+  maxLength?: number;
+  /** Key prefix (default `sse`). */
+  prefix?: string;
+  /**
+   * After each append, wait until this many replicas have it (`WAIT`), so an
+   * acknowledged event survives a master failover. 0 skips it (standalone).
+   */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
+  logger?: { warn(object: object, message?: string): void } | undefined;
+}
+
+export class RedisChannelLog implements ChannelLog {
+  private readonly command: ScriptedClient;
+  private readonly subscriber: RedisClient;
+  private readonly sharded: boolean;
+  private readonly publishCommand: string;
+  private readonly prefix: string;
+  private readonly maxLength: number;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
+  private handlers: LogHandlers | undefined;
+  private readonly stopReconnect: () => void;
+
+  constructor(
+    connections: RedisConnections,
+    private readonly options: RedisChannelLogOptions = {},
+  ) {
+    this.sharded = connections.mode === 'cluster';
+    this.publishCommand = this.sharded ? 'SPUBLISH' : 'PUBLISH';
+    this.prefix = options.prefix ?? 'sse';
+    this.maxLength = options.maxLength ?? 10_000;
+    this.waitReplicas = options.waitReplicas ?? 0;
+    this.waitTimeoutMs = options.waitTimeoutMs ?? 100;
+    const command = connections.command as ScriptedClient;
+    if (typeof command.sseAppend !== 'function') {
+      command.defineCommand('sseAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+    }
+    this.command = command;
+    this.subscriber = connections.subscriber('sse', { sharded: this.sharded });
+
+    const liveSuffixLength = '}:live'.length;
+    const liveOffset = `${this.prefix}:{`.length;
+    const onMessage = (liveChannel: string, message: string) => {
+      const channel = liveChannel.slice(liveOffset, liveChannel.length - liveSuffixLength);
+      const event = parseAnnouncement(message);
+      if (event) this.handlers?.live(channel, event);
+    };
+    this.subscriber.on(this.sharded ? 'smessage' : 'message', onMessage);
+    // Announcements published while a subscriber was reconnecting are lost:
+    // the processor reads them back from the streams.
+    const resync = () => this.handlers?.resync();
+    const stopStandalone = onReconnect(this.subscriber, resync);
+    this.subscriber.on('subscribersReady', resync);
+    this.stopReconnect = () => {
+      stopStandalone();
+      this.subscriber.off('subscribersReady', resync);
+      this.subscriber.off(this.sharded ? 'smessage' : 'message', onMessage);
+    };
+  }
+
+  streamKey(channel: string): string {
+    return `${this.prefix}:{${channel}}`;
+  }
+
+  liveChannel(channel: string): string {
+    return `${this.prefix}:{${channel}}:live`;
+  }
+
+  async append(channel: string, type: string, json: string): Promise<string> {
+    const stream = this.streamKey(channel);
+    const live = this.liveChannel(channel);
+    if (this.waitReplicas === 0) {
+      return this.command.sseAppend(stream, this.maxLength, type, json, live, this.publishCommand);
+    }
+    // One pipeline: on a cluster it goes to the stream's master, where WAIT must run.
+    const pipeline = (this.command as Redis | Cluster).pipeline() as ReturnType<Redis['pipeline']> & { sseAppend: (...args: unknown[]) => unknown };
+    pipeline.sseAppend(stream, this.maxLength, type, json, live, this.publishCommand);
+    pipeline.wait(this.waitReplicas, this.waitTimeoutMs);
+    const results = (await pipeline.exec()) ?? [];
+    const [appendError, id] = results[0] ?? [new Error('empty pipeline reply'), null];
+    if (appendError) throw appendError;
+    const [, acknowledged] = results[1] ?? [null, 0];
+    if (Number(acknowledged) < this.waitReplicas) {
+      this.options.logger?.warn({ channel, id, replicas: acknowledged }, 'sse event not yet on a replica');
+    }
+    return String(id);
+  }
+
+  async read(channel: string, afterId: string, limit: number): Promise<LoggedEvent[]> {
+    const entries = (await this.command.xrange(this.streamKey(channel), `(${afterId}`, '+', 'COUNT', limit)) as Array<[string, string[]]>;
+    return entries.map(([id, fields]) => toEvent(id, fields));
+  }
+
+  async position(channel: string): Promise<LogPosition> {
+    let info: unknown[];
+    try {
+      info = (await this.command.call('XINFO', 'STREAM', this.streamKey(channel))) as unknown[];
+    } catch (error) {
+      if (/no such key/i.test((error as Error).message)) return { lastId: ZERO_ID, trimmedThrough: ZERO_ID };
+      throw error;
+    }
+    const field = (name: string) => {
+      const index = info.indexOf(name);
+      return index >= 0 ? String(info[index + 1]) : ZERO_ID;
+    };
+    // Trimming (MAXLEN) does not move max-deleted-entry-id: more entries added
+    // than kept means everything before the first entry is gone.
+    const trimmed = Number(field('entries-added')) > Number(field('length'));
+    const deleted = field('max-deleted-entry-id');
+    const beforeFirst = trimmed ? previousId(field('recorded-first-entry-id')) : ZERO_ID;
+    return { lastId: field('last-generated-id'), trimmedThrough: compareIds(deleted, beforeFirst) > 0 ? deleted : beforeFirst };
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    const live = this.liveChannel(channel);
+    if (this.sharded) await this.subscriber.ssubscribe(live);
+    else await this.subscriber.subscribe(live);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    const live = this.liveChannel(channel);
+    if (this.sharded) await this.subscriber.sunsubscribe(live);
+    else await this.subscriber.unsubscribe(live);
+  }
+
+  setHandlers(handlers: LogHandlers): void {
+    this.handlers = handlers;
+  }
+
+  /** The shared connections are quit by their owner; only our listeners go here. */
+  close(): Promise<void> {
+    this.stopReconnect();
+    return Promise.resolve();
+  }
+}
+
+function toEvent(id: string, fields: string[]): LoggedEvent {
+  let type = 'message';
+  let json = 'null';
+  for (let index = 0; index < fields.length; index += 2) {
+    if (fields[index] === 't') type = fields[index + 1] ?? type;
+    else if (fields[index] === 'd') json = fields[index + 1] ?? json;
+  }
+  return { id, type, json };
+}
+
+function parseAnnouncement(message: string): LiveEvent | null {
+  const first = message.indexOf('\n');
+  const second = message.indexOf('\n', first + 1);
+  const third = message.indexOf('\n', second + 1);
+  if (first < 0 || second < 0 || third < 0) return null;
+  return {
+    id: message.slice(0, first),
+    prevId: message.slice(first + 1, second),
+    type: message.slice(second + 1, third),
+    json: message.slice(third + 1),
+  };
+}
+
+/** The greatest id below `id` (sequences are unsigned 64-bit). */
+function previousId(id: string): string {
+  const [ms = '0', sequence = '0'] = id.split('-');
+  if (sequence !== '0') return `${ms}-${BigInt(sequence) - 1n}`;
+  return ms === '0' ? ZERO_ID : `${BigInt(ms) - 1n}-18446744073709551615`;
+}

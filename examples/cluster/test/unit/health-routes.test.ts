@@ -1,0 +1,115 @@
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHealth, type Health } from '../../src/scaling/http/health.js';
+import { withOperations } from '../../src/scaling/http/operations-listener.js';
+
+function kernel(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end('{"data":null,"error":{"code":"NOT_FOUND"}}');
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+async function serve(health: Health): Promise<number> {
+  const server = createServer(withOperations(kernel, { instanceId: 'health-test', health }).listener);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+function call(port: number, path: string, options: { method?: string; headers?: Record<string, string> } = {}) {
+  return new Promise<{ status: number; headers: IncomingMessage['headers']; body: string }>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('health routes', () => {
+  it('answers liveness cheaply, with the instance id, outside any API base path', async () => {
+    const port = await serve(createHealth({ serviceId: 'health-test', version: '1.2.3' }));
+    const live = await call(port, '/health/live');
+    expect(live.status).toBe(200);
+    expect(live.headers['content-type']).toBe('application/health+json');
+    expect(live.headers['x-instance-id']).toBe('health-test');
+    expect(JSON.parse(live.body)).toEqual({ status: 'pass' });
+    const head = await call(port, '/health/live', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    // Anything else goes to the kernel, with the instance id too.
+    const other = await call(port, '/health/nope');
+    expect(other.status).toBe(404);
+    expect(other.headers['x-instance-id']).toBe('health-test');
+  });
+
+  it('reports checks in the health+json draft format, including added ones', async () => {
+    const health = createHealth({ serviceId: 'health-test', version: '1.2.3' });
+    health.addCheck('database:connection', async () => ({ componentId: 'db', componentType: 'datastore', status: 'warn', observedValue: 250, observedUnit: 'ms' }));
+    expect(() => health.addCheck('database:connection', () => ({ status: 'pass' }))).toThrow(/already registered/);
+    const port = await serve(health);
+    const res = await call(port, '/health');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/health+json');
+    const report = JSON.parse(res.body);
+    expect(report).toMatchObject({ status: 'warn', version: '1.2.3', serviceId: 'health-test' });
+    expect(report.checks['database:connection']).toEqual([
+      { componentId: 'db', componentType: 'datastore', status: 'warn', observedValue: 250, observedUnit: 'ms', time: expect.any(String) },
+    ]);
+    expect(Date.parse(report.checks['database:connection'][0].time)).not.toBeNaN();
+    expect(report.checks['memory:utilization'][0]).toMatchObject({ status: 'pass', observedUnit: 'bytes' });
+    expect(report.checks['memory:utilization'][0].observedValue).toBeGreaterThan(1_000_000);
+    expect(report.checks.uptime[0]).toMatchObject({ status: 'pass', observedUnit: 's' });
+    expect(report.checks['redis:connection']).toBeUndefined();
+  });
+
+  it('turns a throwing check into a failing report (503) instead of an error', async () => {
+    const health = createHealth({ serviceId: 'health-test', version: '1' });
+    health.addCheck('queue:connection', () => {
+      throw new Error('queue down');
+    });
+    const port = await serve(health);
+    const res = await call(port, '/health');
+    expect(res.status).toBe(503);
+    const report = JSON.parse(res.body);
+    expect(report.status).toBe('fail');
+    expect(report.checks['queue:connection'][0]).toMatchObject({ status: 'fail', output: 'queue down' });
+  });
+
+  it('fails readiness while draining, and tells keep-alive clients to go', async () => {
+    const health = createHealth({ serviceId: 'health-test', version: '1' });
+    const port = await serve(health);
+    expect((await call(port, '/health/ready')).status).toBe(200);
+    health.startDraining();
+    const ready = await call(port, '/health/ready');
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.body)).toEqual({ status: 'fail', output: 'draining' });
+    expect(ready.headers.connection).toBe('close');
+    expect((await call(port, '/health/live')).status).toBe(200);
+    expect(JSON.parse((await call(port, '/health')).body).checks['shutdown:draining'][0].status).toBe('fail');
+  });
+});
+
+describe('request ids', () => {
+  it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
+    const port = await serve(createHealth({ serviceId: 'h', version: '1' }));
+    const kept = await call(port, '/health/live', { headers: { 'x-request-id': 'abc-123_XYZ.9' } });
+    expect(kept.headers['x-request-id']).toBe('abc-123_XYZ.9');
+    for (const bad of ['has space', 'x'.repeat(200), 'quote"', '']) {
+      const res = await call(port, '/health/live', { headers: { 'x-request-id': bad } });
+      expect(res.headers['x-request-id']).not.toBe(bad);
+      expect(res.headers['x-request-id']).toMatch(/^health-test-[0-9a-f]{8}-[0-9a-z]+$/);
+    }
+    const a = await call(port, '/health/live');
+    const b = await call(port, '/health/live');
+    expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
+  });
+});

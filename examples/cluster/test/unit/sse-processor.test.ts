@@ -1,0 +1,240 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MemoryChannelLog } from '../../src/scaling/realtime/memory-channel-log.js';
+import { SseProcessor, type SseProcessorOptions } from '../../src/scaling/realtime/sse-processor.js';
+import { SseClient } from '../support/sse-client.js';
+
+type Context = { user?: { id: string } };
+const PATH = '/api/v1/sse/events';
+
+interface Harness {
+  processor: SseProcessor<Context>;
+  log: MemoryChannelLog;
+  port: number;
+  server: Server;
+  open(query: string, lastEventId?: string): Promise<SseClient>;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A real node:http server whose context names the user from a test-only header. */
+async function harness(options: Partial<SseProcessorOptions<Context>> & { maxLength?: number } = {}): Promise<Harness> {
+  const log = new MemoryChannelLog({ maxLength: options.maxLength ?? 100 });
+  const processor = new SseProcessor<Context>({ log, ...options });
+  const server = createServer((req, res) => {
+    const user = req.headers['x-test-user'];
+    processor.serve(req, res, typeof user === 'string' ? { user: { id: user } } : {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const clients: SseClient[] = [];
+  cleanups.push(async () => {
+    for (const client of clients) client.close();
+    await processor.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return {
+    processor,
+    log,
+    port,
+    server,
+    async open(query, lastEventId) {
+      const client = await SseClient.open({ port, path: `${PATH}?${query}`, ...(lastEventId !== undefined ? { lastEventId } : {}) });
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
+describe('SSE processor (memory log, real sockets)', () => {
+  it('writes the SSE headers, a retry on connect and one envelope per event', async () => {
+    const h = await harness({ retryMs: 1234 });
+    const client = await h.open('channels=notes');
+    expect(client.status).toBe(200);
+    expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(client.headers['cache-control']).toBe('no-cache, no-transform');
+    expect(client.headers['x-accel-buffering']).toBe('no');
+    expect(client.headers['connection']).toBe('keep-alive');
+    await client.waitFor((c) => c.retry !== undefined, 2_000, 'retry');
+    expect(client.retry).toBe(1234);
+
+    const id = await h.processor.publish('notes', 'note.created', { text: 'line one\nline two' });
+    await client.waitForEvents(1);
+    expect(id).toMatch(/^\d+-\d+$/);
+    expect(client.events[0]).toEqual({
+      id,
+      event: 'note.created',
+      data: JSON.stringify({ id, channel: 'notes', type: 'note.created', data: { text: 'line one\nline two' } }),
+    });
+  });
+
+  it('delivers in order, once, to every subscriber of a channel and nothing from other channels', async () => {
+    const h = await harness();
+    const a = await h.open('channels=notes');
+    const b = await h.open('channels=notes,revalidate');
+    const other = await h.open('channels=revalidate');
+    const ids: string[] = [];
+    for (let index = 0; index < 20; index++) ids.push(await h.processor.publish('notes', 'message', { index }));
+    await a.waitForEvents(20);
+    await b.waitForEvents(20);
+    expect(a.envelopes().map((event) => event.id)).toEqual(ids);
+    expect(b.envelopes().map((event) => event.id)).toEqual(ids);
+    expect(other.events).toEqual([]);
+    // Several channels: the SSE id names a position in each of them.
+    expect(b.lastEventId).toMatch(new RegExp(`^notes:${ids[19]},revalidate:\\d+-\\d+$`));
+  });
+
+  it('answers 400 / 403 as JSON envelopes before any stream byte', async () => {
+    const h = await harness();
+    const unknown = await SseClient.request({ port: h.port, path: `${PATH}?channels=secrets` });
+    expect(unknown.status).toBe(400);
+    expect(unknown.headers['content-type']).toMatch(/^application\/json/);
+    expect(unknown.json).toEqual({ data: null, error: { code: 'UNKNOWN_CHANNEL', message: 'unknown channel "secrets"' } });
+    const malformed = await SseClient.request({ port: h.port, path: `${PATH}?channels=${encodeURIComponent('{notes}')}` });
+    expect(malformed).toMatchObject({ status: 400, json: { data: null, error: { code: 'INVALID_CHANNEL' } } });
+    const forbidden = await SseClient.request({ port: h.port, path: `${PATH}?channels=user:42`, headers: { 'x-test-user': '7' } });
+    expect(forbidden).toMatchObject({ status: 403, json: { data: null, error: { code: 'FORBIDDEN_CHANNEL' } } });
+    const badId = await SseClient.request({ port: h.port, path: `${PATH}?channels=notes`, lastEventId: 'not-an-id' });
+    expect(badId).toMatchObject({ status: 400, json: { data: null, error: { code: 'INVALID_LAST_EVENT_ID' } } });
+    const own = await SseClient.request({ port: h.port, path: `${PATH}?channels=user:42`, headers: { 'x-test-user': '42' } });
+    expect(own.status).toBe(200);
+    expect(h.processor.stats().connections).toBeLessThanOrEqual(1);
+  });
+
+  it('resumes from Last-Event-ID (header or query) with every later event, then live, without duplicates', async () => {
+    const h = await harness();
+    const first = await h.open('channels=notes');
+    for (let index = 0; index < 5; index++) await h.processor.publish('notes', 'message', { index });
+    await first.waitForEvents(5);
+    const resumeFrom = first.lastEventId;
+    first.close();
+    const missed: string[] = [];
+    for (let index = 5; index < 55; index++) missed.push(await h.processor.publish('notes', 'message', { index }));
+
+    const byHeader = await h.open('channels=notes', resumeFrom);
+    const byQuery = await h.open(`channels=notes&lastEventId=${encodeURIComponent(resumeFrom)}`);
+    await byHeader.waitForEvents(50);
+    await byQuery.waitForEvents(50);
+    const live = await h.processor.publish('notes', 'message', { index: 55 });
+    await byHeader.waitForEvents(51);
+    await byQuery.waitForEvents(51);
+    expect(byHeader.envelopes().map((event) => event.id)).toEqual([...missed, live]);
+    expect(byQuery.envelopes().map((event) => event.id)).toEqual([...missed, live]);
+  });
+
+  it('resumes several channels from one composite id', async () => {
+    const h = await harness();
+    const client = await h.open('channels=notes,revalidate');
+    await h.processor.publish('notes', 'message', { n: 1 });
+    await h.processor.publish('revalidate', 'revalidate', { keys: ['notes.list'] });
+    await client.waitForEvents(2);
+    const cursor = client.lastEventId;
+    client.close();
+    const notes2 = await h.processor.publish('notes', 'message', { n: 2 });
+    const reval2 = await h.processor.publish('revalidate', 'revalidate', { keys: ['a'] });
+    const notes3 = await h.processor.publish('notes', 'message', { n: 3 });
+
+    const resumed = await h.open('channels=notes,revalidate', cursor);
+    await resumed.waitForEvents(3);
+    const byChannel = (channel: string) => resumed.envelopes().filter((event) => event.channel === channel).map((event) => event.id);
+    expect(byChannel('notes')).toEqual([notes2, notes3]);
+    expect(byChannel('revalidate')).toEqual([reval2]);
+    expect(resumed.lastEventId).toBe(`notes:${notes3},revalidate:${reval2}`);
+  });
+
+  it('sends a reset when the resume point fell out of the ring buffer, then follows live', async () => {
+    const h = await harness({ maxLength: 10 });
+    const client = await h.open('channels=notes');
+    await h.processor.publish('notes', 'message', { n: 0 });
+    await client.waitForEvents(1);
+    const old = client.lastEventId;
+    client.close();
+    const ids: string[] = [];
+    for (let index = 1; index <= 25; index++) ids.push(await h.processor.publish('notes', 'message', { n: index }));
+
+    const resumed = await h.open('channels=notes', old);
+    await resumed.waitForEvents(1);
+    expect(resumed.events[0]!.event).toBe('reset');
+    expect(JSON.parse(resumed.events[0]!.data)).toEqual({ id: ids[24], channel: 'notes', type: 'reset', data: { reason: 'history-trimmed' } });
+    expect(resumed.events[0]!.id).toBe(ids[24]);
+    const live = await h.processor.publish('notes', 'message', { n: 26 });
+    await resumed.waitForEvents(2);
+    expect(resumed.events.map((event) => event.id)).toEqual([ids[24], live]);
+
+    // A resume point still inside the buffer replays normally.
+    const recent = await h.open('channels=notes', ids[20]);
+    await recent.waitForEvents(5);
+    expect(recent.envelopes().map((event) => event.id)).toEqual([...ids.slice(21), live]);
+  });
+
+  it('pings every connection from one shared interval', async () => {
+    const h = await harness({ heartbeatMs: 50 });
+    const a = await h.open('channels=notes');
+    const b = await h.open('channels=revalidate');
+    await a.waitFor((c) => c.pings >= 2, 2_000, 'pings');
+    await b.waitFor((c) => c.pings >= 2, 2_000, 'pings');
+  });
+
+  it('releases a channel when its last local subscriber leaves', async () => {
+    const h = await harness();
+    const a = await h.open('channels=notes,revalidate');
+    const b = await h.open('channels=notes');
+    expect(h.log.subscriptionCount).toBe(2);
+    expect(h.processor.stats()).toEqual({ connections: 2, channels: 2 });
+    a.close();
+    await expect.poll(() => h.processor.stats()).toEqual({ connections: 1, channels: 1 });
+    expect(h.log.subscriptionCount).toBe(1);
+    b.close();
+    await expect.poll(() => h.log.subscriptionCount).toBe(0);
+    expect(h.processor.stats()).toEqual({ connections: 0, channels: 0 });
+  });
+
+  it('closes a client that stops reading once its unsent bytes pass the bound; it can resume by id', async () => {
+    const h = await harness({ maxBufferedBytes: 64 * 1024, maxLength: 10_000 });
+    const slow = await h.open('channels=notes');
+    const fast = await h.open('channels=notes');
+    // The slow client stops reading: the kernel's socket buffer fills, then node's.
+    (slow as unknown as { socket: import('node:net').Socket }).socket.pause();
+    // One event per loop turn, so the reading client keeps up and only the paused one falls behind.
+    const payload = 'x'.repeat(16 * 1024);
+    let published = 0;
+    while (h.processor.stats().connections === 2 && published < 3_000) {
+      await h.processor.publish('notes', 'message', { index: published++, payload });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await expect.poll(() => h.processor.stats().connections).toBe(1);
+    expect(published).toBeLessThan(3_000);
+    await fast.waitForEvents(published, 10_000);
+    expect(fast.events.length).toBe(published);
+    // The dropped client resumes from its last id and gets everything it missed.
+    const resumed = await h.open('channels=notes', slow.lastEventId || '0-0');
+    const alreadyHad = slow.events.length;
+    await resumed.waitForEvents(published - alreadyHad, 10_000);
+    expect(resumed.envelopes().map((event) => event.id)).toEqual(fast.envelopes().slice(alreadyHad).map((event) => event.id));
+    await fast.waitFor((c) => c.events.length > 0);
+  });
+
+  it('close(): a short retry then the end of every stream', async () => {
+    const h = await harness({ closeRetryMs: 500 });
+    const a = await h.open('channels=notes');
+    const b = await h.open('channels=revalidate');
+    await a.waitFor((c) => c.retry === 2_000, 2_000, 'initial retry');
+    await h.processor.close();
+    await a.waitFor((c) => c.retry === 500, 2_000, 'short retry');
+    await b.waitFor((c) => c.retry === 500, 2_000, 'short retry');
+    await expect.poll(() => h.processor.stats().connections).toBe(0);
+    const refused = await SseClient.request({ port: h.port, path: `${PATH}?channels=notes` });
+    expect(refused).toMatchObject({ status: 503, json: { error: { code: 'SHUTTING_DOWN' } } });
+  });
+
+  it('refuses to publish on a malformed channel or event type', async () => {
+    const h = await harness();
+    await expect(h.processor.publish('{bad}', 'message', {})).rejects.toThrow(/channel/);
+    await expect(h.processor.publish('notes', 'bad\ntype', {})).rejects.toThrow(/event type/);
+  });
+});

@@ -1,0 +1,108 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, waitForHttp } from '../support/free-port.js';
+import { cleanEnv, makeTempDir, removeDir } from '../support/run-cli.js';
+
+const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * The published artifact, end to end: npm pack, a global install of the
+ * tarball, a scaffold with a real `npm install`, then the generated project's
+ * own typecheck, tests, build and server. Steps run in order and share state.
+ */
+describe('packed create-volt-scaled', () => {
+  let tmp: string;
+  let tarball: string;
+  let projectDir: string;
+  let server: ResultPromise | undefined;
+  // No npm_* variables from an outer `npm test`: they would steer the nested npm runs.
+  const env = cleanEnv();
+  const sh = (file: string, args: string[], cwd: string) => execa(file, args, { cwd, env, extendEnv: false, all: true, reject: false });
+
+  beforeAll(async () => {
+    tmp = await makeTempDir('cvs-packed-');
+  });
+
+  afterAll(async () => {
+    if (server?.pid) {
+      try {
+        process.kill(-server.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await removeDir(tmp);
+  });
+
+  it('npm pack ships dist, templates and infra, without build output or node_modules', async () => {
+    const packed = await sh('npm', ['pack', '--json', '--pack-destination', tmp], repoRoot);
+    expect(packed.exitCode, packed.all).toBe(0);
+    const json = packed.stdout.slice(packed.stdout.indexOf('['));
+    const [info] = JSON.parse(json) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    tarball = path.join(tmp, info!.filename);
+    const files = info!.files.map((file) => file.path);
+    expect(files).toContain('dist/generator/cli.js');
+    expect(files).toContain('templates/package.json.hbs');
+    expect(files).toContain('templates/_gitignore');
+    expect(files.some((file) => file.startsWith('infra/')), 'infra/ is shipped').toBe(true);
+    expect(files.filter((file) => /(^|\/)(node_modules|test-results|coverage)\//.test(file) || file.startsWith('templates/dist/'))).toEqual([]);
+    expect(files.filter((file) => file.startsWith('generator/') || file.startsWith('test/'))).toEqual([]);
+  });
+
+  it('installs globally and scaffolds my-app with a real npm install', async () => {
+    const prefix = path.join(tmp, 'prefix');
+    const installed = await sh('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], tmp);
+    expect(installed.exitCode, installed.all).toBe(0);
+
+    const work = path.join(tmp, 'work');
+    await execa('mkdir', ['-p', work]);
+    const created = await sh(path.join(prefix, 'bin', 'create-volt-scaled'), ['my-app', '--yes', '--no-git'], work);
+    expect(created.exitCode, created.all).toBe(0);
+    expect(created.stdout).toMatch(/Dependencies installed/);
+    expect(created.stdout).toMatch(/npm run dev/);
+    projectDir = path.join(work, 'my-app');
+    expect(await readdir(path.join(projectDir, 'node_modules'))).toContain('ioredis');
+  });
+
+  it('the generated project typechecks', async () => {
+    const result = await sh('npm', ['run', 'typecheck'], projectDir);
+    expect(result.exitCode, result.all).toBe(0);
+  });
+
+  it("the generated project's unit and Redis tests pass", async () => {
+    const result = await sh('npm', ['test'], projectDir);
+    expect(result.exitCode, result.all).toBe(0);
+  });
+
+  it('builds, starts and answers GET /api/v1/ping with an instance id', async () => {
+    const built = await sh('npm', ['run', 'build'], projectDir);
+    expect(built.exitCode, built.all).toBe(0);
+
+    const port = await freePort();
+    // Its own process group, so stopping it also stops the node process npm starts.
+    server = execa('npm', ['start'], {
+      cwd: projectDir,
+      env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      extendEnv: false,
+      detached: true,
+      reject: false,
+      all: true,
+    });
+    const exitedEarly = server.then((result) => {
+      throw new Error(`npm start exited with code ${result.exitCode} before answering:\n${result.all}`);
+    });
+    exitedEarly.catch(() => undefined);
+    const response = await Promise.race([waitForHttp(`http://127.0.0.1:${port}/api/v1/ping`, 30_000), exitedEarly]);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { pong: true }, error: null });
+    expect(response.headers.get('x-instance-id')).toBeTruthy();
+
+    process.kill(-server.pid!, 'SIGTERM');
+    const exited = await Promise.race([server, new Promise((resolve) => setTimeout(() => resolve('timeout'), 15_000))]);
+    expect(exited, 'the server stops on SIGTERM').not.toBe('timeout');
+    server = undefined;
+  });
+});
