@@ -11,6 +11,12 @@ export interface L2Options {
   timeoutMs: number;
   /** Called once per failed or timed-out call (metrics, logs). */
   onError?: (error: Error) => void;
+  /**
+   * After a timeout or connection error, calls fail at once for this long
+   * (default 500 ms): during an outage only one request per window waits.
+   */
+  breakerMs?: number;
+  now?: () => number;
 }
 
 /** Connection states in which a command would only wait in the offline queue. */
@@ -26,10 +32,15 @@ const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis
  * are used, which keeps it valid on a cluster.
  */
 export class RedisL2 {
-  constructor(private readonly options: L2Options) {}
+  private openUntil = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly options: L2Options) {
+    this.now = options.now ?? Date.now;
+  }
 
   get available(): boolean {
-    return !DOWN_STATES.has(this.options.client.status);
+    return !DOWN_STATES.has(this.options.client.status) && this.now() >= this.openUntil;
   }
 
   get(key: string): Promise<string | null> {
@@ -60,7 +71,10 @@ export class RedisL2 {
   /** Runs any Redis-backed call under the same fail-fast and timeout rules. */
   run<T>(call: () => Promise<T>): Promise<T> {
     if (!this.available) {
-      return Promise.reject(this.failed(new L2UnavailableError(`redis ${this.options.client.status}`)));
+      const reason = this.now() < this.openUntil ? 'recently failed' : this.options.client.status;
+      const error = new L2UnavailableError(`redis ${reason}`);
+      this.options.onError?.(error);
+      return Promise.reject(error);
     }
     return new Promise<T>((resolve, reject) => {
       // The command may still complete after the timeout; it is then ignored (and counted once).
@@ -93,7 +107,14 @@ export class RedisL2 {
   }
 
   private failed(error: Error): Error {
+    // A reply error (WRONGTYPE, a script error) says nothing about Redis' health.
+    if (!isReplyError(error)) this.openUntil = Math.max(this.openUntil, this.now() + (this.options.breakerMs ?? 500));
     this.options.onError?.(error);
     return error;
   }
+}
+
+/** Errors Redis answered with, except the ones that mean the cluster is failing over. */
+function isReplyError(error: Error): boolean {
+  return error.name === 'ReplyError' && !/^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN)/.test(error.message);
 }

@@ -1,0 +1,70 @@
+/**
+ * Stampede protection across instances on a real Redis (standalone and
+ * cluster): 1,000 concurrent getOrSet calls for one cold key, spread over
+ * three cache instances with their own connections, run the loader once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cacheInstance, startBackend, type CacheInstance, type Kind, type RedisBackend } from './cache-fixtures.js';
+
+describe.each<Kind>(['standalone', 'cluster'])('cache stampede: %s', (kind) => {
+  let backend: RedisBackend;
+  let instances: CacheInstance[];
+
+  beforeAll(async () => {
+    backend = await startBackend(kind);
+    instances = ['a', 'b', 'c'].map((name) => cacheInstance(backend, name, { lockWaitMs: 2_000 }));
+    // Connected and listening before the burst.
+    await Promise.all(instances.map((instance) => instance.connections.ping(5_000)));
+  }, 60_000);
+  afterAll(async () => {
+    for (const instance of instances ?? []) await instance.close();
+    await backend?.close();
+  });
+
+  it('runs the loader once for 1,000 concurrent calls over 3 instances', async () => {
+    for (let round = 0; round < 3; round++) {
+      const key = `cold:${round}`;
+      let loads = 0;
+      const loader = async () => {
+        loads++;
+        await sleep(100);
+        return { round, builtBy: 'loader' };
+      };
+      const caches = instances.map((instance) => instance.caches.namespace<{ round: number }>('stampede'));
+      const results = await Promise.all(Array.from({ length: 1_000 }, (_, i) => caches[i % 3]!.getOrSet(key, loader)));
+      expect(loads).toBe(1);
+      expect(results.every((r) => r.round === round)).toBe(true);
+    }
+  });
+
+  it('loads at most once per instance when the lock holder never delivers', async () => {
+    const caches = instances.map((instance) => instance.caches.namespace<string>('orphan-lock', { lockWaitMs: 300 }));
+    // A crashed holder: the lock exists, nobody will write the value.
+    await instances[0]!.connections.command.set('cache:orphan-lock:lock:g0:k', 'someone-else', 'PX', 10_000);
+    let loads = 0;
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        caches[i % 3]!.getOrSet('k', async () => {
+          loads++;
+          await sleep(20);
+          return 'value';
+        }),
+      ),
+    );
+    expect(results.every((r) => r === 'value')).toBe(true);
+    expect(loads).toBe(3);
+    // Waited about lockWaitMs, not the lock's 10 s.
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // The foreign lock was not released by anyone else (compare-and-delete).
+    expect(await instances[0]!.connections.command.get('cache:orphan-lock:lock:g0:k')).toBe('someone-else');
+  });
+
+  it('releases its own lock after loading', async () => {
+    const cache = instances[1]!.caches.namespace<number>('released');
+    expect(await cache.getOrSet('k', () => 42)).toBe(42);
+    await cache.settled();
+    await expect.poll(() => instances[1]!.connections.command.exists('cache:released:lock:g0:k')).toBe(0);
+  });
+});
