@@ -42,7 +42,7 @@ export class SseClient {
   private head = '';
   private inBody = false;
   private chunked = false;
-  private raw = Buffer.alloc(0);
+  private raw: Buffer = Buffer.alloc(0);
   private text = '';
   private pendingId: string | undefined;
   private pendingEvent = '';

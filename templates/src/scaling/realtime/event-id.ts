@@ -21,7 +21,7 @@
 
 export const ZERO_ID = '0-0';
 
-const STREAM_ID = /^(\d{1,16})-(\d{1,16})$/;
+const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
 
 export function isStreamId(text: string): boolean {
   return STREAM_ID.test(text);

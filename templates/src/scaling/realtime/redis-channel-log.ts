@@ -9,7 +9,7 @@
  * broadcast over the cluster bus.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { ZERO_ID } from './event-id.js';
+import { ZERO_ID, compareIds } from './event-id.js';
 import type { ChannelLog, LiveEvent, LogHandlers, LogPosition, LoggedEvent } from './channel-log.js';
 import { onReconnect, type RedisClient, type RedisConnections } from '../redis/connections.js';
 
@@ -27,8 +27,26 @@ redis.call(ARGV[5], ARGV[4], id .. '\\n' .. prevId .. '\\n' .. ARGV[2] .. '\\n' 
 return id
 `;
 
+/*
+ * XINFO STREAM through a keyed script: client libraries cannot tell which key
+ * XINFO reads, so on a cluster it would go to a random node.
+ */
+const POSITION_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local wanted = { ['last-generated-id'] = true, ['max-deleted-entry-id'] = true, ['entries-added'] = true, ['length'] = true, ['recorded-first-entry-id'] = true }
+local out = {}
+for i = 1, #info, 2 do
+  if wanted[info[i]] then
+    out[#out + 1] = info[i]
+    out[#out + 1] = info[i + 1]
+  end
+end
+return out
+`;
+
 type AppendCommand = (stream: string, maxLength: number, type: string, json: string, live: string, publish: string) => Promise<string>;
-type ScriptedClient = RedisClient & { sseAppend: AppendCommand };
+type ScriptedClient = RedisClient & { sseAppend: AppendCommand; ssePosition: (stream: string) => Promise<unknown[]> };
 
 export interface RedisChannelLogOptions {
   /** Approximate entries kept per stream (`XADD MAXLEN ~`). */
@@ -69,6 +87,7 @@ export class RedisChannelLog implements ChannelLog {
     const command = connections.command as ScriptedClient;
     if (typeof command.sseAppend !== 'function') {
       command.defineCommand('sseAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+      command.defineCommand('ssePosition', { numberOfKeys: 1, lua: POSITION_SCRIPT });
     }
     this.command = command;
     this.subscriber = connections.subscriber('sse', { sharded: this.sharded });
@@ -127,18 +146,18 @@ export class RedisChannelLog implements ChannelLog {
   }
 
   async position(channel: string): Promise<LogPosition> {
-    let info: unknown[];
-    try {
-      info = (await this.command.call('XINFO', 'STREAM', this.streamKey(channel))) as unknown[];
-    } catch (error) {
-      if (/no such key/i.test((error as Error).message)) return { lastId: ZERO_ID, trimmedThrough: ZERO_ID };
-      throw error;
-    }
+    const info = await this.command.ssePosition(this.streamKey(channel));
+    if (info.length === 0) return { lastId: ZERO_ID, trimmedThrough: ZERO_ID };
     const field = (name: string) => {
       const index = info.indexOf(name);
       return index >= 0 ? String(info[index + 1]) : ZERO_ID;
     };
-    return { lastId: field('last-generated-id'), trimmedThrough: field('max-deleted-entry-id') };
+    // Trimming (MAXLEN) does not move max-deleted-entry-id: more entries added
+    // than kept means everything before the first entry is gone.
+    const trimmed = Number(field('entries-added')) > Number(field('length'));
+    const deleted = field('max-deleted-entry-id');
+    const beforeFirst = trimmed ? previousId(field('recorded-first-entry-id')) : ZERO_ID;
+    return { lastId: field('last-generated-id'), trimmedThrough: compareIds(deleted, beforeFirst) > 0 ? deleted : beforeFirst };
   }
 
   async subscribe(channel: string): Promise<void> {
@@ -185,4 +204,11 @@ function parseAnnouncement(message: string): LiveEvent | null {
     type: message.slice(second + 1, third),
     json: message.slice(third + 1),
   };
+}
+
+/** The greatest id below `id` (sequences are unsigned 64-bit). */
+function previousId(id: string): string {
+  const [ms = '0', sequence = '0'] = id.split('-');
+  if (sequence !== '0') return `${ms}-${BigInt(sequence) - 1n}`;
+  return ms === '0' ? ZERO_ID : `${BigInt(ms) - 1n}-18446744073709551615`;
 }

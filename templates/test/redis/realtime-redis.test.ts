@@ -1,0 +1,215 @@
+/**
+ * The Redis channel log and the SSE processor against real Redis (standalone
+ * and a 6-node cluster), with two processors standing for two app instances,
+ * each on its own connections, and real SSE sockets.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRedisConnections, type RedisConnections } from '../../src/scaling/redis/connections.js';
+import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/redis-settings.js';
+import { RedisChannelLog } from '../../src/scaling/realtime/redis-channel-log.js';
+import { SseProcessor } from '../../src/scaling/realtime/sse-processor.js';
+import { startCluster, startStandalone, type RedisCluster, type StandaloneRedis } from '../support/redis-servers.js';
+import { SseClient } from '../support/sse-client.js';
+
+type Connected = Exclude<RedisSettings, { mode: 'none' }>;
+
+interface Instance {
+  connections: RedisConnections;
+  log: RedisChannelLog;
+  processor: SseProcessor;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+async function startInstance(settings: Connected, maxLength = 10_000): Promise<Instance> {
+  const connections = createRedisConnections(settings);
+  const log = new RedisChannelLog(connections, { maxLength });
+  // Any lower-case name: these tests use a channel per case.
+  const processor = new SseProcessor({ log, catchUpIntervalMs: 1_000, rules: [{ match: /[a-z]+/ }], logger: console });
+  const server = createServer((req, res) => processor.serve(req, res, {}));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    connections,
+    log,
+    processor,
+    server,
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      await processor.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await connections.quit();
+    },
+  };
+}
+
+const sse = (instance: Instance, channels: string, lastEventId?: string) =>
+  SseClient.open({ port: instance.port, path: `/api/v1/sse/events?channels=${channels}`, ...(lastEventId ? { lastEventId } : {}) });
+
+function ids(client: SseClient, channel?: string): string[] {
+  return client.envelopes().filter((event) => !channel || event.channel === channel).map((event) => event.id);
+}
+
+/** Subscribers Redis counts for a live channel, summed over every node that answers. */
+async function subscriberCount(connections: RedisConnections, log: RedisChannelLog, channel: string): Promise<number> {
+  const live = log.liveChannel(channel);
+  if (connections.mode === 'standalone') {
+    const reply = (await connections.command.call('PUBSUB', 'NUMSUB', live)) as [string, number];
+    return Number(reply[1]);
+  }
+  const cluster = connections.command as import('ioredis').Cluster;
+  let total = 0;
+  for (const node of cluster.nodes('master')) {
+    const reply = (await node.call('PUBSUB', 'SHARDNUMSUB', live)) as [string, number];
+    total += Number(reply[1]);
+  }
+  return total;
+}
+
+for (const mode of ['standalone', 'cluster'] as const) {
+  describe(`realtime over Redis (${mode})`, () => {
+    let standalone: StandaloneRedis | undefined;
+    let cluster: RedisCluster | undefined;
+    let settings: Connected;
+    let a: Instance;
+    let b: Instance;
+
+    beforeAll(async () => {
+      if (mode === 'standalone') {
+        standalone = await startStandalone();
+        settings = { mode: 'standalone', url: standalone.url };
+      } else {
+        cluster = await startCluster();
+        settings = readRedisSettings({ REDIS_CLUSTER_NODES: cluster.nodeList }) as Connected;
+      }
+      a = await startInstance(settings);
+      b = await startInstance(settings);
+    }, 60_000);
+
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      await standalone?.close();
+      await cluster?.close();
+    });
+
+    it('stores each channel as a stream whose ids are the SSE ids, next to its pub/sub channel in one slot', async () => {
+      expect(a.log.streamKey('notes')).toBe('sse:{notes}');
+      expect(a.log.liveChannel('notes')).toBe('sse:{notes}:live');
+      const id = await a.processor.publish('notes', 'note.created', { text: 'hi' });
+      const entries = (await a.connections.command.xrange('sse:{notes}', id, id)) as Array<[string, string[]]>;
+      expect(entries).toEqual([[id, ['t', 'note.created', 'd', '{"text":"hi"}']]]);
+      if (cluster) {
+        const slot = await a.connections.command.call('CLUSTER', 'KEYSLOT', 'sse:{notes}');
+        expect(await a.connections.command.call('CLUSTER', 'KEYSLOT', 'sse:{notes}:live')).toBe(slot);
+      }
+    });
+
+    it('fans out an event published on one instance to clients of both, in order, exactly once', async () => {
+      const onA = await sse(a, 'notes');
+      const onB = await sse(b, 'notes');
+      const published = await Promise.all(Array.from({ length: 100 }, (_, index) => a.processor.publish('notes', 'message', { index })));
+      await onA.waitForEvents(100);
+      await onB.waitForEvents(100);
+      const sorted = [...published].sort((x, y) => (x < y ? -1 : 1));
+      expect(ids(onA)).toEqual(published.slice().sort(compare));
+      expect(ids(onB)).toEqual(ids(onA));
+      expect(new Set(ids(onB)).size).toBe(100);
+      expect(sorted.length).toBe(100);
+      onA.close();
+      onB.close();
+    });
+
+    it('resumes on another instance: exactly the missed events, then live ones', async () => {
+      const client = await sse(a, 'notes,revalidate');
+      await a.processor.publish('notes', 'message', { warmup: true });
+      await client.waitForEvents(1);
+      const cursor = client.lastEventId;
+      client.close();
+      const missed: string[] = [];
+      for (let index = 0; index < 50; index++) missed.push(await a.processor.publish('notes', 'message', { index }));
+      const resumed = await sse(b, 'notes,revalidate', cursor);
+      await resumed.waitForEvents(50);
+      const live = await a.processor.publish('notes', 'message', { live: true });
+      const liveRevalidate = await b.processor.publish('revalidate', 'revalidate', { keys: ['notes.list'] });
+      await resumed.waitForEvents(52);
+      expect(ids(resumed, 'notes')).toEqual([...missed, live]);
+      expect(ids(resumed, 'revalidate')).toEqual([liveRevalidate]);
+      resumed.close();
+    });
+
+    it('resumes while events are being published, with no gap and no duplicate', async () => {
+      const first = await sse(b, 'burst');
+      await a.processor.publish('burst', 'message', { n: -1 });
+      await first.waitForEvents(1);
+      const cursor = first.lastEventId;
+      first.close();
+      const published: string[] = [];
+      let publishing = true;
+      const publisher = (async () => {
+        for (let index = 0; publishing || index < 300; index++) {
+          published.push(await a.processor.publish('burst', 'message', { index }));
+        }
+      })();
+      await sleep(30);
+      const resumed = await sse(b, 'burst', cursor);
+      await sleep(100);
+      publishing = false;
+      await publisher;
+      await resumed.waitForEvents(published.length);
+      expect(ids(resumed)).toEqual(published);
+      resumed.close();
+    });
+
+    it('releases the Redis subscription when the last local subscriber leaves', async () => {
+      const clients = await Promise.all([sse(a, 'release'), sse(a, 'release'), sse(b, 'release')]);
+      await expect.poll(() => subscriberCount(a.connections, a.log, 'release')).toBe(2);
+      clients[0]!.close();
+      await sleep(100);
+      expect(await subscriberCount(a.connections, a.log, 'release')).toBe(2);
+      clients[1]!.close();
+      await expect.poll(() => subscriberCount(a.connections, a.log, 'release')).toBe(1);
+      clients[2]!.close();
+      await expect.poll(() => subscriberCount(a.connections, a.log, 'release')).toBe(0);
+      expect(a.processor.stats().channels).toBe(0);
+    });
+
+    it('catches up from the stream after its subscriber connection is killed', async () => {
+      const client = await sse(b, 'blip');
+      await a.processor.publish('blip', 'message', { n: 0 });
+      await client.waitForEvents(1);
+      // Kill b's pub/sub connections on every node: announcements sent meanwhile are lost to it.
+      const nodes = cluster ? (b.connections.command as import('ioredis').Cluster).nodes('master') : [b.connections.command];
+      for (const node of nodes) await node.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      const published: string[] = [];
+      for (let index = 1; index <= 30; index++) published.push(await a.processor.publish('blip', 'message', { n: index }));
+      await client.waitForEvents(31, 15_000);
+      expect(ids(client).slice(1)).toEqual(published);
+      client.close();
+    });
+
+    it('keeps roughly MAXLEN entries per stream', async () => {
+      const small = await startInstance(settings, 100);
+      for (let index = 0; index < 1_000; index++) await small.processor.publish('trimmed', 'message', { index });
+      const length = await small.connections.command.xlen('sse:{trimmed}');
+      expect(length).toBeGreaterThanOrEqual(100);
+      expect(length).toBeLessThan(300);
+      // A resume from before the trimmed part gets a reset, not a silent gap.
+      const client = await sse(small, 'trimmed', '1-0');
+      await client.waitForEvents(1);
+      expect(client.events[0]!.event).toBe('reset');
+      client.close();
+      await small.close();
+    });
+  });
+}
+
+function compare(x: string, y: string): number {
+  const [xm = 0, xs = 0] = x.split('-').map(Number);
+  const [ym = 0, ys = 0] = y.split('-').map(Number);
+  return xm - ym || xs - ys;
+}
