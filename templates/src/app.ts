@@ -5,6 +5,7 @@ import { createNotesRepository } from './features/notes/notes.repository.js';
 import type { Note } from './features/notes/notes.schema.js';
 import { createCaches, type Caches } from './scaling/cache/index.js';
 import { createRedisConnections, type RedisConnections } from './scaling/redis/connections.js';
+import { createRealtimeTransport, type SseProcessor } from './scaling/realtime/index.js';
 import { createRedisStore } from './scaling/store/redis-store.js';
 import { createLogger } from './scaling/logger.js';
 import { createMemoryStore } from './scaling/store/memory-store.js';
@@ -22,6 +23,8 @@ export interface App {
   /** Every Redis connection of this instance; undefined without Redis (in-memory mode). */
   connections: RedisConnections | undefined;
   caches: Caches;
+  /** SSE endpoint and fan-out: Redis Streams with Redis, an in-memory log without. */
+  realtime: SseProcessor;
   router: ReturnType<typeof AppRouter.instance>;
   close(): Promise<void>;
 }
@@ -48,6 +51,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     settings: config.cache,
     logger,
   });
+  const realtime = createRealtimeTransport({ settings: config.realtime, redis: connections ?? null, logger });
   const notes = createNotesRepository(store, { listCache: caches.namespace<Note[]>('notes', config.cache.notes) });
   const services: AppContext = { store, logger, instanceId: config.instanceId, notes };
   const instanceHeader = { 'x-instance-id': config.instanceId };
@@ -56,6 +60,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     store,
     logger,
     services,
+    realtime,
     config: {
       basePATH: config.basePath,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -84,8 +89,11 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     server,
     connections,
     caches,
+    realtime,
     router,
     async close() {
+      // First: open streams would keep the server from closing; clients reconnect elsewhere.
+      await realtime.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
