@@ -69,13 +69,13 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
   if (state === 'non-empty') {
     io.print(`--force: replacing everything in ${answers.targetDir} except ${KEPT_ON_FORCE.join(', ')} with the new project.`);
   }
+  const { renderPlan } = await import('./render.js');
   const started = performance.now();
   await writeProjectAtomically({
     targetDir: answers.targetDir,
     name: answers.name,
     state,
     render: async (dir) => {
-      const { renderPlan } = await import('./render.js');
       await renderPlan(plan, templateData(answers, pkg.version), dir);
       await writeFile(path.join(dir, MANIFEST_FILE), manifestJson(answers, pkg.version));
     },
