@@ -247,6 +247,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A closed pipe (`npm run stack status | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
