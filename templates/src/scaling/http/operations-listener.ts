@@ -19,8 +19,8 @@ export interface OperationsOptions {
   instanceId: string;
   health: Health;
   metrics?: Metrics | undefined;
-  /** One line per request at info (probes and scrapes at debug). */
-  logger?: Pick<Logger, 'info' | 'debug' | 'isLevelEnabled'> | undefined;
+  /** One line per request at info (probes and scrapes at debug); pino or any logger of that shape. */
+  logger?: Pick<Logger, 'info' | 'debug'> | { info(obj: object, msg?: string): void; debug(obj: object, msg?: string): void } | undefined;
   /** When set, `/metrics` is also served on this port to `Authorization: Bearer <token>`. */
   metricsToken?: string | undefined;
   /** The matched route pattern of a request (a metric label must not be the raw path). */
