@@ -234,6 +234,7 @@ describe('DistributedCache in memory mode', () => {
     await c.getOrSet('k', () => 1);
     await c.getOrSet('k', () => 1);
     await c.delete('k');
+    caches.flushMetrics();
     expect(await counterValue(metrics.cacheHitsTotal, { layer: 'l1' })).toBe(2);
     expect(await counterValue(metrics.cacheMissesTotal, { layer: 'l1' })).toBe(1);
     expect(await counterValue(metrics.cacheInvalidationsTotal)).toBe(1);

@@ -50,6 +50,8 @@ export interface Caches {
   readonly mode: 'redis' | 'memory';
   /** The cache of one namespace, created on first use; `overrides` apply only then. */
   namespace<T = unknown>(name: string, overrides?: Partial<Omit<CacheSettings, 'l2TimeoutMs'>>): DistributedCache<T>;
+  /** Adds pending L1 hit counts to the metrics (runs every second on its own). */
+  flushMetrics(): void;
   /** Leaves the invalidation channels; connections are closed by their owner. */
   close(): Promise<void>;
 }
@@ -81,6 +83,11 @@ export function createCaches(options: CachesOptions): Caches {
     ? new InvalidationBus(options.pubsub, `${options.instanceId}#${randomBytes(4).toString('hex')}`)
     : undefined;
   const namespaces = new Map<string, DistributedCache<unknown>>();
+  const flushMetrics = () => {
+    for (const cache of namespaces.values()) cache.flushMetrics();
+  };
+  // L1 hits reach the metric in batches; this bounds how late a scrape sees them.
+  const flushTimer = options.metrics ? setInterval(flushMetrics, 1_000).unref() : undefined;
 
   return {
     mode: l2 ? 'redis' : 'memory',
@@ -105,7 +112,9 @@ export function createCaches(options: CachesOptions): Caches {
       }
       return cache as DistributedCache<T>;
     },
+    flushMetrics,
     async close() {
+      clearInterval(flushTimer);
       await Promise.all([...namespaces.values()].map((cache) => cache.close()));
       namespaces.clear();
     },

@@ -80,8 +80,14 @@ export class RedisL2 {
       // The command may still complete after the timeout; it is then ignored (and counted once).
       let done = false;
       const timer = setTimeout(() => {
-        done = true;
-        reject(this.failed(new L2UnavailableError(`redis call timed out after ${this.options.timeoutMs} ms`)));
+        // Timers run before I/O in an event-loop turn: after a stalled loop (GC,
+        // CPU starvation) the reply may be waiting in the socket. setImmediate
+        // runs after this turn's I/O, so only a reply that really is late times out.
+        setImmediate(() => {
+          if (done) return;
+          done = true;
+          reject(this.failed(new L2UnavailableError(`redis call timed out after ${this.options.timeoutMs} ms`)));
+        });
       }, this.options.timeoutMs);
       let pending: Promise<T>;
       try {
