@@ -212,3 +212,77 @@ export class SseClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * What a browser's EventSource does across failures: when the stream ends or
+ * the instance dies, reconnect (here: to the next instance in the list, as a
+ * load balancer would) sending the last id, and keep every event received.
+ */
+export class ResumingSseClient {
+  readonly events: SseEvent[] = [];
+  reconnects = 0;
+  lastEventId = '';
+  private current: SseClient | undefined;
+  private stopped = false;
+  private target: number;
+
+  constructor(
+    private readonly ports: () => number[],
+    private readonly path: string,
+    start = 0,
+    private readonly retryMs = 50,
+  ) {
+    this.target = start;
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    while (!this.stopped) {
+      const ports = this.ports();
+      const port = ports[this.target % ports.length]!;
+      try {
+        const client = await SseClient.open({
+          port,
+          path: this.path,
+          ...(this.lastEventId ? { lastEventId: this.lastEventId } : {}),
+          onEvent: (event) => {
+            this.events.push(event);
+          },
+        });
+        if (client.status !== 200) throw new Error(`status ${client.status}`);
+        this.current = client;
+        void client.closed.then(() => {
+          if (client.lastEventId) this.lastEventId = client.lastEventId;
+          if (this.stopped) return;
+          this.reconnects++;
+          this.target++;
+          setTimeout(() => void this.connect(), this.retryMs);
+        });
+        return;
+      } catch {
+        this.target++;
+        await new Promise((resolve) => setTimeout(resolve, this.retryMs));
+      }
+    }
+  }
+
+  envelopes<T = unknown>(): Array<{ id: string; channel: string; type: string; data: T }> {
+    return this.events.map((event) => JSON.parse(event.data));
+  }
+
+  async waitFor(check: (client: ResumingSseClient) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check(this)) {
+      if (Date.now() > deadline) throw new Error(`resuming SSE client timed out after ${timeoutMs} ms waiting for ${what} (have ${this.events.length} events)`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.current?.close();
+  }
+}
