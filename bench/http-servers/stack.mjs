@@ -1,0 +1,73 @@
+// The kernel with the default middleware stack, as src/app.ts composes it:
+// send-time compression, request ids, the duration histogram and one request
+// log line at info (written to /dev/null through the production buffered
+// destination), health routes in front. Compiled template from VOLT_DIST.
+// Variants: STACK_COMPRESSION=0, STACK_LOGS=0, STACK_METRICS=0;
+// STACK_EAGER_COMPRESSION=1 puts the `compression` package in front of every
+// request instead (the usual middleware placement), for comparison.
+// STACK_SEED_NOTES=N creates N notes of varied text (GET /api/v1/notes lists
+// the newest 50: ~20 KB of JSON). Prints {"port":N}.
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import compression from 'compression';
+
+const dist = process.env.VOLT_DIST;
+if (!dist) throw new Error('VOLT_DIST is not set');
+const load = (file) => import(pathToFileURL(join(dist, file)).href);
+
+const { AppRouter } = await load('volt.router.js');
+const { createMemoryStore } = await load('scaling/store/memory-store.js');
+const { createNotesRepository } = await load('features/notes/notes.repository.js');
+const { silentLogger } = await load('volt/index.js');
+const { createCompressor } = await load('scaling/http/compression.js');
+const { createHealth } = await load('scaling/http/health.js');
+const { withOperations } = await load('scaling/http/operations-listener.js');
+const { createMetrics } = await load('scaling/metrics/index.js');
+const { asyncDestination, createLogger } = await load('scaling/logger.js');
+
+const on = (name) => process.env[name] !== '0';
+const instanceId = 'bench-1';
+const store = createMemoryStore();
+const notes = createNotesRepository(store);
+
+// Varied words (seeded), so compression sees text rather than one repeated string.
+const WORDS = 'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no out up into do any time more some my than about could only other new them may its these two like then first see use way been find long down day did get come made part over also after back where most know take year good work well people through'.split(' ');
+let seed = 42;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const sentence = (length) => {
+  let text = '';
+  while (text.length < length) text += `${WORDS[Math.floor(rand() * WORDS.length)]} `;
+  return text.slice(0, length);
+};
+for (let i = 0; i < Number(process.env.STACK_SEED_NOTES ?? 0); i++) await notes.create(sentence(330), instanceId);
+
+const router = AppRouter.instance({
+  store,
+  logger: silentLogger,
+  services: { store, logger: silentLogger, instanceId, notes },
+  config: { basePATH: '/api/v1', instanceId, exposeErrors: false },
+  headers: { 'x-instance-id': instanceId },
+  ...(on('STACK_COMPRESSION') && process.env.STACK_EAGER_COMPRESSION !== '1' ? { compress: createCompressor({ thresholdBytes: 1024 }) } : {}),
+});
+
+let listener;
+if (process.env.STACK_EAGER_COMPRESSION === '1') {
+  const middleware = compression({ threshold: 1024 });
+  listener = (req, res) => middleware(req, res, () => router.listener(req, res));
+} else {
+  listener = withOperations(router.listener, {
+    instanceId,
+    health: createHealth({ serviceId: instanceId, version: 'bench' }),
+    metrics: on('STACK_METRICS') ? createMetrics({ instanceId }) : undefined,
+    logger: on('STACK_LOGS') ? createLogger({ level: 'info', instanceId, destination: asyncDestination('/dev/null') }) : undefined,
+    routeOf: router.matchedRoute,
+  }).listener;
+}
+
+const server = createServer(listener);
+server.keepAliveTimeout = 5000;
+server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
+
+// Exit normally on a signal so --cpu-prof can write its profile.
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0));
