@@ -117,10 +117,9 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
   if (previous && isRunning(previous.supervisorPid)) {
     throw new StackError(`a stack already runs from ${stateDir} (supervisor pid ${previous.supervisorPid}); run "npm run stack stop" first`);
   }
-  if (!(await portIsFree('127.0.0.1', port))) throw new StackError(`port ${port} on 127.0.0.1 is in use; pass --port`);
-
   const topology = buildTopology({ redis, instances, subnet: randomSubnet(), proxyPort: port });
   checkUpstream(nginxSource, topology.apps.map((a) => a.name), APP_PORT);
+  if (!(await portIsFree('127.0.0.1', port))) throw new StackError(`port ${port} on 127.0.0.1 is in use; pass --port`);
 
   // Fresh state each start: the cluster is formed from empty nodes.
   for (const entry of ['redis', 'nginx', 'logs', 'state.json', 'plan.json', 'hosts']) rmSync(path.join(stateDir, entry), { recursive: true, force: true });
