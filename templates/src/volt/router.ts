@@ -48,6 +48,8 @@ interface CompiledRoute {
   readonly handler: (call: ActionCall) => unknown;
   /** The realtime endpoint instead of an action. */
   readonly sse: boolean;
+  /** No body, schemas or procedures: served without an async function when everything is synchronous. */
+  readonly direct: boolean;
 }
 
 interface PathEntry {
@@ -139,15 +141,18 @@ export class Kernel {
       for (const [actionName, action] of Object.entries(controller.actions) as [string, VoltAction][]) {
         const pattern = joinPath(config.basePATH, controller.path, action.path);
         const key = `${controller.name}.${actionName}`;
+        const stages = compileStages(action.use, `action ${key}`);
+        const readsBody = action.type === 'mutation';
         add(action.method, pattern, {
           info: { method: action.method, path: pattern, key, stream: action.stream === true },
-          readsBody: action.type === 'mutation',
+          readsBody,
           hasParams: pattern.includes(':') || pattern.includes('*'),
           querySchema: action.query,
           bodySchema: action.body,
-          stages: compileStages(action.use, `action ${key}`),
+          stages,
           handler: action.handler as (call: ActionCall) => unknown,
           sse: false,
+          direct: !readsBody && stages === null && action.query === undefined,
         });
       }
     }
@@ -162,6 +167,7 @@ export class Kernel {
         stages: null,
         handler: () => undefined,
         sse: true,
+        direct: false,
       });
     }
     for (const [pattern, methods] of allow) addRoute(this.byPath, '', pattern, { pattern, allow: [...methods].join(', ') });
@@ -191,7 +197,8 @@ export class Kernel {
     const response = new ResponseBuilder();
     const request = new VoltRequestImpl(req, req.method!, path, q === -1 ? '' : url.slice(q + 1), params, response, this.cookieSecret);
     const call = new ActionCall(request, response, this.realtime);
-    if (route.sse) void this.serveEvents(req, res, call, route);
+    if (route.direct) this.executeDirect(req, res, call, route);
+    else if (route.sse) void this.serveEvents(req, res, call, route);
     else void this.execute(req, res, call, route);
   };
 
@@ -210,6 +217,49 @@ export class Kernel {
 
   private buildContext(request: VoltRequestImpl): unknown {
     return this.contextFactory === undefined ? this.staticContext : this.contextFactory(request as never, this.runtime);
+  }
+
+  /**
+   * The common GET case without an async function: a synchronous context and
+   * handler answer in the same tick with no promise allocated; a promise from
+   * either continues on the general path.
+   */
+  private executeDirect(req: IncomingMessage, res: ServerResponse, call: ActionCall, route: CompiledRoute): void {
+    try {
+      const context = this.buildContext(call.request);
+      if (isThenable(context)) {
+        void this.settle(req, res, call, route, context, true);
+        return;
+      }
+      call.context = context;
+      const result = route.handler(call);
+      if (isThenable(result)) void this.settle(req, res, call, route, result, false);
+      else this.finish(req, res, call.response, result);
+    } catch (error) {
+      this.fail(req, res, error, route);
+    }
+  }
+
+  /** Finishes a direct route once its context (`isContext`) or its handler result resolves. */
+  private async settle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: ActionCall,
+    route: CompiledRoute,
+    pending: PromiseLike<unknown>,
+    isContext: boolean,
+  ): Promise<void> {
+    try {
+      let result = await pending;
+      if (isContext) {
+        call.context = result;
+        result = route.handler(call);
+        if (isThenable(result)) result = await result;
+      }
+      this.finish(req, res, call.response, result);
+    } catch (error) {
+      this.fail(req, res, error, route);
+    }
   }
 
   private async execute(req: IncomingMessage, res: ServerResponse, call: ActionCall, route: CompiledRoute): Promise<void> {

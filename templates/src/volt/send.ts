@@ -33,11 +33,13 @@ export function createSendSettings(staticHeaders: Record<string, string> | undef
   return { jsonHeaders: ['content-type', JSON_CONTENT_TYPE, ...flat], staticHeaders: flat, compress };
 }
 
-/** The envelope without building an intermediate object. */
+/**
+ * The envelope as one flat string. (Concatenating around `JSON.stringify(data)`
+ * would give V8 a rope that node then flattens inside the socket write, which
+ * measured slower than stringifying the envelope object.)
+ */
 export function envelope(data: unknown, error: ErrorBody | null): string {
-  if (error !== null) return `{"data":null,"error":${JSON.stringify(error)}}`;
-  const json = data === undefined ? 'null' : JSON.stringify(data);
-  return `{"data":${json === undefined ? 'null' : json},"error":null}`;
+  return JSON.stringify({ data: data === undefined ? null : data, error });
 }
 
 /**

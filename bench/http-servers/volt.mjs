@@ -1,0 +1,33 @@
+// The template's kernel, compiled by bench/http.ts (VOLT_DIST), serving the
+// real ping and notes features on the in-memory store, with the same
+// X-Instance-Id header app.ts sets. VOLT_CONTEXT_POOL=1 turns on the
+// context-object pool experiment. Prints {"port":N}.
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const dist = process.env.VOLT_DIST;
+if (!dist) throw new Error('VOLT_DIST is not set');
+const load = (file) => import(pathToFileURL(join(dist, file)).href);
+
+const { AppRouter } = await load('volt.router.js');
+const { createMemoryStore } = await load('scaling/store/memory-store.js');
+const { createNotesRepository } = await load('features/notes/notes.repository.js');
+const { silentLogger } = await load('volt/index.js');
+
+const instanceId = 'bench-1';
+const store = createMemoryStore();
+const router = AppRouter.instance({
+  store,
+  logger: silentLogger,
+  services: { store, logger: silentLogger, instanceId, notes: createNotesRepository(store) },
+  config: { basePATH: '/api/v1', instanceId, exposeErrors: false },
+  headers: { 'x-instance-id': instanceId },
+  ...(process.env.VOLT_CONTEXT_POOL === '1' ? { pool: true } : {}),
+});
+const server = createServer(router.listener);
+server.keepAliveTimeout = 5000;
+server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
+
+// Exit normally on a signal so --cpu-prof can write its profile.
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0));

@@ -1,0 +1,274 @@
+/**
+ * HTTP throughput of the template's kernel against raw node:http and
+ * fastify 5, on the same routes and the same work.
+ *
+ *   npm run bench:http -- [--duration 5] [--warmup 1] [--rounds 3] [--connections 50]
+ *                         [--servers raw,volt,fastify,volt-pool] [--scenarios ping,notes-create] [--no-write]
+ *
+ * The template is compiled with tsc first (no on-the-fly transpiling in a
+ * measurement). Every server runs in its own child process; autocannon runs
+ * here. Each round visits every scenario and every server, in an order that
+ * rotates round by round, so background load spreads over all of them.
+ * Medians per (scenario, server) and the kernel's ratios are printed and
+ * written to the `## HTTP` section of BENCHMARKS.md.
+ *
+ * Adding a server (e.g. the default middleware stack): append to SERVERS a
+ * script that prints `{"port":N}` on stdout. Adding a scenario: append to
+ * SCENARIOS.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p99: number; average: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+const autocannon = require('autocannon') as (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}) => Promise<AutocannonResult>;
+
+export interface ServerDefinition {
+  name: string;
+  script: string;
+  env?: Record<string, string>;
+  /** Our kernel (ratios are computed for these against the baselines). */
+  ours?: boolean;
+}
+
+export interface Scenario {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Status every response must have; anything else counts as an error. */
+  status: number;
+}
+
+const BUILD_DIR = join(root, 'node_modules', '.cache', 'volt-bench', 'dist');
+
+export const SERVERS: ServerDefinition[] = [
+  { name: 'raw', script: join(root, 'bench/http-servers/raw.mjs') },
+  { name: 'volt', script: join(root, 'bench/http-servers/volt.mjs'), env: { VOLT_DIST: BUILD_DIR }, ours: true },
+  { name: 'fastify', script: join(root, 'bench/http-servers/fastify.mjs') },
+  { name: 'volt-pool', script: join(root, 'bench/http-servers/volt.mjs'), env: { VOLT_DIST: BUILD_DIR, VOLT_CONTEXT_POOL: '1' }, ours: true },
+];
+
+export const SCENARIOS: Scenario[] = [
+  { name: 'ping', method: 'GET', path: '/api/v1/ping', status: 200 },
+  {
+    name: 'notes-create',
+    method: 'POST',
+    path: '/api/v1/notes',
+    body: JSON.stringify({ text: 'A note written by the benchmark, about sixty bytes long.' }),
+    headers: { 'content-type': 'application/json' },
+    status: 201,
+  },
+];
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: process.env.BENCH_DURATION ?? '5' },
+    warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '1' },
+    rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
+    connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '50' },
+    servers: { type: 'string', default: process.env.BENCH_SERVERS ?? SERVERS.map((s) => s.name).join(',') },
+    scenarios: { type: 'string', default: process.env.BENCH_SCENARIOS ?? SCENARIOS.map((s) => s.name).join(',') },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+
+function compileTemplate(): void {
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const tsc = require.resolve('typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'templates/tsconfig.build.json'), '--outDir', BUILD_DIR, '--sourceMap', 'false'], {
+    encoding: 'utf8',
+  });
+  if (!existsSync(join(BUILD_DIR, 'volt.router.js'))) {
+    throw new Error(`Compiling the template failed:\n${result.stdout}${result.stderr}`);
+  }
+  if (result.status !== 0) process.stderr.write(`tsc reported type errors (output emitted anyway):\n${result.stdout}\n`);
+}
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+}
+
+async function start(server: ServerDefinition): Promise<Running> {
+  const child = spawn(process.execPath, [server.script], { env: { ...process.env, NODE_ENV: 'production', ...server.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${server.name} exited with ${code} before listening`)));
+    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+async function stop(running: Running): Promise<void> {
+  if (running.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => running.child.once('exit', resolve));
+  running.child.kill('SIGTERM');
+  await exited;
+}
+
+async function load(url: string, scenario: Scenario, seconds: number, connections: number): Promise<AutocannonResult> {
+  return autocannon({
+    url: url + scenario.path,
+    connections,
+    duration: seconds,
+    method: scenario.method,
+    ...(scenario.body ? { body: scenario.body } : {}),
+    ...(scenario.headers ? { headers: scenario.headers } : {}),
+  });
+}
+
+/** Checks a server answers the scenario as expected before measuring it. */
+async function check(url: string, scenario: Scenario): Promise<void> {
+  const res = await fetch(url + scenario.path, { method: scenario.method, body: scenario.body, headers: scenario.headers });
+  await res.arrayBuffer();
+  if (res.status !== scenario.status) throw new Error(`${url}${scenario.path}: expected ${scenario.status}, got ${res.status}`);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const duration = Number(args.duration);
+  const warmup = Number(args.warmup);
+  const rounds = Number(args.rounds);
+  const connections = Number(args.connections);
+  const servers = args.servers.split(',').map((name) => {
+    const found = SERVERS.find((s) => s.name === name);
+    if (!found) throw new Error(`Unknown server ${name}; known: ${SERVERS.map((s) => s.name).join(', ')}`);
+    return found;
+  });
+  const scenarios = args.scenarios.split(',').map((name) => {
+    const found = SCENARIOS.find((s) => s.name === name);
+    if (!found) throw new Error(`Unknown scenario ${name}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    return found;
+  });
+
+  process.stdout.write('compiling the template...\n');
+  compileTemplate();
+
+  const samples = new Map<string, number[]>();
+  const problems: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const scenario of scenarios) {
+      for (let i = 0; i < servers.length; i++) {
+        const server = servers[(i + round) % servers.length]!;
+        // A fresh process per measurement: no state (or garbage) carried over.
+        const running = await start(server);
+        try {
+          await check(running.url, scenario);
+          if (warmup > 0) await load(running.url, scenario, warmup, connections);
+          const result = await load(running.url, scenario, duration, connections);
+          const bad = result.errors + result.timeouts + result.non2xx;
+          if (bad > 0) problems.push(`${server.name}/${scenario.name} round ${round + 1}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
+          const key = `${scenario.name}|${server.name}`;
+          samples.set(key, [...(samples.get(key) ?? []), result.requests.average]);
+          process.stdout.write(
+            `round ${round + 1}/${rounds} ${scenario.name.padEnd(13)} ${server.name.padEnd(10)} ${Math.round(result.requests.average).toString().padStart(7)} req/s  p99 ${result.latency.p99} ms\n`,
+          );
+        } finally {
+          await stop(running);
+        }
+      }
+    }
+  }
+
+  const rows: string[] = [];
+  const ours = servers.filter((s) => s.ours);
+  const baselines = servers.filter((s) => !s.ours);
+  const header = ['scenario', ...servers.map((s) => `${s.name} req/s`), ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name}`))];
+  rows.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+  for (const scenario of scenarios) {
+    const med = (name: string) => median(samples.get(`${scenario.name}|${name}`) ?? [NaN]);
+    const cells = [
+      `\`${scenario.method} ${scenario.path}\``,
+      ...servers.map((s) => Math.round(med(s.name)).toLocaleString('en-US')),
+      ...ours.flatMap((o) => baselines.map((b) => `${(med(o.name) / med(b.name)).toFixed(2)}x`)),
+    ];
+    rows.push(`| ${cells.join(' | ')} |`);
+  }
+  const table = rows.join('\n');
+  process.stdout.write(`\n${table}\n`);
+  if (problems.length) process.stdout.write(`\nProblems:\n${problems.join('\n')}\n`);
+
+  if (!args['no-write']) {
+    writeSection({ table, duration, warmup, rounds, connections, samples, servers, scenarios, problems });
+    process.stdout.write('\nBENCHMARKS.md: ## HTTP updated\n');
+  }
+}
+
+function writeSection(run: {
+  table: string;
+  duration: number;
+  warmup: number;
+  rounds: number;
+  connections: number;
+  samples: Map<string, number[]>;
+  servers: ServerDefinition[];
+  scenarios: Scenario[];
+  problems: string[];
+}): void {
+  const file = join(root, 'BENCHMARKS.md');
+  const cpu = cpus();
+  const raw = run.scenarios
+    .flatMap((scenario) => run.servers.map((s) => `${scenario.name}/${s.name}: ${(run.samples.get(`${scenario.name}|${s.name}`) ?? []).map((v) => Math.round(v)).join(', ')}`))
+    .join('; ');
+  const notesFile = join(root, 'bench', 'http-notes.md');
+  const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8').trim()}\n` : '';
+  const section = [
+    '## HTTP',
+    '',
+    `Command: \`npm run bench:http -- --duration ${run.duration} --warmup ${run.warmup} --rounds ${run.rounds} --connections ${run.connections}\``,
+    `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared machine: other work was running).`,
+    `Each server in its own process (the template compiled with tsc), autocannon in the driver process, ${run.connections} connections, ${run.warmup} s warm-up + ${run.duration} s per measurement, ${run.rounds} rounds with the server order rotated; medians of requests/s.`,
+    '',
+    run.table,
+    '',
+    `Samples (req/s per round): ${raw}.`,
+    run.problems.length ? `\nProblems seen: ${run.problems.join('; ')}.` : '',
+    notes,
+  ]
+    .filter((line) => line !== '')
+    .join('\n')
+    .replace(/\n(\| scenario)/, '\n\n$1')
+    .replace(/(\|\n)(Samples)/, '$1\n$2');
+  let content = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const start = content.search(/^## HTTP\s*$/m);
+  if (start === -1) {
+    content = `${content.trimEnd()}\n\n${section}\n`;
+  } else {
+    const rest = content.slice(start + 1);
+    const next = rest.search(/^## /m);
+    const end = next === -1 ? content.length : start + 1 + next;
+    content = `${content.slice(0, start)}${section}\n${next === -1 ? '' : `\n${content.slice(end)}`}`;
+  }
+  writeFileSync(file, content);
+}
+
+await main();
