@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../templates/src/scaling/metrics/index.js';
 
@@ -13,10 +16,10 @@ function assertPromtool(): void {
   }
 }
 
-async function promtool(args: string[], input?: string): Promise<{ code: number; output: string }> {
+async function promtool(args: string[], input?: string, cwd = dir): Promise<{ code: number; output: string }> {
   assertPromtool();
   return new Promise((resolve) => {
-    const child = execFile('promtool', args, { cwd: dir }, (error, stdout, stderr) => {
+    const child = execFile('promtool', args, { cwd }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` });
     });
     if (input !== undefined) child.stdin!.end(input);
@@ -30,11 +33,25 @@ describe('Prometheus configuration', () => {
     expect(code).toBe(0);
   });
 
-  it('has a valid scrape configuration that loads the rules', async () => {
-    const { code, output } = await promtool(['check', 'config', 'prometheus.yml']);
-    expect(output).toMatch(/SUCCESS: prometheus\.yml is valid/);
-    expect(output).toContain('SUCCESS: 1 rule files found');
-    expect(code).toBe(0);
+  it('has a valid scrape configuration, rendered for 1 and 3 instances, that loads the rules', async () => {
+    const template = Handlebars.compile(readFileSync(join(dir, 'prometheus.yml.hbs'), 'utf8'));
+    for (const instances of [1, 3]) {
+      const out = mkdtempSync(join(tmpdir(), 'prometheus-config-'));
+      try {
+        const rendered = template({ instances, instanceList: Array.from({ length: instances }, (_, i) => i + 1) });
+        writeFileSync(join(out, 'prometheus.yml'), rendered);
+        copyFileSync(join(dir, 'alerts.yml'), join(out, 'alerts.yml'));
+        const { code, output } = await promtool(['check', 'config', 'prometheus.yml'], undefined, out);
+        expect(output).toMatch(/SUCCESS: prometheus\.yml is valid/);
+        expect(output).toContain('SUCCESS: 1 rule files found');
+        expect(code).toBe(0);
+        const config = parse(rendered) as { scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }> };
+        const targets = config.scrape_configs[0]!.static_configs[0]!.targets;
+        expect(targets).toEqual(Array.from({ length: instances }, (_, i) => `app${i + 1}:9091`));
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
   });
 
   it('passes the rule unit tests: every alert fires when it should and only then', async () => {
