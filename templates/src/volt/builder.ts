@@ -169,7 +169,9 @@ export class VoltBuilder<TContext> {
 
 function context<TContext>(factory: ContextFactory<TContext>): VoltBuilder<Awaited<TContext>>;
 function context<TContext extends object>(value: TContext): VoltBuilder<TContext>;
-function context(init: unknown): VoltBuilder<unknown> {
+/** Type only (`Volt.context<AppContext>()`): the context starts empty and procedures fill it. */
+function context<TContext extends object>(): VoltBuilder<TContext>;
+function context(init: unknown = {}): VoltBuilder<unknown> {
   return new VoltBuilder({ context: init, config: {} });
 }
 
