@@ -85,7 +85,8 @@ describe('packed create-volt-scaled', () => {
     // Its own process group, so stopping it also stops the node process npm starts.
     server = execa('npm', ['start'], {
       cwd: projectDir,
-      env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      // Metrics have their own port; a free one too, so parallel runs do not collide.
+      env: { ...env, PORT: String(port), HOST: '127.0.0.1', METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
       extendEnv: false,
       detached: true,
       reject: false,
