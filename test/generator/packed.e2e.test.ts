@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -34,6 +34,7 @@ describe('packed create-volt-scaled', () => {
         // already gone
       }
     }
+    await killProcessesUnder(tmp);
     await removeDir(tmp);
   });
 
@@ -107,3 +108,18 @@ describe('packed create-volt-scaled', () => {
     server = undefined;
   });
 });
+
+/** Stops anything still running from the temporary install (e.g. a test runner's helper a failed suite left behind). */
+async function killProcessesUnder(dir: string): Promise<void> {
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(dir)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+}
