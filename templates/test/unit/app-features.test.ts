@@ -9,7 +9,7 @@ let base: string;
 let port: number;
 
 beforeAll(async () => {
-  app = createApp(loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'unit-a', LOG_LEVEL: 'silent' }), { logger: silentLogger });
+  app = createApp(loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'unit-a', LOG_LEVEL: 'silent', METRICS_PORT: 'off' }), { logger: silentLogger });
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
   port = (app.server.address() as { port: number }).port;
   base = `http://127.0.0.1:${port}`;
@@ -100,8 +100,8 @@ describe('app: notes', () => {
     // Read through a second app on the same store: what it sees comes from the store only.
     const { createMemoryStore } = await import('../../src/scaling/store/memory-store.js');
     const store = createMemoryStore();
-    const a = createApp(loadConfig({ INSTANCE_ID: 'shared-a', LOG_LEVEL: 'silent' }), { store, logger: silentLogger });
-    const b = createApp(loadConfig({ INSTANCE_ID: 'shared-b', LOG_LEVEL: 'silent' }), { store, logger: silentLogger });
+    const a = createApp(loadConfig({ INSTANCE_ID: 'shared-a', LOG_LEVEL: 'silent', METRICS_PORT: 'off' }), { store, logger: silentLogger });
+    const b = createApp(loadConfig({ INSTANCE_ID: 'shared-b', LOG_LEVEL: 'silent', METRICS_PORT: 'off' }), { store, logger: silentLogger });
     const made = await (await a.router.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"from a"}' }))).json() as any;
     expect(made.data.instanceId).toBe('shared-a');
     const seen = await (await b.router.handler(new Request(`http://x/api/v1/notes/${made.data.id}`))).json() as any;
