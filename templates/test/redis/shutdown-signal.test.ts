@@ -80,17 +80,29 @@ function get(port: number, path: string, agent: Agent | false = false) {
   });
 }
 
-/** POST /api/v1/notes whose body arrives in two parts: in flight until `finish()`. */
-function slowPost(port: number): { socket: Socket; finish(): void; response: Promise<string> } {
+/**
+ * POST /api/v1/notes whose body arrives in two parts: in flight until
+ * `finish()`. Resolves once the server has the request (its `100 Continue`).
+ */
+async function slowPost(port: number): Promise<{ socket: Socket; finish(): void; response: Promise<string> }> {
   const body = JSON.stringify({ text: 'written during shutdown' });
   const socket = connect({ port, host: '127.0.0.1' });
-  socket.write(`POST /api/v1/notes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+  socket.write(
+    `POST /api/v1/notes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`,
+  );
   let received = '';
+  let continued!: () => void;
+  const accepted = new Promise<void>((resolve) => (continued = resolve));
   const response = new Promise<string>((resolve, reject) => {
-    socket.on('data', (c: Buffer) => (received += c.toString()));
-    socket.on('close', () => resolve(received));
+    socket.on('data', (c: Buffer) => {
+      received += c.toString();
+      if (received.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) continued();
+    });
+    socket.on('close', () => resolve(received.replace('HTTP/1.1 100 Continue\r\n\r\n', '')));
     socket.on('error', reject);
   });
+  await accepted;
+  socket.write(body.slice(0, 10));
   return { socket, finish: () => socket.write(body.slice(10)), response };
 }
 
@@ -119,8 +131,7 @@ describe('graceful shutdown of the real server process', () => {
     await Promise.all(streams.map((s) => s.waitFor((c) => c.retry !== undefined, 5_000, 'initial retry')));
     const connectRetry = streams[0]!.retry;
 
-    const post = slowPost(app.port);
-    await sleep(100);
+    const post = await slowPost(app.port);
     const signalledAt = performance.now();
     app.child.kill('SIGTERM');
 
@@ -167,8 +178,7 @@ describe('graceful shutdown of the real server process', () => {
 
   it('exits 1 at the deadline when a request never completes', async () => {
     const app = await startServer(redis.url, { SHUTDOWN_DRAIN_MS: '0', SHUTDOWN_TIMEOUT_MS: '1000' });
-    const post = slowPost(app.port);
-    await sleep(100);
+    const post = await slowPost(app.port);
     const signalledAt = performance.now();
     app.child.kill('SIGTERM');
     const { code, at } = await app.exited;

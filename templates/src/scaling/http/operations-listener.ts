@@ -89,7 +89,7 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
   function listener(req: IncomingMessage, res: TrackedResponse): void {
     res[START] = performance.now();
     inFlight++;
-    res.once('close', onClose);
+    res.on('close', onClose); // emitted once; `on` skips the wrapper `once` allocates
     const id = nextRequestId(req.headers['x-request-id']);
     req.id = id;
     res.setHeader('x-instance-id', instanceId);
