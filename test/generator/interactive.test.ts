@@ -64,6 +64,17 @@ describe('interactive run in a terminal', () => {
     expect(JSON.parse(tree.get('volt-scaled.json') ?? '{}').answers.instances).toBe(4);
   });
 
+  it.each([
+    ['--yes', ['--yes'], {}],
+    ['CI=true', [], { CI: 'true' }],
+  ] as const)('never prompts with %s, even in a terminal', async (_label, flags, env) => {
+    const result = await runCliInPty(['quiet-app', ...flags, '--no-install', '--no-git'], [], { cwd, env });
+    expect(result.code).toBe(0);
+    expect(result.output).not.toMatch(/Redis topology|App instances|Package manager/);
+    const tree = await readTree(path.join(cwd, 'quiet-app'));
+    expect(JSON.parse(tree.get('volt-scaled.json') ?? '{}').answers).toEqual({ redis: 'standalone', instances: 2, pm: 'npm' });
+  });
+
   it('Ctrl+C cancels with a message and writes nothing', async () => {
     const result = await runCliInPty([], [['Project directory', `half${KEYS.ctrlC}`]], { cwd });
     expect(result.code).toBe(1);
