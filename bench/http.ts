@@ -69,6 +69,9 @@ export const SERVERS: ServerDefinition[] = [
   { name: 'volt', script: join(root, 'bench/http-servers/volt.mjs'), env: { VOLT_DIST: BUILD_DIR }, ours: true },
   { name: 'fastify', script: join(root, 'bench/http-servers/fastify.mjs') },
   { name: 'volt-pool', script: join(root, 'bench/http-servers/volt.mjs'), env: { VOLT_DIST: BUILD_DIR, VOLT_CONTEXT_POOL: '1' }, ours: true },
+  // The kernel with the default middleware stack (compression, metrics, request id, request logs).
+  // Its own comparisons (compression placement, 20 KB responses, CPU per response): npm run bench:middleware.
+  { name: 'volt-stack', script: join(root, 'bench/http-servers/stack.mjs'), env: { VOLT_DIST: BUILD_DIR }, ours: true },
 ];
 
 export const SCENARIOS: Scenario[] = [
