@@ -35,6 +35,8 @@ export interface RouterInstanceOptions {
   compress?: ResponseCompressor;
   /** App services handed to the context function as `runtime.services`. */
   services?: unknown;
+  /** Context-object pool experiment (off; see KernelOptions.pool). */
+  pool?: boolean;
 }
 
 export interface VoltRouter<TControllers extends Record<string, VoltController> = Record<string, VoltController>> {
