@@ -51,13 +51,13 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
 
   const detectedPm = detectPackageManager(io.env);
   const interactive = Boolean(io.stdin.isTTY) && !flags.yes && !isCi(io.env);
-  // A bad directory fails before any prompt is shown.
-  if (flags.dir !== undefined) await checkTarget(resolveTarget(flags.dir, io.cwd).targetDir, flags.force, false, io);
+  // A directory given on the command line is checked before any prompt is shown.
+  const early = flags.dir === undefined ? undefined : await checkTarget(resolveTarget(flags.dir, io.cwd).targetDir, flags.force, interactive, io);
 
   const answers = interactive
     ? await (await import('./prompts.js')).promptAnswers(flags, { io, detectedPm, version: pkg.version })
     : answersFromFlags(flags, { cwd: io.cwd, detectedPm });
-  const state = await checkTarget(answers.targetDir, flags.force, interactive, io);
+  const state = early ?? (await checkTarget(answers.targetDir, flags.force, interactive, io));
 
   const sources = sourcesOverride ?? { templatesDir: pkg.templatesDir, infraDir: pkg.infraDir };
   const plan = buildPlan(sources);
@@ -67,7 +67,7 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
   }
 
   if (state === 'non-empty') {
-    io.print(`--force: replacing everything in ${answers.targetDir} except ${KEPT_ON_FORCE.join(', ')} with the new project.`);
+    io.print(`Replacing everything in ${answers.targetDir} except ${KEPT_ON_FORCE.join(', ')} with the new project.`);
   }
   const { renderPlan } = await import('./render.js');
   const started = performance.now();

@@ -44,6 +44,7 @@ describe('interactive run in a terminal', () => {
       [['App instances', `${KEYS.enter}`]],
       { cwd },
     );
+    expect(result.stepsDone).toBe(1);
     expect(result.code).toBe(0);
     expect(result.output).not.toMatch(/Project directory|Redis topology|Package manager|Install dependencies|git repository\?/);
     const tree = await readTree(path.join(cwd, 'flagged-app'));
@@ -59,6 +60,7 @@ describe('interactive run in a terminal', () => {
       ],
       { cwd },
     );
+    expect(result.stepsDone).toBe(2);
     expect(result.code).toBe(0);
     const tree = await readTree(path.join(cwd, 'retry-app'));
     expect(JSON.parse(tree.get('volt-scaled.json') ?? '{}').answers.instances).toBe(4);
@@ -77,6 +79,7 @@ describe('interactive run in a terminal', () => {
 
   it('Ctrl+C cancels with a message and writes nothing', async () => {
     const result = await runCliInPty([], [['Project directory', `half${KEYS.ctrlC}`]], { cwd });
+    expect(result.stepsDone).toBe(1);
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/Cancelled; nothing was written\./);
     expect(await listDir(cwd)).toEqual([]);
@@ -86,8 +89,21 @@ describe('interactive run in a terminal', () => {
     await mkdir(path.join(cwd, 'busy'));
     await writeFile(path.join(cwd, 'busy', 'mine.txt'), 'keep');
     const result = await runCliInPty(['busy', '--redis', 'standalone', '--instances', '2', '--pm', 'npm', '--no-install', '--no-git'], [['is not empty. Replace its contents', 'n']], { cwd });
+    expect(result.stepsDone).toBe(1);
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/is not empty; nothing was written/);
     expect(await listDir(path.join(cwd, 'busy'))).toEqual(['mine.txt']);
+  });
+
+  it('replaces a non-empty directory\'s contents on "yes"', async () => {
+    await mkdir(path.join(cwd, 'busy'));
+    await writeFile(path.join(cwd, 'busy', 'mine.txt'), 'replace me');
+    const result = await runCliInPty(['busy', '--redis', 'standalone', '--instances', '2', '--pm', 'npm', '--no-install', '--no-git'], [['is not empty. Replace its contents', 'y']], { cwd });
+    expect(result.stepsDone).toBe(1);
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(/Replacing everything in .*busy except \.git/);
+    const entries = await listDir(path.join(cwd, 'busy'));
+    expect(entries).toContain('package.json');
+    expect(entries).not.toContain('mine.txt');
   });
 });

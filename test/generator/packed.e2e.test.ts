@@ -3,6 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageInfo } from '../../generator/package-root.js';
+import { buildPlan } from '../../generator/plan.js';
 import { freePort, waitForHttp } from '../support/free-port.js';
 import { cleanEnv, makeTempDir, removeDir } from '../support/run-cli.js';
 
@@ -66,6 +68,16 @@ describe('packed create-volt-scaled', () => {
     expect(created.stdout).toMatch(/npm run dev/);
     projectDir = path.join(work, 'my-app');
     expect(await readdir(path.join(projectDir, 'node_modules'))).toContain('ioredis');
+
+    // npm pack drops some dotfiles; the installed generator must still write every planned file.
+    const { templatesDir, infraDir } = packageInfo();
+    const planned = [...buildPlan({ templatesDir, infraDir }).map((entry) => entry.target), 'volt-scaled.json'].sort();
+    const written = (await readdir(projectDir, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(projectDir, path.join(entry.parentPath, entry.name)))
+      .filter((file) => !file.startsWith('node_modules/') && file !== 'package-lock.json')
+      .sort();
+    expect(written).toEqual(planned);
   });
 
   it('the generated project typechecks', async () => {

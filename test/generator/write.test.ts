@@ -97,7 +97,7 @@ describe('writing the project', () => {
     await writeFile(path.join(dir, 'package.json'), '{"name":"old"}');
     const result = await runCli(['app', '--yes', '--force', '--no-install', '--no-git'], { cwd });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/--force: replacing everything in .*app except \.git with the new project/);
+    expect(result.stdout).toMatch(/Replacing everything in .*app except \.git with the new project/);
     const entries = await listDir(dir);
     expect(entries).not.toContain('old.txt');
     expect(entries).toContain('.git');

@@ -15,7 +15,7 @@ import sys
 import termios
 import time
 
-TIMEOUT_SECONDS = 60
+TIMEOUT_SECONDS = 180
 
 
 def main() -> None:
