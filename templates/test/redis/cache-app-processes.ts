@@ -57,6 +57,12 @@ export async function startAppProcess(name: string, env: Record<string, string>)
     });
   });
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // Listening comes before Redis is connected: wait as a load balancer would.
+  const deadline = Date.now() + 30_000;
+  while ((await fetch(`${url}/health/ready`).then((r) => r.status, () => 0)) !== 200) {
+    if (Date.now() > deadline) throw new Error(`${name} not ready within 30 s:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return {
     name,
     url,

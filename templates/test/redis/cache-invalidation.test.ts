@@ -52,9 +52,10 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
     for (let round = 0; round < 20; round++) {
       const key = `k${round % 3}`;
       await ca.set(key, `v${round}`);
-      // b and c read it into L1 (long ttl: only an invalidation can change it).
-      expect(await cb.getOrSet(key, () => 'loaded')).toBe(`v${round}`);
-      expect(await cc.getOrSet(key, () => 'loaded')).toBe(`v${round}`);
+      // b and c read it into L1 (long ttl: only an invalidation can change it). All
+      // three share this process: a's write returns before b's and c's sockets are read.
+      await expect.poll(() => cb.getOrSet(key, () => 'loaded'), { interval: 1 }).toBe(`v${round}`);
+      await expect.poll(() => cc.getOrSet(key, () => 'loaded'), { interval: 1 }).toBe(`v${round}`);
       const started = performance.now();
       await ca.set(key, `w${round}`);
       while ((await cb.get(key)) !== `w${round}` || (await cc.get(key)) !== `w${round}`) {

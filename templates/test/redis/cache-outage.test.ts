@@ -4,6 +4,7 @@
  * then started again (real processes, real signals).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cacheInstance, counterValue, startBackend, type CacheInstance, type RedisBackend } from './cache-fixtures.js';
 
@@ -67,34 +68,47 @@ describe('cache during a cluster master failover', () => {
 
   it('fails 0 cache calls while a master is killed and its replica takes over', async () => {
     const cluster = backend.cluster!;
+    // Stalls of the test process itself (a loaded machine) are reported apart from the cache's.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const loop = cacheLoop(instances, 'failover');
     await sleep(500);
     const victim = await cluster.masterFor('cache:failover:g0:k1');
     const { failoverMs } = await cluster.killMaster(victim);
     await sleep(1_000);
     const report = await loop.stop();
+    loopDelay.disable();
     const errors = await counterValue(instances[0]!.metrics.redisCommandErrorsTotal, { connection: 'cache' });
     console.log(
       `[cluster failover] ${report.calls} cache calls, ${report.failures.length} failed, longest stall ${report.longestStallMs.toFixed(0)} ms, ` +
-        `failover ${failoverMs} ms, L2 errors counted on instance a: ${errors}`,
+        `failover ${failoverMs} ms, L2 errors counted on instance a: ${errors}, ` +
+        `longest event-loop delay of the test process ${(loopDelay.max / 1e6).toFixed(0)} ms`,
     );
     expect(report.failures).toEqual([]);
     expect(report.calls).toBeGreaterThan(1_000);
     // Bounded by the L2 timeout, not by the failover.
     expect(report.longestStallMs).toBeLessThan(failoverMs);
 
-    // L2 works again on the promoted replica.
-    const [a, b] = instances.map((instance) => instance.caches.namespace<string>('after-failover'));
-    await a!.set('k1', 'written after');
-    await expect.poll(async () => {
-      const late = cacheInstance(backend, 'late');
-      try {
-        return await late.caches.namespace<string>('after-failover').getOrSet('k1', () => 'loader');
-      } finally {
-        await late.close();
-      }
-    }, { timeout: 10_000, interval: 300 }).toBe('written after');
-    expect(await b!.getOrSet('k1', () => 'loader')).toBe('written after');
+    // L2 works again on the promoted replica: a write from one instance reaches a new one.
+    const a = instances[0]!.caches.namespace<string>('after-failover');
+    const late = cacheInstance(backend, 'late');
+    try {
+      const fromLate = late.caches.namespace<string>('after-failover');
+      let attempt = 0;
+      await expect
+        .poll(
+          async () => {
+            const value = `written after ${++attempt}`;
+            await a.set('k1', value);
+            fromLate.clearLocal();
+            return (await fromLate.getOrSet('k1', () => 'loader')) === value;
+          },
+          { timeout: 15_000, interval: 300 },
+        )
+        .toBe(true);
+    } finally {
+      await late.close();
+    }
   });
 });
 

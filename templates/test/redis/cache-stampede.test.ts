@@ -32,6 +32,7 @@ describe.each<Kind>(['standalone', 'cluster'])('cache stampede: %s', (kind) => {
         return { round, builtBy: 'loader' };
       };
       const caches = instances.map((instance) => instance.caches.namespace<{ round: number }>('stampede'));
+      await Promise.all(caches.map((cache) => cache.ready));
       const results = await Promise.all(Array.from({ length: 1_000 }, (_, i) => caches[i % 3]!.getOrSet(key, loader)));
       expect(loads).toBe(1);
       expect(results.every((r) => r.round === round)).toBe(true);
@@ -59,6 +60,23 @@ describe.each<Kind>(['standalone', 'cluster'])('cache stampede: %s', (kind) => {
     expect(Date.now() - started).toBeLessThan(3_000);
     // The foreign lock was not released by anyone else (compare-and-delete).
     expect(await instances[0]!.connections.command.get('cache:orphan-lock:lock:g0:k')).toBe('someone-else');
+  });
+
+  it('stops waiting as soon as a lock holder gives up without a value', async () => {
+    const caches = instances.map((instance) => instance.caches.namespace<string>('failed-holder', { lockWaitMs: 5_000 }));
+    const command = instances[0]!.connections.command;
+    await command.set('cache:failed-holder:lock:g0:k', 'holder', 'PX', 10_000);
+    let loads = 0;
+    const started = Date.now();
+    const waiting = Promise.all(caches.map((cache) => cache.getOrSet('k', () => `loaded ${++loads}`)));
+    await sleep(200);
+    // The holder's loader failed: it releases the lock and writes nothing.
+    await command.del('cache:failed-holder:lock:g0:k');
+    const results = await waiting;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(loads).toBeGreaterThanOrEqual(1);
+    expect(loads).toBeLessThanOrEqual(3);
+    expect(results.every((r) => r.startsWith('loaded'))).toBe(true);
   });
 
   it('releases its own lock after loading', async () => {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Metrics } from '../metrics/index.js';
+import { coarseNow } from './coarse-clock.js';
 import { L1Cache, type L1Entry, type L1Options } from './l1.js';
 import type { RedisL2 } from './l2.js';
 import type { Invalidation, InvalidationBus } from './invalidation-bus.js';
+import { InvalidationWatch } from './invalidation-watch.js';
 import { SingleFlight } from './single-flight.js';
 
 export interface EntryOptions {
@@ -53,6 +55,7 @@ type Counter = { inc(value?: number): void };
 
 /** L1 hits are counted in a plain number and added to the metric in batches: the hit path stays a few ns. */
 const HIT_FLUSH_EVERY = 1024;
+const CLOSE_WAIT_MS = 1_000;
 
 /**
  * A two-layer cache for one namespace: L1 in this process (lru-cache), L2 in
@@ -78,8 +81,7 @@ export class DistributedCache<T = unknown> {
   private pendingL1Hits = 0;
   private readonly hitL2: Counter | undefined;
   private readonly miss: Counter | undefined;
-  /** Bumped by every invalidation: a load that saw it change must not fill the caches with what it read before. */
-  private invalidationSeq = 0;
+  private readonly watch = new InvalidationWatch();
   private generation: number | undefined;
   private generationLoad: Promise<number | undefined> | undefined;
   private leaveBus: (() => Promise<void>) | undefined;
@@ -95,7 +97,7 @@ export class DistributedCache<T = unknown> {
     validateDuration('graceMs', options.graceMs, true);
     if (!(options.ttlJitter >= 0 && options.ttlJitter < 1)) throw new RangeError('cache ttlJitter must be in [0, 1)');
     this.namespace = options.namespace;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? coarseNow;
     this.l1 = new L1Cache(options.l1, this.now);
     const metrics = options.metrics;
     // Bound children: no label hashing on the hit path.
@@ -111,7 +113,7 @@ export class DistributedCache<T = unknown> {
     const entry = this.l1.get(key, now);
     if (entry !== undefined && now < entry.freshUntil) {
       this.countL1Hit();
-      return Promise.resolve(entry.value as T);
+      return (entry.resolved ??= Promise.resolve(entry.value)) as Promise<T>;
     }
     return this.reads.run(key, () => this.readThrough(key)).then((found) => {
       if (found !== undefined && this.now() < found.freshUntil) return found.value as T;
@@ -137,9 +139,9 @@ export class DistributedCache<T = unknown> {
     const entry = this.l1.get(key, now);
     if (entry !== undefined) {
       this.countL1Hit();
-      if (now < entry.freshUntil) return Promise.resolve(entry.value as T);
-      this.refreshInBackground(key, loader, options);
-      return Promise.resolve(entry.value as T);
+      const hit = (entry.resolved ??= Promise.resolve(entry.value)) as Promise<T>;
+      if (now >= entry.freshUntil) this.refreshInBackground(key, loader, options);
+      return hit;
     }
     return this.flights.run(key, async () => {
       const found = await this.readThrough(key);
@@ -155,7 +157,7 @@ export class DistributedCache<T = unknown> {
     if (value === undefined) throw new TypeError(`cache ${this.namespace}.set(${key}): value is undefined`);
     const text = JSON.stringify(value);
     const entry = this.entryFrom(text, options);
-    this.invalidated();
+    this.invalidated(key);
     this.l1.set(key, entry);
     const generation = await this.currentGeneration();
     if (generation !== undefined) {
@@ -165,7 +167,7 @@ export class DistributedCache<T = unknown> {
   }
 
   async delete(key: string): Promise<void> {
-    this.invalidated();
+    this.invalidated(key);
     this.l1.delete(key);
     const generation = await this.currentGeneration();
     if (generation !== undefined) await this.quietly(this.options.l2?.delete(this.dataKey(generation, key)));
@@ -223,7 +225,8 @@ export class DistributedCache<T = unknown> {
     if (this.closed) return;
     this.closed = true;
     await this.ready;
-    await this.settled();
+    // Loads in flight get a moment to finish; a loader stuck on a dead source must not hold up shutdown.
+    await Promise.race([this.settled(), sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
     await this.leaveBus?.().catch(() => undefined);
     this.flushMetrics();
     this.l1.clear();
@@ -233,27 +236,30 @@ export class DistributedCache<T = unknown> {
 
   /** L2 lookup that fills L1; undefined on a miss or when Redis cannot answer. */
   private async readThrough(key: string): Promise<L1Entry | undefined> {
-    const seq = this.invalidationSeq;
-    const found = await this.readL2(key);
-    if (found === undefined) {
-      this.miss?.inc();
-      return undefined;
-    }
-    this.hitL2?.inc();
-    if (seq === this.invalidationSeq) this.l1.set(key, found);
+    const found = await this.readL2(key, true);
+    if (found === undefined) this.miss?.inc();
+    else this.hitL2?.inc();
     return found;
   }
 
-  private async readL2(key: string): Promise<L1Entry | undefined> {
+  /** The L2 entry if any; with `fillL1`, also kept in L1 unless the key was invalidated meanwhile. */
+  private async readL2(key: string, fillL1: boolean): Promise<L1Entry | undefined> {
     const l2 = this.options.l2;
     if (!l2) return undefined;
-    const generation = await this.currentGeneration();
-    if (generation === undefined) return undefined;
-    const text = await this.quietly(l2.get(this.dataKey(generation, key)));
-    if (text === undefined || text === null) return undefined;
-    const envelope = parseEnvelope(text);
-    if (!envelope || envelope.s <= this.now()) return undefined;
-    return { value: envelope.v, freshUntil: envelope.f, staleUntil: envelope.s, size: Buffer.byteLength(text) };
+    const since = this.watch.start(key);
+    try {
+      const generation = await this.currentGeneration();
+      if (generation === undefined) return undefined;
+      const text = await this.quietly(l2.get(this.dataKey(generation, key)));
+      if (text === undefined || text === null) return undefined;
+      const envelope = parseEnvelope(text);
+      if (!envelope || envelope.s <= this.now()) return undefined;
+      const entry: L1Entry = { value: envelope.v, freshUntil: envelope.f, staleUntil: envelope.s, size: Buffer.byteLength(text) };
+      if (fillL1 && !this.watch.changedSince(key, since)) this.l1.set(key, entry);
+      return entry;
+    } finally {
+      this.watch.end(key);
+    }
   }
 
   // --- loading ---------------------------------------------------------------
@@ -263,10 +269,9 @@ export class DistributedCache<T = unknown> {
     this.refreshes
       .run(key, async () => {
         // Another instance may have refreshed it already.
-        const seq = this.invalidationSeq;
-        const found = await this.readL2(key);
+        const found = await this.readL2(key, false);
         if (found !== undefined && this.now() < found.freshUntil) {
-          if (seq === this.invalidationSeq) this.l1.set(key, found);
+          this.l1.set(key, found);
           return;
         }
         await this.load(key, loader, options);
@@ -283,7 +288,15 @@ export class DistributedCache<T = unknown> {
    * themselves only if it does not come in time (or Redis cannot answer).
    */
   private async load(key: string, loader: () => T | Promise<T>, options: EntryOptions | undefined): Promise<T> {
-    const seq = this.invalidationSeq;
+    const since = this.watch.start(key);
+    try {
+      return await this.loadWatched(key, loader, options, since);
+    } finally {
+      this.watch.end(key);
+    }
+  }
+
+  private async loadWatched(key: string, loader: () => T | Promise<T>, options: EntryOptions | undefined, since: number): Promise<T> {
     const l2 = this.options.l2;
     const generation = l2 ? await this.currentGeneration() : undefined;
     let lock: { key: string; token: string } | undefined;
@@ -292,38 +305,48 @@ export class DistributedCache<T = unknown> {
       const acquired = await this.quietly(l2.acquireLock(candidate.key, candidate.token, this.options.lockTtlMs));
       if (acquired === true) lock = candidate;
       else if (acquired === false) {
-        const waited = await this.waitForHolder(key);
+        const waited = await this.waitForHolder(key, candidate.key);
         if (waited !== undefined) return waited.value as T;
       }
     }
     try {
       const value = await loader();
-      if (value !== undefined) await this.store(key, value, options, seq, generation);
+      if (value !== undefined) await this.store(key, value, options, since, generation);
       return value;
     } finally {
       if (lock && l2) void this.quietly(l2.releaseLock(lock.key, lock.token));
     }
   }
 
-  private async waitForHolder(key: string): Promise<L1Entry | undefined> {
+  /**
+   * Polls L2 for the lock holder's value. Stops early when the lock is gone
+   * without a value (the holder failed or could not write): the holder writes
+   * before it releases, so one more read after that is conclusive.
+   */
+  private async waitForHolder(key: string, lockKey: string): Promise<L1Entry | undefined> {
+    const l2 = this.options.l2;
+    if (!l2) return undefined;
     const deadline = this.now() + this.options.lockWaitMs;
     const pollMs = this.options.lockPollMs ?? 20;
+    const freshFromL2 = async () => {
+      const found = await this.readL2(key, false);
+      if (found === undefined || this.now() >= found.freshUntil) return undefined;
+      this.l1.set(key, found);
+      return found;
+    };
     while (this.now() < deadline && !this.closed) {
       await sleep(pollMs);
-      const seq = this.invalidationSeq;
-      const found = await this.readL2(key);
-      if (found !== undefined && this.now() < found.freshUntil) {
-        if (seq === this.invalidationSeq) this.l1.set(key, found);
-        return found;
-      }
-      if (this.options.l2 && !this.options.l2.available) return undefined;
+      const [found, held] = await Promise.all([freshFromL2(), this.quietly(l2.lockHeld(lockKey))]);
+      if (found !== undefined) return found;
+      if (held === false) return freshFromL2();
+      if (!l2.available) return undefined;
     }
     return undefined;
   }
 
   /** Caches a loaded value unless an invalidation arrived while it loaded (it may be outdated). */
-  private async store(key: string, value: T, options: EntryOptions | undefined, seq: number, generation: number | undefined): Promise<void> {
-    if (seq !== this.invalidationSeq) return;
+  private async store(key: string, value: T, options: EntryOptions | undefined, since: number, generation: number | undefined): Promise<void> {
+    if (this.watch.changedSince(key, since)) return;
     const text = JSON.stringify(value);
     const entry = this.entryFrom(text, options);
     this.l1.set(key, entry);
@@ -353,16 +376,20 @@ export class DistributedCache<T = unknown> {
   }
 
   private receive(invalidation: Invalidation): void {
-    this.invalidated();
-    if (invalidation.kind === 'key') this.l1.delete(invalidation.key);
-    else {
+    if (invalidation.kind === 'key') {
+      this.invalidated(invalidation.key);
+      this.l1.delete(invalidation.key);
+    } else {
+      this.invalidated();
       this.generation = invalidation.generation;
       this.l1.clear();
     }
   }
 
-  private invalidated(): void {
-    this.invalidationSeq++;
+  /** One key, or (no key) the whole namespace. */
+  private invalidated(key?: string): void {
+    if (key === undefined) this.watch.invalidateAll();
+    else this.watch.invalidate(key);
     this.options.metrics?.cacheInvalidationsTotal.inc();
   }
 
@@ -371,7 +398,8 @@ export class DistributedCache<T = unknown> {
     if (!bus) return;
     const l2 = this.options.l2;
     // Through L2's guard when Redis carries the bus: bounded wait, counted errors.
-    await this.quietly(l2 ? l2.run(() => bus.announce(this.namespace, invalidation)) : bus.announce(this.namespace, invalidation));
+    const send = () => bus.announce(this.namespace, invalidation);
+    await this.quietly(l2 ? l2.run(send) : send());
   }
 
   // --- keys, generations, entries -------------------------------------------

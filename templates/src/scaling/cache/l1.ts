@@ -9,6 +9,8 @@ export interface L1Entry {
   staleUntil: number;
   /** Bytes of the serialized value: what `maxBytes` bounds. */
   size: number;
+  /** The value as a settled promise, made on the first async hit and reused by the next ones. */
+  resolved?: Promise<unknown>;
 }
 
 export interface L1Options {

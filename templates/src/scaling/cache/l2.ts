@@ -12,7 +12,7 @@ export interface L2Options {
   /** Called once per failed or timed-out call (metrics, logs). */
   onError?: (error: Error) => void;
   /**
-   * After a timeout or connection error, calls fail at once for this long
+   * After a timeout or connection error, reads fail at once for this long
    * (default 500 ms): during an outage only one request per window waits.
    */
   breakerMs?: number;
@@ -44,7 +44,7 @@ export class RedisL2 {
   }
 
   get(key: string): Promise<string | null> {
-    return this.run(() => this.options.client.get(key));
+    return this.run(() => this.options.client.get(key), { read: true });
   }
 
   async set(key: string, text: string, ttlMs: number): Promise<void> {
@@ -61,16 +61,25 @@ export class RedisL2 {
 
   /** SET NX PX: true when this caller now holds the lock. */
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.run(() => this.options.client.set(key, token, 'PX', ttlMs, 'NX'))) === 'OK';
+    return (await this.run(() => this.options.client.set(key, token, 'PX', ttlMs, 'NX'), { read: true })) === 'OK';
+  }
+
+  async lockHeld(key: string): Promise<boolean> {
+    return (await this.run(() => this.options.client.exists(key), { read: true })) === 1;
   }
 
   async releaseLock(key: string, token: string): Promise<void> {
     await this.run(() => this.options.client.eval(RELEASE_LOCK, 1, key, token));
   }
 
-  /** Runs any Redis-backed call under the same fail-fast and timeout rules. */
-  run<T>(call: () => Promise<T>): Promise<T> {
-    if (!this.available) {
+  /**
+   * Runs any Redis-backed call under the same fail-fast and timeout rules.
+   * Only reads (`read: true`) are skipped while the breaker is open: a
+   * skipped write or invalidation would leave stale copies on other instances.
+   */
+  run<T>(call: () => Promise<T>, options: { read?: boolean } = {}): Promise<T> {
+    const down = DOWN_STATES.has(this.options.client.status);
+    if (down || (options.read && this.now() < this.openUntil)) {
       const reason = this.now() < this.openUntil ? 'recently failed' : this.options.client.status;
       const error = new L2UnavailableError(`redis ${reason}`);
       this.options.onError?.(error);
