@@ -6,9 +6,10 @@
  *                         [--servers raw,volt,fastify,volt-pool] [--scenarios ping,notes-create] [--no-write]
  *
  * The template is compiled with tsc first (no on-the-fly transpiling in a
- * measurement). Every server runs in its own child process; autocannon runs
- * here. Each round visits every scenario and every server, in an order that
- * rotates round by round, so background load spreads over all of them.
+ * measurement). Every server runs in its own long-lived child process;
+ * autocannon runs here. Each round visits every scenario and every server
+ * (warm-up, then measurement), in an order that rotates round by round, so
+ * background load spreads over all of them.
  * Medians per (scenario, server) and the kernel's ratios are printed and
  * written to the `## HTTP` section of BENCHMARKS.md.
  *
@@ -89,7 +90,7 @@ export const SCENARIOS: Scenario[] = [
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: process.env.BENCH_DURATION ?? '5' },
-    warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '1' },
+    warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '2' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
     connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '50' },
     servers: { type: 'string', default: process.env.BENCH_SERVERS ?? SERVERS.map((s) => s.name).join(',') },
@@ -151,6 +152,22 @@ async function check(url: string, scenario: Scenario): Promise<void> {
   if (res.status !== scenario.status) throw new Error(`${url}${scenario.path}: expected ${scenario.status}, got ${res.status}`);
 }
 
+/**
+ * CPU time (user + system, µs) a process has used so far, from /proc (Linux;
+ * undefined elsewhere). CPU per request is steadier than requests/s on a
+ * shared machine: it does not count the time a server waits for a core.
+ */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS);
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -177,29 +194,37 @@ async function main(): Promise<void> {
   compileTemplate();
 
   const samples = new Map<string, number[]>();
+  const cpuSamples = new Map<string, number[]>();
   const problems: string[] = [];
-  for (let round = 0; round < rounds; round++) {
-    for (const scenario of scenarios) {
-      for (let i = 0; i < servers.length; i++) {
-        const server = servers[(i + round) % servers.length]!;
-        // A fresh process per measurement: no state (or garbage) carried over.
-        const running = await start(server);
-        try {
+  // One long-lived process per server (as in production: JIT-warm, heap sized),
+  // idle while another is measured.
+  const processes = new Map<string, Running>();
+  for (const server of servers) processes.set(server.name, await start(server));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const scenario of scenarios) {
+        for (let i = 0; i < servers.length; i++) {
+          const server = servers[(i + round) % servers.length]!;
+          const running = processes.get(server.name)!;
           await check(running.url, scenario);
           if (warmup > 0) await load(running.url, scenario, warmup, connections);
+          const cpuBefore = cpuMicros(running.child.pid);
           const result = await load(running.url, scenario, duration, connections);
+          const cpuAfter = cpuMicros(running.child.pid);
           const bad = result.errors + result.timeouts + result.non2xx;
           if (bad > 0) problems.push(`${server.name}/${scenario.name} round ${round + 1}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
           const key = `${scenario.name}|${server.name}`;
           samples.set(key, [...(samples.get(key) ?? []), result.requests.average]);
+          const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / result.requests.total : NaN;
+          cpuSamples.set(key, [...(cpuSamples.get(key) ?? []), cpuPerRequest]);
           process.stdout.write(
-            `round ${round + 1}/${rounds} ${scenario.name.padEnd(13)} ${server.name.padEnd(10)} ${Math.round(result.requests.average).toString().padStart(7)} req/s  p99 ${result.latency.p99} ms\n`,
+            `round ${round + 1}/${rounds} ${scenario.name.padEnd(13)} ${server.name.padEnd(10)} ${Math.round(result.requests.average).toString().padStart(7)} req/s  p99 ${result.latency.p99} ms  server CPU ${cpuPerRequest.toFixed(1)} µs/req\n`,
           );
-        } finally {
-          await stop(running);
         }
       }
     }
+  } finally {
+    for (const running of processes.values()) await stop(running);
   }
 
   const rows: string[] = [];
@@ -216,12 +241,24 @@ async function main(): Promise<void> {
     ];
     rows.push(`| ${cells.join(' | ')} |`);
   }
+  // The same comparison by server CPU per request (lower is better; ratios as capacity: baseline CPU / ours).
+  const cpuHeader = ['scenario', ...servers.map((s) => `${s.name} CPU µs/req`), ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name} (CPU)`))];
+  rows.push('', `| ${cpuHeader.join(' | ')} |`, `|${cpuHeader.map(() => '---').join('|')}|`);
+  for (const scenario of scenarios) {
+    const med = (name: string) => median(cpuSamples.get(`${scenario.name}|${name}`) ?? [NaN]);
+    const cells = [
+      `\`${scenario.method} ${scenario.path}\``,
+      ...servers.map((s) => med(s.name).toFixed(1)),
+      ...ours.flatMap((o) => baselines.map((b) => `${(med(b.name) / med(o.name)).toFixed(2)}x`)),
+    ];
+    rows.push(`| ${cells.join(' | ')} |`);
+  }
   const table = rows.join('\n');
   process.stdout.write(`\n${table}\n`);
   if (problems.length) process.stdout.write(`\nProblems:\n${problems.join('\n')}\n`);
 
   if (!args['no-write']) {
-    writeSection({ table, duration, warmup, rounds, connections, samples, servers, scenarios, problems });
+    writeSection({ table, duration, warmup, rounds, connections, samples, cpuSamples, servers, scenarios, problems });
     process.stdout.write('\nBENCHMARKS.md: ## HTTP updated\n');
   }
 }
@@ -233,6 +270,7 @@ function writeSection(run: {
   rounds: number;
   connections: number;
   samples: Map<string, number[]>;
+  cpuSamples: Map<string, number[]>;
   servers: ServerDefinition[];
   scenarios: Scenario[];
   problems: string[];
@@ -240,7 +278,14 @@ function writeSection(run: {
   const file = join(root, 'BENCHMARKS.md');
   const cpu = cpus();
   const raw = run.scenarios
-    .flatMap((scenario) => run.servers.map((s) => `${scenario.name}/${s.name}: ${(run.samples.get(`${scenario.name}|${s.name}`) ?? []).map((v) => Math.round(v)).join(', ')}`))
+    .flatMap((scenario) =>
+      run.servers.map((s) => {
+        const key = `${scenario.name}|${s.name}`;
+        const rps = (run.samples.get(key) ?? []).map((v) => Math.round(v)).join(', ');
+        const cpu = (run.cpuSamples.get(key) ?? []).map((v) => v.toFixed(1)).join(', ');
+        return `${scenario.name}/${s.name}: ${rps} req/s, ${cpu} µs/req`;
+      }),
+    )
     .join('; ');
   const notesFile = join(root, 'bench', 'http-notes.md');
   const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8').trim()}\n` : '';
@@ -248,19 +293,16 @@ function writeSection(run: {
     '## HTTP',
     '',
     `Command: \`npm run bench:http -- --duration ${run.duration} --warmup ${run.warmup} --rounds ${run.rounds} --connections ${run.connections}\``,
-    `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared machine: other work was running).`,
-    `Each server in its own process (the template compiled with tsc), autocannon in the driver process, ${run.connections} connections, ${run.warmup} s warm-up + ${run.duration} s per measurement, ${run.rounds} rounds with the server order rotated; medians of requests/s.`,
+    '',
+    `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (a shared machine: other work was running).`,
+    `Each server in its own process (the template compiled with tsc), autocannon in the driver process, ${run.connections} connections, ${run.warmup} s warm-up + ${run.duration} s per measurement, ${run.rounds} rounds with the server order rotated; medians of requests/s, and of the server process's CPU time (user + system, from /proc) per request, which is steadier than requests/s when other work shares the cores.`,
     '',
     run.table,
     '',
-    `Samples (req/s per round): ${raw}.`,
-    run.problems.length ? `\nProblems seen: ${run.problems.join('; ')}.` : '',
-    notes,
-  ]
-    .filter((line) => line !== '')
-    .join('\n')
-    .replace(/\n(\| scenario)/, '\n\n$1')
-    .replace(/(\|\n)(Samples)/, '$1\n$2');
+    `Samples per round: ${raw}.`,
+    ...(run.problems.length ? ['', `Problems seen: ${run.problems.join('; ')}.`] : []),
+    ...(notes ? ['', notes.trim()] : []),
+  ].join('\n');
   let content = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
   const start = content.search(/^## HTTP\s*$/m);
   if (start === -1) {
