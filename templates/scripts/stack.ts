@@ -114,7 +114,8 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
 
   const { stateDir } = options;
   const previous = readState(stateDir);
-  if (previous && isRunning(previous.supervisorPid)) {
+  if (previous && livingInGroups([previous.supervisorPid, ...previous.processes.map((p) => p.pid)]).length > 0) {
+    // Also when only children survive (a supervisor killed with -9): stop cleans them up.
     throw new StackError(`a stack already runs from ${stateDir} (supervisor pid ${previous.supervisorPid}); run "npm run stack stop" first`);
   }
   const topology = buildTopology({ redis, instances, subnet: randomSubnet(), proxyPort: port });

@@ -103,7 +103,7 @@ describe('compose validation', () => {
     // A misspelt key inside a service, and a port given as a mapping of the wrong type.
     const broken = (await readFile(file, 'utf8'))
       .replace('  nginx:\n', '  nginx:\n    restart_policy: always\n')
-      .replace('stop_grace_period: 20s', 'stop_grace_period: [20]');
+      .replace('stop_grace_period: 25s', 'stop_grace_period: [20]');
     expect(broken).toContain('restart_policy');
     expect(broken).toContain('stop_grace_period: [20]');
     await writeFile(file, broken);
