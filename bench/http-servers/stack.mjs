@@ -23,6 +23,7 @@ const { silentLogger } = await load('volt/index.js');
 const { createCompressor } = await load('scaling/http/compression.js');
 const { createHealth } = await load('scaling/http/health.js');
 const { withOperations } = await load('scaling/http/operations-listener.js');
+const { HeaderAddingResponse } = await load('scaling/http/header-adding-response.js');
 const { createMetrics } = await load('scaling/metrics/index.js');
 const { asyncDestination, createLogger } = await load('scaling/logger.js');
 
@@ -62,10 +63,11 @@ if (process.env.STACK_EAGER_COMPRESSION === '1') {
     metrics: on('STACK_METRICS') ? createMetrics({ instanceId }) : undefined,
     logger: on('STACK_LOGS') ? createLogger({ level: 'info', instanceId, destination: asyncDestination('/dev/null') }) : undefined,
     routeOf: router.matchedRoute,
+    kernelSetsInstanceId: true,
   }).listener;
 }
 
-const server = createServer(listener);
+const server = createServer({ ServerResponse: HeaderAddingResponse }, listener);
 server.keepAliveTimeout = 5000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
 

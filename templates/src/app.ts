@@ -9,6 +9,7 @@ import { createRealtimeTransport, type SseProcessor } from './scaling/realtime/i
 import { createRedisStore } from './scaling/store/redis-store.js';
 import { createLogger } from './scaling/logger.js';
 import { createCompressor } from './scaling/http/compression.js';
+import { HeaderAddingResponse } from './scaling/http/header-adding-response.js';
 import { createHealth, type Health } from './scaling/http/health.js';
 import { withOperations, type OperationsListener } from './scaling/http/operations-listener.js';
 import { createMetrics, type Metrics } from './scaling/metrics/index.js';
@@ -100,9 +101,11 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     logger,
     metricsToken: config.metricsToken,
     routeOf: router.matchedRoute,
+    kernelSetsInstanceId: true,
   });
 
-  const server = createServer({ keepAliveTimeout: 5_000 }, operations.listener);
+  // Its writeHead adds the request id without pushing node off its fast path.
+  const server = createServer({ keepAliveTimeout: 5_000, ServerResponse: HeaderAddingResponse }, operations.listener);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, config.instanceId));
 
   return {
