@@ -221,6 +221,8 @@ export class SseClient {
 export class ResumingSseClient {
   readonly events: SseEvent[] = [];
   reconnects = 0;
+  /** When each reconnect happened (ms since epoch), for reports. */
+  readonly reconnectedAt: number[] = [];
   lastEventId = '';
   private current: SseClient | undefined;
   private stopped = false;
@@ -258,6 +260,7 @@ export class ResumingSseClient {
           if (client.lastEventId) this.lastEventId = client.lastEventId;
           if (this.stopped) return;
           this.reconnects++;
+          this.reconnectedAt.push(Date.now());
           this.target++;
           setTimeout(() => void this.connect(), this.retryMs);
         });
