@@ -9,9 +9,9 @@
  * The template is compiled with tsc first. Every server runs in its own
  * process (bench/http-servers/*.mjs) for the whole run; autocannon runs here;
  * cases alternate round by round so background load spreads over all of
- * them. Reported: median requests/s, median server CPU time per response
- * (from /proc: steadier than requests/s on a shared machine, and it counts
- * the log writer's threads too), bytes per response.
+ * them. Reported: median requests/s, server CPU time per response (from
+ * /proc, all threads, so the log writer counts too; median and minimum: on a
+ * shared machine the minimum is the least disturbed run), bytes per response.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -174,6 +174,7 @@ async function main(): Promise<void> {
       c,
       rps: median(list.map((r) => r.rps)),
       cpuUs: median(list.map((r) => r.cpuUs)),
+      cpuMinUs: Math.min(...list.map((r) => r.cpuUs)),
       bytes: median(list.map((r) => r.bytes)),
       p99: median(list.map((r) => r.p99)),
       all: list.map((r) => Math.round(r.rps)).join(', '),
@@ -182,13 +183,13 @@ async function main(): Promise<void> {
   });
   const raw = summary.find((s) => s.c.server === 'raw');
   const lines = [
-    '| case | req/s (median) | runs | req/s vs raw | server CPU µs/response | raw CPU / this CPU | bytes/response | p99 ms |',
+    '| case | req/s (median) | runs | req/s vs raw | server CPU µs/response (median, min) | raw CPU / this CPU (medians, mins) | bytes/response | p99 ms |',
     '|---|---:|---|---:|---:|---:|---:|---:|',
   ];
   for (const s of summary) {
     const ping = raw !== undefined && s.c.path === raw.c.path;
     lines.push(
-      `| ${s.c.label} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.all} | ${ping ? `${(s.rps / raw.rps).toFixed(2)}x` : ''} | ${s.cpuUs.toFixed(1)} | ${ping ? `${(raw.cpuUs / s.cpuUs).toFixed(2)}x` : ''} | ${Math.round(s.bytes).toLocaleString('en-US')} | ${s.p99} |`,
+      `| ${s.c.label} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.all} | ${ping ? `${(s.rps / raw.rps).toFixed(2)}x` : ''} | ${s.cpuUs.toFixed(1)}, ${s.cpuMinUs.toFixed(1)} | ${ping ? `${(raw.cpuUs / s.cpuUs).toFixed(2)}x, ${(raw.cpuMinUs / s.cpuMinUs).toFixed(2)}x` : ''} | ${Math.round(s.bytes).toLocaleString('en-US')} | ${s.p99} |`,
     );
   }
   const bad = summary.filter((s) => s.bad > 0).map((s) => `${s.c.label}: ${s.bad}`);
