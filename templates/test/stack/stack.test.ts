@@ -137,7 +137,7 @@ describe('the stack through nginx', () => {
     const clients: SseClient[] = [];
     try {
       for (let i = 0; i < instances; i++) clients.push(await SseClient.open({ port: stack.port, path: SSE_PATH }));
-      expect(clients.map((c) => c.headers['x-instance-id']).sort()).toEqual([...appNames].sort());
+      expect(clients.map((c) => c.headers['x-instance-id']).sort(), 'each SSE response names its instance (X-Instance-Id)').toEqual([...appNames].sort());
 
       await onEveryInstance('/api/v1/notes'); // every instance has the list cached now
       const text = `fan-out-${Date.now()}`;
@@ -157,6 +157,7 @@ describe('the stack through nginx', () => {
     try {
       expect(await Promise.all(subscribers.map((s) => s.waitFor(() => s.instances.length > 0, 10_000)))).toEqual(subscribers.map(() => true));
       const victimName = subscribers[0]!.instances[0]!;
+      expect(appNames, 'the SSE response names its instance (X-Instance-Id)').toContain(victimName);
       const victim = stack.state().processes.find((p) => p.name === victimName)!;
 
       const load = startGetLoad({ port: stack.port, ...LOAD });
