@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cacheInstance, counterValue, percentile, startBackend, type CacheInstance, type Kind, type RedisBackend } from './cache-fixtures.js';
+import { cacheInstance, connectedCacheInstance, counterValue, percentile, startBackend, type CacheInstance, type Kind, type RedisBackend } from './cache-fixtures.js';
 
 describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instances: %s', (kind) => {
   let backend: RedisBackend;
@@ -15,7 +15,11 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
 
   beforeAll(async () => {
     backend = await startBackend(kind);
-    [a, b, c] = ['a', 'b', 'c'].map((name) => cacheInstance(backend, name, { ttlMs: 60_000, graceMs: 0 })) as [CacheInstance, CacheInstance, CacheInstance];
+    [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((name) => connectedCacheInstance(backend, name, { ttlMs: 60_000, graceMs: 0 })))) as [
+      CacheInstance,
+      CacheInstance,
+      CacheInstance,
+    ];
   }, 60_000);
   afterAll(async () => {
     for (const instance of [a, b, c]) await instance?.close();
@@ -96,7 +100,7 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
     expect(await ca.getOrSet('x', () => 'loaded')).toBe('after');
     expect(await a.connections.command.exists('cache:cleared:g1:x')).toBe(1);
     // A new instance reads the generation once from Redis.
-    const late = cacheInstance(backend, 'late');
+    const late = await connectedCacheInstance(backend, 'late');
     try {
       const cl = late.caches.namespace<string>('cleared');
       expect(await cl.getOrSet('x', () => 'loaded')).toBe('after');
@@ -108,8 +112,8 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
   });
 
   it('stores values in Redis with a jittered PX of ttl + grace, and serves them stale within the grace', async () => {
-    const short = cacheInstance(backend, 'short', { ttlMs: 300, graceMs: 1_000, ttlJitter: 0.1 });
-    const reader = cacheInstance(backend, 'reader');
+    const short = await connectedCacheInstance(backend, 'short', { ttlMs: 300, graceMs: 1_000, ttlJitter: 0.1 });
+    const reader = await connectedCacheInstance(backend, 'reader');
     try {
       const writer = short.caches.namespace<number>('ttl');
       await writer.ready;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cacheInstance, counterValue, startBackend, type CacheInstance, type RedisBackend } from './cache-fixtures.js';
+import { cacheInstance, connectedCacheInstance, counterValue, startBackend, type CacheInstance, type RedisBackend } from './cache-fixtures.js';
 
 interface LoopReport {
   calls: number;
@@ -91,7 +91,7 @@ describe('cache during a cluster master failover', () => {
 
     // L2 works again on the promoted replica: a write from one instance reaches a new one.
     const a = instances[0]!.caches.namespace<string>('after-failover');
-    const late = cacheInstance(backend, 'late');
+    const late = await connectedCacheInstance(backend, 'late');
     try {
       const fromLate = late.caches.namespace<string>('after-failover');
       let attempt = 0;
