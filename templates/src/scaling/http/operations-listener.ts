@@ -74,15 +74,16 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     const route = opsRoute ?? routeOf?.(req) ?? 'unmatched';
     metrics?.observeRequest(req.method ?? 'GET', route, status, durationMs);
     if (logger) {
-      const line = {
+      const line: Record<string, unknown> = {
         reqId: req.id,
         method: req.method,
         path: pathOf(req.url),
         route,
         status,
         durationMs: Math.round(durationMs * 1000) / 1000,
-        ...(res.writableFinished ? {} : { aborted: true }),
       };
+      // The client went away before the whole response was written.
+      if (!res.writableFinished) line.aborted = true;
       if (opsRoute === undefined) logger.info(line, 'request');
       else logger.debug(line, 'request');
     }
