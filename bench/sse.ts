@@ -15,6 +15,7 @@
  * Receivers and publishers share this one process (one clock for latency);
  * the machine's two cores are shared by Redis, the apps and this process.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -88,58 +89,80 @@ function startInstances(count: number, env: Record<string, string>): Promise<App
   return Promise.all(Array.from({ length: count }, (_, index) => startApp(`app${index + 1}`, { ...env, LOG_LEVEL: 'error', SSE_MAX_BUFFERED_BYTES: String(8 * 1024 * 1024) })));
 }
 
-/** Latency samples land here; `at` is the sender's performance.now(). */
+/**
+ * Subscribers live in worker processes (bench/sse-receivers.ts): parsing
+ * every event of 1,000 streams would otherwise saturate the publisher's event
+ * loop and show up as latency.
+ */
 class Receivers {
-  readonly clients: SseClient[] = [];
-  latencies: number[] = [];
+  private readonly workers: ChildProcess[] = [];
   receipts = 0;
-  /** Per instance index: events received by its subscribers. */
+  latencies: number[] = [];
   perInstance: number[] = [];
 
+  constructor(private readonly workerCount = 4) {}
+
+  private ask(worker: ChildProcess, command: object, reply: string): Promise<any> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: { kind: string; message?: string }) => {
+        if (message.kind === 'error') reject(new Error(message.message));
+        else if (message.kind === reply) resolve(message);
+        else return;
+        worker.off('message', onMessage);
+      };
+      worker.on('message', onMessage);
+      worker.send(command);
+    });
+  }
+
   async open(apps: AppProcess[], total: number): Promise<void> {
-    this.perInstance = apps.map(() => 0);
-    for (let index = 0; index < total; index += 100) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(100, total - index) }, (_, offset) => {
-          const instance = (index + offset) % apps.length;
-          return SseClient.open({
-            port: apps[instance]!.port,
-            path: EVENTS_PATH,
-            keep: false,
-            onEvent: (event) => this.onEvent(event.data, instance),
-          });
-        }),
-      );
-      for (const client of batch) if (client.status !== 200) throw new Error(`subscribe failed: ${client.status} ${client.body}`);
-      this.clients.push(...batch);
+    const ports = apps.map((app) => app.port);
+    const perWorker = Math.ceil(total / this.workerCount);
+    for (let index = 0; index < this.workerCount; index++) {
+      const worker = fork(join(root, 'bench', 'sse-receivers.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+      await new Promise<void>((resolve) => worker.once('message', () => resolve()));
+      this.workers.push(worker);
     }
+    await Promise.all(
+      this.workers.map((worker, index) =>
+        this.ask(worker, { kind: 'open', ports, path: EVENTS_PATH, count: Math.min(perWorker, total - index * perWorker), offset: index * perWorker }, 'opened'),
+      ),
+    );
+    this.perInstance = apps.map(() => 0);
   }
 
-  private onEvent(data: string, instance: number): void {
-    const now = performance.now();
-    this.receipts++;
-    this.perInstance[instance]!++;
-    const envelope = JSON.parse(data) as { data: { text?: string; at?: number } };
-    const at = envelope.data.at ?? Number(envelope.data.text);
-    if (Number.isFinite(at)) this.latencies.push(now - at);
-  }
-
-  reset(): void {
-    this.latencies = [];
+  async reset(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => this.ask(worker, { kind: 'reset' }, 'reset')));
     this.receipts = 0;
+    this.latencies = [];
     this.perInstance = this.perInstance.map(() => 0);
+  }
+
+  async collect(): Promise<void> {
+    const replies = await Promise.all(this.workers.map((worker) => this.ask(worker, { kind: 'collect' }, 'collected')));
+    this.receipts = replies.reduce((sum, reply) => sum + reply.receipts, 0);
+    this.latencies = replies.flatMap((reply) => reply.latencies as number[]);
+    this.perInstance = this.perInstance.map((_, index) => replies.reduce((sum, reply) => sum + (reply.perInstance[index] ?? 0), 0));
   }
 
   async waitForReceipts(expected: number, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.receipts < expected && Date.now() < deadline) await sleep(20);
+    await this.collect();
+    while (this.receipts < expected && Date.now() < deadline) {
+      await sleep(50);
+      await this.collect();
+    }
   }
 
-  close(): void {
-    for (const client of this.clients) client.close();
-    this.clients.length = 0;
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => this.ask(worker, { kind: 'close' }, 'closed').catch(() => undefined)));
+    for (const worker of this.workers) worker.kill();
+    this.workers.length = 0;
   }
 }
+
+/** Wall-clock milliseconds with sub-millisecond precision: the receivers' clock too. */
+const wallNow = () => performance.timeOrigin + performance.now();
 
 async function postNote(app: AppProcess, text: string): Promise<void> {
   const response = await fetch(`${app.url}/api/v1/notes`, {
@@ -169,7 +192,7 @@ async function paced(publish: () => Promise<unknown>): Promise<{ events: number;
 }
 
 async function measureLatency(setup: string, publisher: string, receivers: Receivers, subscribers: number, publish: () => Promise<unknown>): Promise<void> {
-  receivers.reset();
+  await receivers.reset();
   const { events, acks } = await paced(publish);
   await receivers.waitForReceipts(events * subscribers, 20_000);
   const sorted = [...receivers.latencies].sort((a, b) => a - b);
@@ -191,7 +214,7 @@ async function measureLatency(setup: string, publisher: string, receivers: Recei
 }
 
 async function measureBurst(setup: string, apps: AppProcess[], receivers: Receivers, subscribers: number): Promise<void> {
-  receivers.reset();
+  await receivers.reset();
   const started = performance.now();
   let next = 0;
   const worker = async () => {
@@ -238,15 +261,15 @@ async function runMemoryBaseline(): Promise<void> {
   const receivers = new Receivers();
   try {
     await receivers.open([app!], SUBSCRIBERS);
-    for (let index = 0; index < 20; index++) await postNote(app!, String(performance.now()));
+    for (let index = 0; index < 20; index++) await postNote(app!, String(wallNow()));
     await sleep(500);
-    await measureLatency('memory, 1 instance', 'POST /api/v1/notes', receivers, SUBSCRIBERS, () => postNote(app!, String(performance.now())));
+    await measureLatency('memory, 1 instance', 'POST /api/v1/notes', receivers, SUBSCRIBERS, () => postNote(app!, String(wallNow())));
     await measureBurst('memory, 1 instance', [app!], receivers, SUBSCRIBERS);
-    receivers.close();
+    await receivers.close();
     await sleep(500);
     await measureIdleMemory('memory, 1 instance', app!);
   } finally {
-    receivers.close();
+    await receivers.close();
     await app!.stop();
   }
 }
@@ -263,19 +286,19 @@ async function runRedis(kind: 'standalone' | 'cluster'): Promise<void> {
   const receivers = new Receivers();
   try {
     await receivers.open(apps, SUBSCRIBERS);
-    for (let index = 0; index < 20; index++) await postNote(apps[0]!, String(performance.now()));
+    for (let index = 0; index < 20; index++) await postNote(apps[0]!, String(wallNow()));
     await sleep(500);
-    await measureLatency(setup, 'POST /api/v1/notes', receivers, SUBSCRIBERS, () => postNote(apps[0]!, String(performance.now())));
-    await measureLatency(setup, 'transport publish', receivers, SUBSCRIBERS, () => direct.publish('notes', 'message', { at: performance.now() }));
+    await measureLatency(setup, 'POST /api/v1/notes', receivers, SUBSCRIBERS, () => postNote(apps[0]!, String(wallNow())));
+    await measureLatency(setup, 'transport publish', receivers, SUBSCRIBERS, () => direct.publish('notes', 'message', { at: wallNow() }));
     if (durable) {
-      await measureLatency(setup, 'transport publish + WAIT 1 replica', receivers, SUBSCRIBERS, () => durable.publish('notes', 'message', { at: performance.now() }));
+      await measureLatency(setup, 'transport publish + WAIT 1 replica', receivers, SUBSCRIBERS, () => durable.publish('notes', 'message', { at: wallNow() }));
     }
     await measureBurst(setup, apps, receivers, SUBSCRIBERS);
-    receivers.close();
+    await receivers.close();
     await sleep(500);
     if (kind === 'standalone') await measureIdleMemory('standalone Redis, 1 of 3 instances', apps[1]!);
   } finally {
-    receivers.close();
+    await receivers.close();
     await Promise.all(apps.map((app) => app.stop()));
     await direct.close();
     await durable?.close();

@@ -156,13 +156,10 @@ export class SseClient {
       this.body += text;
       return;
     }
-    this.text += text;
-    let newline: number;
-    while ((newline = this.text.indexOf('\n')) >= 0) {
-      const line = this.text.slice(0, newline).replace(/\r$/, '');
-      this.text = this.text.slice(newline + 1);
-      this.onLine(line);
-    }
+    // One split per chunk: the unfinished last line waits for the next chunk.
+    const lines = (this.text + text).split('\n');
+    this.text = lines.pop() ?? '';
+    for (const line of lines) this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
   }
 
   private onLine(line: string): void {
