@@ -133,3 +133,12 @@ describe('app: notes', () => {
     expect(transport.published).toContainEqual({ channel: 'revalidate', type: 'revalidate', data: { keys: ['notes.list'] } });
   });
 });
+
+describe('AppRouter without app services', () => {
+  it('serves the features on the builder defaults (memory store), e.g. for Fetch runtimes', async () => {
+    const created = await AppRouter.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"standalone"}' }));
+    expect(created.status).toBe(201);
+    const list = (await (await AppRouter.handler(new Request('http://x/api/v1/notes'))).json()) as { data: Array<{ text: string }> };
+    expect(list.data[0]?.text).toBe('standalone');
+  });
+});
