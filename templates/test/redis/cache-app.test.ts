@@ -45,8 +45,11 @@ describe.each<Kind>(['standalone', 'cluster'])('notes list cache across app proc
   it('serves the cached list, and the next GET on any instance after a POST is fresh', async () => {
     for (const app of apps) expect(await listNotes(app)).toEqual({ status: 200, notes: [] });
     // The list is cached in Redis under the namespace generation.
-    const probe = backend.kind === 'standalone' ? backend.standalone!.node : await backend.cluster!.masterFor('cache:notes:g0:list');
-    expect(await probe.cli('EXISTS', 'cache:notes:g0:list')).toBe('1');
+    const node = backend.kind === 'standalone' ? () => Promise.resolve(backend.standalone!.node) : (key: string) => backend.cluster!.masterFor(key);
+    const generation = await (await node('cache:notes:gen')).cli('GET', 'cache:notes:gen');
+    expect(generation).toMatch(/^\d{13}$/);
+    const listKey = `cache:notes:g${generation}:list`;
+    expect(await (await node(listKey)).cli('EXISTS', listKey)).toBe('1');
 
     for (let round = 1; round <= 12; round++) {
       const writer = apps[round % 3]!;

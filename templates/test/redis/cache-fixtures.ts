@@ -52,6 +52,10 @@ export interface CacheInstance {
 export async function connectedCacheInstance(backend: RedisBackend, name: string, settings: Partial<CacheSettings> = {}): Promise<CacheInstance> {
   const instance = cacheInstance(backend, name, settings);
   if (!(await instance.connections.ping(10_000))) throw new Error(`cache instance ${name}: Redis did not answer PING`);
+  // A cluster client connects to each master on first use; on a loaded machine
+  // that first connect can outlast the cache's L2 timeout, so do it up front.
+  const command = instance.connections.command;
+  if ('nodes' in command) await Promise.all(command.nodes('master').map((node) => node.ping()));
   return instance;
 }
 

@@ -73,7 +73,7 @@ describe('cache during a cluster master failover', () => {
     loopDelay.enable();
     const loop = cacheLoop(instances, 'failover');
     await sleep(500);
-    const victim = await cluster.masterFor('cache:failover:g0:k1');
+    const victim = await cluster.masterFor((await instances[0]!.caches.namespace<number>('failover').redisKey('k1'))!);
     const { failoverMs } = await cluster.killMaster(victim);
     await sleep(1_000);
     const report = await loop.stop();
@@ -170,6 +170,6 @@ describe('cache with Redis stopped entirely (standalone)', () => {
     // ... and L2 is used again.
     await sleep(600); // past the breaker window
     await cache.set('back', 'online');
-    expect(await instance.connections.command.exists('cache:outage:g0:back')).toBe(1);
+    expect(await instance.connections.command.exists((await cache.redisKey('back'))!)).toBe(1);
   });
 });

@@ -5,6 +5,7 @@ import { coarseNow } from './coarse-clock.js';
 import { L1Cache, type L1Entry, type L1Options } from './l1.js';
 import type { RedisL2 } from './l2.js';
 import type { Invalidation, InvalidationBus } from './invalidation-bus.js';
+import { NamespaceGeneration } from './generation.js';
 import { InvalidationWatch } from './invalidation-watch.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -37,6 +38,8 @@ export interface DistributedCacheOptions {
   /** How long other instances poll Redis for the lock holder's value before loading themselves. */
   lockWaitMs: number;
   lockPollMs?: number;
+  /** How often the generation is read again from Redis (missed clears, an evicted key). Default 30 s. */
+  generationCheckMs?: number;
   metrics?: CacheMetrics | undefined;
   logger?: CacheLogger | undefined;
   now?: () => number;
@@ -62,9 +65,10 @@ const CLOSE_WAIT_MS = 1_000;
  * Redis, kept coherent across instances by an invalidation bus.
  *
  * Keys in Redis: `cache:<ns>:gen` holds the namespace generation (read once,
- * then followed through the bus); values live at `cache:<ns>:g<gen>:<key>`, so
- * `clear()` only bumps the generation and old values expire by their TTL. No
- * shared hash tag: a namespace spreads over every shard of a cluster.
+ * then followed through the bus and checked now and then); values live at
+ * `cache:<ns>:g<gen>:<key>`, so `clear()` only bumps the generation and old
+ * values expire by their TTL. No shared hash tag: a namespace spreads over
+ * every shard of a cluster.
  *
  * A set or delete evicts the key from the other instances' L1 through the
  * bus before it returns (sub-millisecond on loopback); a read racing it on
@@ -86,8 +90,8 @@ export class DistributedCache<T = unknown> {
   private readonly hitL2: Counter | undefined;
   private readonly miss: Counter | undefined;
   private readonly watch = new InvalidationWatch();
-  private generation: number | undefined;
-  private generationLoad: Promise<number | undefined> | undefined;
+  private readonly generation: NamespaceGeneration;
+  private readonly generationTimer: NodeJS.Timeout | undefined;
   private leaveBus: (() => Promise<void>) | undefined;
   /** Resolves once this instance listens to invalidations (at once without a bus). */
   readonly ready: Promise<void>;
@@ -108,6 +112,12 @@ export class DistributedCache<T = unknown> {
     this.hitL1 = metrics?.cacheHitsTotal.labels({ layer: 'l1' });
     this.hitL2 = metrics?.cacheHitsTotal.labels({ layer: 'l2' });
     this.miss = metrics?.cacheMissesTotal.labels({ layer: options.l2 ? 'l2' : 'l1' });
+    this.generation = new NamespaceGeneration(`cache:${this.namespace}:gen`, options.l2, (generation) => {
+      void this.announce({ kind: 'clear', generation });
+    });
+    if (options.l2) {
+      this.generationTimer = setInterval(() => void this.checkGeneration(), options.generationCheckMs ?? 30_000).unref();
+    }
     this.ready = this.joinBus();
   }
 
@@ -186,20 +196,20 @@ export class DistributedCache<T = unknown> {
   async clear(): Promise<void> {
     this.invalidated();
     this.l1.clear();
-    const l2 = this.options.l2;
-    if (!l2) {
-      this.generation = (this.generation ?? 0) + 1;
-      await this.announce({ kind: 'clear', generation: this.generation });
-      return;
-    }
-    const generation = await this.quietly(l2.increment(this.generationKey()));
+    const generation = await this.generation.bump();
     if (generation === undefined) {
       // Redis is unreachable: other instances and L2 keep the old generation.
       this.options.logger?.warn({ namespace: this.namespace }, 'cache clear could not reach redis; only this instance was cleared');
       return;
     }
-    this.generation = generation;
     await this.announce({ kind: 'clear', generation });
+  }
+
+  /** The Redis key holding `key`'s value now (for inspection and tests); undefined while Redis cannot answer. */
+  async redisKey(key: string): Promise<string | undefined> {
+    if (!this.options.l2) return undefined;
+    const generation = await this.currentGeneration();
+    return generation === undefined ? undefined : this.dataKey(generation, key);
   }
 
   /** Drops this instance's L1 only. */
@@ -232,6 +242,7 @@ export class DistributedCache<T = unknown> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.generationTimer);
     await this.ready;
     // Loads in flight get a moment to finish; a loader stuck on a dead source must not hold up shutdown.
     await Promise.race([this.settled(), sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
@@ -358,7 +369,7 @@ export class DistributedCache<T = unknown> {
     const text = JSON.stringify(value);
     const entry = this.entryFrom(text, options);
     this.l1.set(key, entry);
-    if (generation !== undefined && generation === this.generation) {
+    if (generation !== undefined && generation === this.generation.known) {
       await this.quietly(this.options.l2?.set(this.dataKey(generation, key), envelopeText(entry, text), this.pxOf(entry)));
     }
   }
@@ -373,7 +384,7 @@ export class DistributedCache<T = unknown> {
         onInvalidation: (invalidation) => this.receive(invalidation),
         onMissed: () => {
           // Invalidations sent while we were not listening are lost: start over.
-          this.generation = undefined;
+          this.generation.forget();
           this.clearLocal();
           this.options.logger?.warn({ namespace: this.namespace }, 'cache invalidation bus reconnected; L1 cleared');
         },
@@ -388,8 +399,10 @@ export class DistributedCache<T = unknown> {
       this.invalidated(invalidation.key);
       this.l1.delete(invalidation.key);
     } else {
+      // A generation we already use (another instance created it as we read it): nothing to drop.
+      if (this.generation.known === invalidation.generation) return;
       this.invalidated();
-      this.generation = invalidation.generation;
+      this.generation.adopt(invalidation.generation);
       this.l1.clear();
     }
   }
@@ -413,24 +426,16 @@ export class DistributedCache<T = unknown> {
   // --- keys, generations, entries -------------------------------------------
 
   private currentGeneration(): Promise<number | undefined> {
-    if (this.generation !== undefined) return Promise.resolve(this.generation);
-    const l2 = this.options.l2;
-    if (!l2) return Promise.resolve((this.generation = 0));
-    this.generationLoad ??= this.quietly(l2.get(this.generationKey()))
-      .then((text) => {
-        if (text === undefined) return undefined; // unknown while Redis is down: skip L2
-        const stored = Number(text ?? 0);
-        this.generation ??= Number.isSafeInteger(stored) ? stored : 0;
-        return this.generation;
-      })
-      .finally(() => {
-        this.generationLoad = undefined;
-      });
-    return this.generationLoad;
+    return this.generation.current();
   }
 
-  private generationKey(): string {
-    return `cache:${this.namespace}:gen`;
+  /** A clear this instance missed, or an evicted generation key: start over with Redis' generation. */
+  private async checkGeneration(): Promise<void> {
+    const changed = await this.generation.check();
+    if (changed === undefined) return;
+    this.invalidated();
+    this.l1.clear();
+    this.options.logger?.warn({ namespace: this.namespace, generation: changed }, 'cache generation changed unannounced; L1 cleared');
   }
 
   private dataKey(generation: number, key: string): string {

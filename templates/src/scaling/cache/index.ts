@@ -21,6 +21,8 @@ export interface CacheSettings {
   ttlJitter: number;
   lockTtlMs: number;
   lockWaitMs: number;
+  /** How often each namespace re-reads its generation from Redis (a missed clear, an evicted key). */
+  generationCheckMs: number;
 }
 
 export const DEFAULT_CACHE_SETTINGS: CacheSettings = {
@@ -32,6 +34,7 @@ export const DEFAULT_CACHE_SETTINGS: CacheSettings = {
   ttlJitter: 0.1,
   lockTtlMs: 5_000,
   lockWaitMs: 1_000,
+  generationCheckMs: 30_000,
 };
 
 export interface CachesOptions {
@@ -105,6 +108,7 @@ export function createCaches(options: CachesOptions): Caches {
           ttlJitter: merged.ttlJitter,
           lockTtlMs: merged.lockTtlMs,
           lockWaitMs: merged.lockWaitMs,
+          generationCheckMs: merged.generationCheckMs,
           metrics: options.metrics,
           logger: options.logger,
         });

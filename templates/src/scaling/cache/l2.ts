@@ -19,6 +19,13 @@ export interface L2Options {
   now?: () => number;
 }
 
+// tonumber() of a missing or garbage value is nil: start from the floor then.
+const BUMP_GENERATION = `local current = tonumber(redis.call('GET', KEYS[1]) or '') or 0
+local next = tonumber(ARGV[1])
+if next <= current then next = current + 1 end
+redis.call('SET', KEYS[1], string.format('%.0f', next))
+return next`;
+
 /** Connection states in which a command would only wait in the offline queue. */
 const DOWN_STATES = new Set(['reconnecting', 'close', 'end']);
 
@@ -55,10 +62,6 @@ export class RedisL2 {
     await this.run(() => this.options.client.del(key));
   }
 
-  increment(key: string): Promise<number> {
-    return this.run(() => this.options.client.incr(key));
-  }
-
   /** SET NX PX: true when this caller now holds the lock. */
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
     return (await this.run(() => this.options.client.set(key, token, 'PX', ttlMs, 'NX'), { read: true })) === 'OK';
@@ -66,6 +69,17 @@ export class RedisL2 {
 
   async lockHeld(key: string): Promise<boolean> {
     return (await this.run(() => this.options.client.exists(key), { read: true })) === 1;
+  }
+
+  /** SET NX (or a plain SET over a value that is not ours to parse, with `overwrite`): true when written. */
+  async setIfAbsent(key: string, value: string, overwrite = false): Promise<boolean> {
+    const reply = overwrite ? await this.run(() => this.options.client.set(key, value)) : await this.run(() => this.options.client.set(key, value, 'NX'));
+    return reply === 'OK';
+  }
+
+  /** Sets the generation key to max(floor, current + 1), atomically; returns it. */
+  async bumpGeneration(key: string, floor: number): Promise<number> {
+    return Number(await this.run(() => this.options.client.eval(BUMP_GENERATION, 1, key, String(floor))));
   }
 
   async releaseLock(key: string, token: string): Promise<void> {
