@@ -21,10 +21,10 @@ export interface L2Options {
 
 // tonumber() of a missing or garbage value is nil: start from the floor then.
 const BUMP_GENERATION = `local current = tonumber(redis.call('GET', KEYS[1]) or '') or 0
-local next = tonumber(ARGV[1])
-if next <= current then next = current + 1 end
-redis.call('SET', KEYS[1], string.format('%.0f', next))
-return next`;
+local generation = tonumber(ARGV[1])
+if generation <= current then generation = current + 1 end
+redis.call('SET', KEYS[1], string.format('%.0f', generation))
+return generation`;
 
 /** Connection states in which a command would only wait in the offline queue. */
 const DOWN_STATES = new Set(['reconnecting', 'close', 'end']);
