@@ -25,7 +25,7 @@ export interface SendSettings {
    * copied per response (the copy has its final size, no growth) and the
    * last slot filled in.
    */
-  readonly jsonHeaders: readonly string[];
+  readonly jsonHeaders: ReadonlyArray<string | number>;
   /** Static headers alone (empty responses, streams). */
   readonly staticHeaders: readonly string[];
   readonly compress: ResponseCompressor | undefined;
@@ -69,7 +69,7 @@ export function writeBody(
   }
   const headers = settings.jsonHeaders.slice();
   if (contentType !== null) headers[1] = contentType;
-  headers[headers.length - 1] = String(length);
+  headers[headers.length - 1] = length; // node writes numbers as they are: no string to allocate
   if (extra !== null) appendHeaders(res, extra);
   res.writeHead(status, headers);
   res.end(body);
@@ -96,7 +96,7 @@ function writeCompressible(
   res.statusCode = status;
   const base = settings.jsonHeaders;
   // All but the content-length placeholder: the compressor decides the length.
-  for (let i = 0; i < base.length - 2; i += 2) res.setHeader(base[i]!, base[i + 1]!);
+  for (let i = 0; i < base.length - 2; i += 2) res.setHeader(base[i] as string, base[i + 1]!);
   if (contentType !== null) res.setHeader('content-type', contentType);
   if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.appendHeader(extra[i]!, extra[i + 1]!);
   if (settings.compress!.compress(req, res, body)) return;
