@@ -10,7 +10,7 @@
  * 3. memory: RSS per idle connection with 10,000 streams on one instance;
  * each next to a single-process in-memory baseline (no Redis).
  *
- *   npm run bench:sse -- [--subscribers 1000] [--seconds 10] [--rate 20] [--idle 10000] [--burst 500] [--no-write]
+ *   npm run bench:sse -- [--subscribers 1000] [--seconds 10] [--rate 5] [--idle 10000] [--burst 500] [--no-write]
  *
  * Receivers and publishers share this one process (one clock for latency);
  * the machine's two cores are shared by Redis, the apps and this process.
@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
   options: {
     subscribers: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '10' },
-    rate: { type: 'string', default: '20' },
+    rate: { type: 'string', default: '5' },
     idle: { type: 'string', default: '10000' },
     burst: { type: 'string', default: '500' },
     'no-write': { type: 'boolean', default: false },
