@@ -131,6 +131,37 @@ for (const mode of ['standalone', 'cluster'] as const) {
       }
     }, 60_000);
 
+    it('an instance shut down gracefully (SIGTERM): streams end with a short retry, clients resume elsewhere, nothing lost', async () => {
+      const leaving = await startApp('leaving', env);
+      const raw = await SseClient.open({ port: leaving.port, path: `${EVENTS}?channels=notes` });
+      const ports = () => [leaving, ...apps].map((app) => app.port);
+      const clients = Array.from({ length: 4 }, () => new ResumingSseClient(ports, `${EVENTS}?channels=notes`, 0));
+      await Promise.all(clients.map((client) => client.start()));
+      const acknowledged: string[] = [];
+      let publishing = true;
+      const publishLoop = (async () => {
+        for (let index = 0; publishing; index++) {
+          acknowledged.push(await publisher.publish('notes', 'message', { index }));
+          await sleep(5);
+        }
+      })();
+      await sleep(300);
+      await leaving.stop();
+      await sleep(500);
+      publishing = false;
+      await publishLoop;
+      // The stream said "come back in 500 ms" before it ended.
+      expect(raw.retry).toBe(500);
+      expect(raw.ended).toBe(true);
+      for (const client of clients) {
+        await client.waitFor((c) => streamIds(c, 'notes').length >= acknowledged.length, 15_000, `${acknowledged.length} events`);
+        expect(client.reconnects).toBeGreaterThanOrEqual(1);
+        expect(streamIds(client, 'notes')).toEqual(acknowledged);
+        client.stop();
+      }
+      raw.close();
+    }, 60_000);
+
     it('1,000 idle connections: one Redis subscription per channel, released with memory when they close', async () => {
       const app = await startApp('memory', env, { inspect: true });
       const channels = ['notes', 'revalidate', 'broadcast'];
