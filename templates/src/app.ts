@@ -64,6 +64,8 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     logger,
     metrics,
   });
+  // L1 hits are counted in batches: flush them so a scrape sees every hit.
+  metrics.onScrape(caches.flushMetrics);
   const realtime = createRealtimeTransport({ settings: config.realtime, redis: connections ?? null, logger, metrics });
   const notes = createNotesRepository(store, { listCache: caches.namespace<Note[]>('notes', config.cache.notes) });
   const services: AppContext = { store, logger, instanceId: config.instanceId, notes };
