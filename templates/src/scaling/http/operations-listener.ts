@@ -57,6 +57,9 @@ const HEALTH_TYPE = 'application/health+json';
  * routing so they do not depend on the API's base path, and one `close`
  * listener per request that records the duration histogram, the request log
  * line and the in-flight count used by graceful shutdown.
+ * Serve it with `createServer({ ServerResponse: HeaderAddingResponse }, listener)`:
+ * the ids then go out with the kernel's own header list (plain responses
+ * work too, through the slower `setHeader`).
  */
 export function withOperations(kernel: NodeListener, options: OperationsOptions): OperationsListener {
   const { instanceId, health, metrics, logger, metricsToken, routeOf } = options;
