@@ -107,7 +107,9 @@ export async function startApp(name: string, env: Record<string, string>, option
     async heapUsedAfterGc() {
       const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(output)?.[1];
       if (!inspector) throw new Error(`${name} was not started with inspect: true`);
-      const { stdout } = await execFileAsync(process.execPath, ['--experimental-websocket', '--no-warnings', '-e', GC_PROBE, inspector]);
+      // WebSocket is global from Node 22; Node 20 needs the flag.
+      const flags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function' ? [] : ['--experimental-websocket'];
+      const { stdout } = await execFileAsync(process.execPath, [...flags, '--no-warnings', '-e', GC_PROBE, inspector]);
       return Number(JSON.parse(stdout).usedSize);
     },
     stop: () => signal('SIGTERM'),
