@@ -100,12 +100,13 @@ export class SseClient {
   }
 
   private bodyDone!: () => void;
-  private readonly bodyEnded = new Promise<void>((resolve) => {
+  /** Resolves when the server ended the response (last chunk), even on a kept-alive socket. */
+  readonly finished = new Promise<void>((resolve) => {
     this.bodyDone = resolve;
   });
 
   private closedOrEnded(): Promise<void> {
-    return Promise.race([this.closed, this.bodyEnded]);
+    return Promise.race([this.closed, this.finished]);
   }
 
   private onData(data: Buffer): void {
