@@ -253,6 +253,23 @@ async function main(): Promise<void> {
     ];
     rows.push(`| ${cells.join(' | ')} |`);
   }
+  // Ratios of measurements taken in the same round (seconds apart, under similar background load), median over rounds.
+  const pairHeader = ['scenario', ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name} req/s`)), ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name} CPU`))];
+  rows.push('', 'Median of per-round ratios (each pair measured seconds apart):', '', `| ${pairHeader.join(' | ')} |`, `|${pairHeader.map(() => '---').join('|')}|`);
+  for (const scenario of scenarios) {
+    const paired = (source: Map<string, number[]>, o: string, b: string, invert: boolean) => {
+      const ourSamples = source.get(`${scenario.name}|${o}`) ?? [];
+      const baseSamples = source.get(`${scenario.name}|${b}`) ?? [];
+      const ratios = ourSamples.map((value, i) => (invert ? baseSamples[i]! / value : value / baseSamples[i]!));
+      return `${median(ratios).toFixed(2)}x`;
+    };
+    const cells = [
+      `\`${scenario.method} ${scenario.path}\``,
+      ...ours.flatMap((o) => baselines.map((b) => paired(samples, o.name, b.name, false))),
+      ...ours.flatMap((o) => baselines.map((b) => paired(cpuSamples, o.name, b.name, true))),
+    ];
+    rows.push(`| ${cells.join(' | ')} |`);
+  }
   const table = rows.join('\n');
   process.stdout.write(`\n${table}\n`);
   if (problems.length) process.stdout.write(`\nProblems:\n${problems.join('\n')}\n`);
