@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
+import { startMetricsServer } from './scaling/http/metrics-endpoint.js';
+import { createShutdown } from './scaling/http/shutdown.js';
+import { createLogger } from './scaling/logger.js';
 
 const config = loadConfig();
-const app = createApp(config);
+const logger = createLogger({ level: config.logLevel, instanceId: config.instanceId });
+const app = createApp(config, { logger, version: packageVersion() });
 
 app.server.listen(config.port, config.host, () => {
   const address = app.server.address();
@@ -11,14 +16,38 @@ app.server.listen(config.port, config.host, () => {
   process.stdout.write(`${JSON.stringify({ level: 'info', time: Date.now(), instance: config.instanceId, url: `http://${host}:${port}`, msg: 'listening' })}\n`);
 });
 
-let closing = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
+// Prometheus scrapes this port on the private network; nginx only proxies PORT.
+const metricsServer =
+  config.metricsPort === null
+    ? undefined
+    : await startMetricsServer({ registry: app.metrics.registry, port: config.metricsPort, host: config.metricsHost });
+if (metricsServer) {
+  const address = metricsServer.address();
+  logger.info({ port: typeof address === 'object' && address ? address.port : config.metricsPort }, 'metrics listening');
+}
+
+// SIGTERM/SIGINT: readiness fails, drain delay, stop accepting, SSE streams end
+// with a short retry, in-flight requests finish, Redis quits, exit 0 (or 1 past the deadline).
+createShutdown({
+  server: app.server,
+  health: app.health,
+  requests: app.requests,
+  drainMs: config.shutdownDrainMs,
+  timeoutMs: config.shutdownTimeoutMs,
+  realtime: app.realtime,
+  resources: [
+    { name: 'metrics server', close: () => new Promise<void>((resolve) => metricsServer?.close(() => resolve()) ?? resolve()) },
+    { name: 'caches', close: () => app.caches.close() },
+    { name: 'redis', close: async () => app.connections?.quit() },
+  ],
+  logger,
+}).installSignalHandlers();
+
+/** `version` of /health: the project's package.json (one level above src/ and dist/). */
+function packageVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,5 @@
-import type { NotesRepository } from './features/notes/notes.repository.js';
-import { Volt, type StoreAdapter, type VoltLogger } from './volt/index.js';
+import { createNotesRepository, type NotesRepository } from './features/notes/notes.repository.js';
+import { Volt, type StoreAdapter, type VoltLogger, type VoltRuntime } from './volt/index.js';
 
 /**
  * What every action sees as `context`. The composition root (`app.ts`) builds
@@ -14,6 +14,18 @@ export interface AppContext {
   notes: NotesRepository;
 }
 
-export const volt = Volt.context((_request, runtime) => runtime.services as AppContext)
+/** Services for a router used without `instance({ services })` (e.g. `AppRouter.handler` on its own). */
+const fallbackContexts = new WeakMap<VoltRuntime, AppContext>();
+function fallbackContext(runtime: VoltRuntime): AppContext {
+  let context = fallbackContexts.get(runtime);
+  if (!context) {
+    const { store, logger } = runtime;
+    context = { store, logger, instanceId: runtime.config.instanceId ?? 'local', notes: createNotesRepository(store) };
+    fallbackContexts.set(runtime, context);
+  }
+  return context;
+}
+
+export const volt = Volt.context((_request, runtime) => (runtime.services as AppContext | undefined) ?? fallbackContext(runtime))
   .config({ basePATH: '/api/v1' })
   .create();

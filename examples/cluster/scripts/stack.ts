@@ -114,13 +114,13 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
 
   const { stateDir } = options;
   const previous = readState(stateDir);
-  if (previous && isRunning(previous.supervisorPid)) {
+  if (previous && livingInGroups([previous.supervisorPid, ...previous.processes.map((p) => p.pid)]).length > 0) {
+    // Also when only children survive (a supervisor killed with -9): stop cleans them up.
     throw new StackError(`a stack already runs from ${stateDir} (supervisor pid ${previous.supervisorPid}); run "npm run stack stop" first`);
   }
-  if (!(await portIsFree('127.0.0.1', port))) throw new StackError(`port ${port} on 127.0.0.1 is in use; pass --port`);
-
   const topology = buildTopology({ redis, instances, subnet: randomSubnet(), proxyPort: port });
   checkUpstream(nginxSource, topology.apps.map((a) => a.name), APP_PORT);
+  if (!(await portIsFree('127.0.0.1', port))) throw new StackError(`port ${port} on 127.0.0.1 is in use; pass --port`);
 
   // Fresh state each start: the cluster is formed from empty nodes.
   for (const entry of ['redis', 'nginx', 'logs', 'state.json', 'plan.json', 'hosts']) rmSync(path.join(stateDir, entry), { recursive: true, force: true });
@@ -246,6 +246,11 @@ async function main(argv: string[]): Promise<number> {
       throw new StackError(`unknown command "${options.command}"\n\n${USAGE}`);
   }
 }
+
+// A closed pipe (`npm run stack status | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

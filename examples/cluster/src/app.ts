@@ -1,12 +1,18 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { createNotesRepository } from './features/notes/notes.repository.js';
 import type { Note } from './features/notes/notes.schema.js';
 import { createCaches, type Caches } from './scaling/cache/index.js';
 import { createRedisConnections, type RedisConnections } from './scaling/redis/connections.js';
+import { createRealtimeTransport, type SseProcessor } from './scaling/realtime/index.js';
 import { createRedisStore } from './scaling/store/redis-store.js';
 import { createLogger } from './scaling/logger.js';
+import { createCompressor } from './scaling/http/compression.js';
+import { HeaderAddingResponse } from './scaling/http/header-adding-response.js';
+import { createHealth, type Health } from './scaling/http/health.js';
+import { withOperations, type OperationsListener } from './scaling/http/operations-listener.js';
+import { createMetrics, type Metrics } from './scaling/metrics/index.js';
 import { createMemoryStore } from './scaling/store/memory-store.js';
 import type { StoreAdapter, VoltLogger } from './volt/index.js';
 import type { AppContext } from './volt.js';
@@ -15,6 +21,8 @@ import { AppRouter } from './volt.router.js';
 export interface AppOverrides {
   logger?: VoltLogger;
   store?: StoreAdapter;
+  /** Reported as `version` by `GET /health`. */
+  version?: string;
 }
 
 export interface App {
@@ -22,11 +30,17 @@ export interface App {
   /** Every Redis connection of this instance; undefined without Redis (in-memory mode). */
   connections: RedisConnections | undefined;
   caches: Caches;
+  /** SSE endpoint and fan-out: Redis Streams with Redis, an in-memory log without. */
+  realtime: SseProcessor;
   router: ReturnType<typeof AppRouter.instance>;
+  /** This instance's metrics registry (served by `/metrics`). */
+  metrics: Metrics;
+  /** Health checks: `app.health.addCheck('db:connection', ...)` to add one. */
+  health: Health;
+  /** Requests in flight, for graceful shutdown. */
+  requests: Pick<OperationsListener, 'inFlight' | 'whenIdle'>;
   close(): Promise<void>;
 }
-
-const LIVE_BODY = '{"status":"pass"}';
 
 /**
  * Composition root: builds this instance's services (store, logger,
@@ -36,8 +50,9 @@ const LIVE_BODY = '{"status":"pass"}';
  */
 export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel, instanceId: config.instanceId });
+  const metrics = createMetrics({ instanceId: config.instanceId });
   // Created once and passed to everything that talks to Redis; quit last on close.
-  const connections = config.redis.mode === 'none' ? undefined : createRedisConnections(config.redis, { logger });
+  const connections = config.redis.mode === 'none' ? undefined : createRedisConnections(config.redis, { logger, metrics });
   const store = overrides.store ?? (connections ? createRedisStore(connections) : createMemoryStore());
   const caches = createCaches({
     instanceId: config.instanceId,
@@ -47,7 +62,11 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     pubsub: connections ? createRedisStore(connections, { shardedPubSub: true, subscriberName: 'cache-invalidation' }) : store,
     settings: config.cache,
     logger,
+    metrics,
   });
+  // L1 hits are counted in batches: flush them so a scrape sees every hit.
+  metrics.onScrape(caches.flushMetrics);
+  const realtime = createRealtimeTransport({ settings: config.realtime, redis: connections ?? null, logger, metrics });
   const notes = createNotesRepository(store, { listCache: caches.namespace<Note[]>('notes', config.cache.notes) });
   const services: AppContext = { store, logger, instanceId: config.instanceId, notes };
   const instanceHeader = { 'x-instance-id': config.instanceId };
@@ -56,6 +75,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     store,
     logger,
     services,
+    realtime,
     config: {
       basePATH: config.basePath,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -65,27 +85,43 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     },
     // The kernel writes these with its own headers: every API response, 404s included.
     headers: instanceHeader,
+    // Offered only bodies of at least the threshold, at send time.
+    compress: createCompressor({ thresholdBytes: config.compressionThresholdBytes }),
   });
-  const api = router.listener;
 
-  function listener(req: IncomingMessage, res: ServerResponse): void {
-    if (req.url === '/health/live') {
-      res.writeHead(200, { 'content-type': 'application/health+json', 'content-length': LIVE_BODY.length, ...instanceHeader });
-      res.end(LIVE_BODY);
-      return;
-    }
-    api(req, res);
-  }
+  const health = createHealth({
+    serviceId: config.instanceId,
+    version: overrides.version ?? process.env.npm_package_version ?? 'unknown',
+    redis: connections,
+    redisTimeoutMs: config.readinessRedisTimeoutMs,
+  });
+  // Health probes, request ids, metrics and request logs, in front of the kernel.
+  const operations = withOperations(router.listener, {
+    instanceId: config.instanceId,
+    health,
+    metrics,
+    logger,
+    metricsToken: config.metricsToken,
+    routeOf: router.matchedRoute,
+    kernelSetsInstanceId: true,
+  });
 
-  const server = createServer({ keepAliveTimeout: 5_000 }, listener);
+  // Its writeHead adds the request id without pushing node off its fast path.
+  const server = createServer({ keepAliveTimeout: 5_000, ServerResponse: HeaderAddingResponse }, operations.listener);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, config.instanceId));
 
   return {
     server,
     connections,
     caches,
+    realtime,
     router,
+    metrics,
+    health,
+    requests: operations,
     async close() {
+      // First: open streams would keep the server from closing; clients reconnect elsewhere.
+      await realtime.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -35,6 +35,8 @@ export interface RouterInstanceOptions {
   compress?: ResponseCompressor;
   /** App services handed to the context function as `runtime.services`. */
   services?: unknown;
+  /** Context-object pool experiment (off; see KernelOptions.pool). */
+  pool?: boolean;
 }
 
 export interface VoltRouter<TControllers extends Record<string, VoltController> = Record<string, VoltController>> {
@@ -169,7 +171,9 @@ export class VoltBuilder<TContext> {
 
 function context<TContext>(factory: ContextFactory<TContext>): VoltBuilder<Awaited<TContext>>;
 function context<TContext extends object>(value: TContext): VoltBuilder<TContext>;
-function context(init: unknown): VoltBuilder<unknown> {
+/** Type only (`Volt.context<AppContext>()`): the context starts empty and procedures fill it. */
+function context<TContext extends object>(): VoltBuilder<TContext>;
+function context(init: unknown = {}): VoltBuilder<unknown> {
   return new VoltBuilder({ context: init, config: {} });
 }
 

@@ -28,6 +28,13 @@ export interface KernelOptions {
   compress?: ResponseCompressor;
   /** Passed to the context function as `runtime.services`. */
   services?: unknown;
+  /**
+   * Experiment, off by default: recycle the per-request objects of direct
+   * (synchronous) actions once their response is written. Unsafe for handlers
+   * that keep using `request`/`response` after returning; kept only so the
+   * benchmark can measure it (see BENCHMARKS.md).
+   */
+  pool?: boolean;
 }
 
 export interface RouteInfo {
@@ -105,6 +112,7 @@ export class Kernel {
   private readonly exposeErrors: boolean;
   private readonly cookieSecret: string | undefined;
   private readonly transport: RealtimeTransport | null;
+  private readonly pool: ActionCall[] | null;
 
   constructor(controllers: readonly VoltController[], options: KernelOptions) {
     const config = {
@@ -117,6 +125,7 @@ export class Kernel {
     if (typeof options.context === 'function') this.contextFactory = options.context as ContextFactory<unknown>;
     else this.staticContext = options.context;
     this.transport = options.realtime ?? null;
+    this.pool = options.pool === true ? [] : null;
     this.realtime = createRealtime(this.transport);
     this.logger = options.logger;
     this.bodyLimit = config.bodyLimitBytes;
@@ -194,9 +203,17 @@ export class Kernel {
         return;
       }
     }
-    const response = new ResponseBuilder();
-    const request = new VoltRequestImpl(req, req.method!, path, q === -1 ? '' : url.slice(q + 1), params, response, this.cookieSecret);
-    const call = new ActionCall(request, response, this.realtime);
+    const search = q === -1 ? '' : url.slice(q + 1);
+    let call: ActionCall;
+    if (this.pool !== null && this.pool.length > 0) {
+      call = this.pool.pop()!;
+      call.request.reset(req, req.method!, path, search, params);
+      call.response.reset();
+      call.context = undefined;
+    } else {
+      const response = new ResponseBuilder();
+      call = new ActionCall(new VoltRequestImpl(req, req.method!, path, search, params, response, this.cookieSecret), response, this.realtime);
+    }
     if (route.direct) this.executeDirect(req, res, call, route);
     else if (route.sse) void this.serveEvents(req, res, call, route);
     else void this.execute(req, res, call, route);
@@ -228,21 +245,38 @@ export class Kernel {
     try {
       const context = this.buildContext(call.request);
       if (isThenable(context)) {
-        void this.execute(req, res, call, route);
+        void this.settle(req, res, call, route, context, true);
         return;
       }
       call.context = context;
       const result = route.handler(call);
-      if (isThenable(result)) void this.settle(req, res, call, route, result);
-      else this.finish(req, res, call.response, result);
+      if (isThenable(result)) void this.settle(req, res, call, route, result, false);
+      else {
+        this.finish(req, res, call.response, result);
+        if (this.pool !== null && call.response.kind !== KIND_STREAM && this.pool.length < 1024) this.pool.push(call);
+      }
     } catch (error) {
       this.fail(req, res, error, route);
     }
   }
 
-  private async settle(req: IncomingMessage, res: ServerResponse, call: ActionCall, route: CompiledRoute, pending: PromiseLike<unknown>): Promise<void> {
+  /** Finishes a direct route once its context (`isContext`) or its handler result resolves. */
+  private async settle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: ActionCall,
+    route: CompiledRoute,
+    pending: PromiseLike<unknown>,
+    isContext: boolean,
+  ): Promise<void> {
     try {
-      this.finish(req, res, call.response, await pending);
+      let result = await pending;
+      if (isContext) {
+        call.context = result;
+        result = route.handler(call);
+        if (isThenable(result)) result = await result;
+      }
+      this.finish(req, res, call.response, result);
     } catch (error) {
       this.fail(req, res, error, route);
     }

@@ -44,8 +44,15 @@ export async function mastersWithStreams(nodes: Endpoint[], password: string): P
   for (const node of nodes) {
     const info = await redisCli(node, password, 'info', 'replication');
     if (!info.includes('role:master')) continue;
-    const keys = await redisCli(node, password, '--scan', '--type', 'stream');
-    if (keys.trim()) found.push(node);
+    // SCAN ... TYPE (redis-cli 7.0's --scan has no --type option).
+    let cursor = '0';
+    let streams = 0;
+    do {
+      const [next, ...keys] = (await redisCli(node, password, 'scan', cursor, 'type', 'stream', 'count', '1000')).trim().split('\n');
+      cursor = next ?? '0';
+      streams += keys.filter(Boolean).length;
+    } while (cursor !== '0');
+    if (streams > 0) found.push(node);
   }
   return found;
 }

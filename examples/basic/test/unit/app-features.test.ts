@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { createMemoryStore } from '../../src/scaling/store/memory-store.js';
+import { createNotesRepository } from '../../src/features/notes/notes.repository.js';
 import { silentLogger } from '../../src/volt/index.js';
+import { AppRouter } from '../../src/volt.router.js';
+import { RecordingTransport } from './kernel/recording-transport.js';
 import { getJson, postJson, rawExchange } from './kernel/harness.js';
 
 let app: App;
@@ -9,7 +13,7 @@ let base: string;
 let port: number;
 
 beforeAll(async () => {
-  app = createApp(loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'unit-a', LOG_LEVEL: 'silent' }), { logger: silentLogger });
+  app = createApp(loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'unit-a', LOG_LEVEL: 'silent', METRICS_PORT: 'off' }), { logger: silentLogger });
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
   port = (app.server.address() as { port: number }).port;
   base = `http://127.0.0.1:${port}`;
@@ -92,23 +96,49 @@ describe('app: notes', () => {
     expect(listedIds[0]).toBe(Math.max(...ids));
   });
 
-  it('stores each note under notes:<id> with the id from notes:seq', async () => {
-    const created = await postJson(`${base}/api/v1/notes`, { text: 'stored' });
-    const id = created.body.data.id as number;
-    const services = app.router.routes.find((r) => r.key === 'notes.create');
-    expect(services).toBeDefined();
-    // Read through a second app on the same store: what it sees comes from the store only.
-    const { createMemoryStore } = await import('../../src/scaling/store/memory-store.js');
+  it('two instances on one store see the same notes: notes:<id> keys, ids from notes:seq', async () => {
     const store = createMemoryStore();
-    const a = createApp(loadConfig({ INSTANCE_ID: 'shared-a', LOG_LEVEL: 'silent' }), { store, logger: silentLogger });
-    const b = createApp(loadConfig({ INSTANCE_ID: 'shared-b', LOG_LEVEL: 'silent' }), { store, logger: silentLogger });
-    const made = await (await a.router.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"from a"}' }))).json() as any;
-    expect(made.data.instanceId).toBe('shared-a');
-    const seen = await (await b.router.handler(new Request(`http://x/api/v1/notes/${made.data.id}`))).json() as any;
-    expect(seen.data).toEqual(made.data);
-    expect(await store.get(`notes:${made.data.id}`)).toEqual(made.data);
-    expect(await store.get('notes:seq')).toBe(made.data.id);
-    expect(id).toBeGreaterThan(0);
-    expect(app.router.routes.find((r) => r.key === 'notes.list')?.stream).toBe(true);
+    const config = (id: string) => loadConfig({ INSTANCE_ID: id, LOG_LEVEL: 'silent', METRICS_PORT: 'off' });
+    const a = createApp(config('shared-a'), { store, logger: silentLogger });
+    const b = createApp(config('shared-b'), { store, logger: silentLogger });
+    const post = (app: App, text: string) =>
+      app.router.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) }));
+    const fromA = ((await (await post(a, 'from a')).json()) as { data: { id: number; instanceId: string } }).data;
+    const fromB = ((await (await post(b, 'from b')).json()) as { data: { id: number; instanceId: string } }).data;
+    expect([fromA.instanceId, fromB.instanceId]).toEqual(['shared-a', 'shared-b']);
+    expect(fromB.id).toBe(fromA.id + 1);
+    const seenByB = (await (await b.router.handler(new Request(`http://x/api/v1/notes/${fromA.id}`))).json()) as { data: unknown };
+    expect(seenByB.data).toEqual(fromA);
+    expect(await store.get(`notes:${fromA.id}`)).toEqual(fromA);
+    expect(await store.get('notes:seq')).toBe(fromB.id);
+    const listedByA = (await (await a.router.handler(new Request('http://x/api/v1/notes'))).json()) as { data: Array<{ id: number }> };
+    expect(listedByA.data.map((n) => n.id)).toEqual([fromB.id, fromA.id]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('notes.list is the realtime-capable (stream) query', () => {
+    expect(app.router.routes.find((r) => r.key === 'notes.list')).toEqual({ method: 'GET', path: '/api/v1/notes', key: 'notes.list', stream: true });
+  });
+
+  it('with a realtime transport, POST publishes note.created on `notes` and revalidates notes.list', async () => {
+    const transport = new RecordingTransport();
+    const store = createMemoryStore();
+    const services = { store, logger: silentLogger, instanceId: 'rt-1', notes: createNotesRepository(store) };
+    const router = AppRouter.instance({ store, logger: silentLogger, services, realtime: transport, config: { basePATH: '/api/v1' } });
+    const res = await router.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"live"}' }));
+    expect(res.status).toBe(201);
+    const note = ((await res.json()) as { data: { id: number } }).data;
+    await transport.waitFor(2);
+    expect(transport.published).toContainEqual({ channel: 'notes', type: 'note.created', data: note });
+    expect(transport.published).toContainEqual({ channel: 'revalidate', type: 'revalidate', data: { keys: ['notes.list'] } });
+  });
+});
+
+describe('AppRouter without app services', () => {
+  it('serves the features on the builder defaults (memory store), e.g. for Fetch runtimes', async () => {
+    const created = await AppRouter.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"standalone"}' }));
+    expect(created.status).toBe(201);
+    const list = (await (await AppRouter.handler(new Request('http://x/api/v1/notes'))).json()) as { data: Array<{ text: string }> };
+    expect(list.data[0]?.text).toBe('standalone');
   });
 });

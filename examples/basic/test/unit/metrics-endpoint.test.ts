@@ -132,4 +132,14 @@ describe('request log', () => {
     });
     expect(requestLines[0]!.durationMs).toBeGreaterThanOrEqual(25);
   });
+
+  it('marks a request the client abandoned before the response', async () => {
+    lines.length = 0;
+    const req = request({ host: '127.0.0.1', port: appPort, path: '/api/v1/notes/gone', headers: { 'x-request-id': 'abandoned-1' } });
+    req.on('error', () => {});
+    req.end();
+    await new Promise((r) => setTimeout(r, 10));
+    req.destroy();
+    await expect.poll(() => lines.find((l) => l.reqId === 'abandoned-1'), { timeout: 2_000 }).toMatchObject({ aborted: true, route: '/api/v1/notes/:id' });
+  });
 });

@@ -15,11 +15,11 @@ const REQUIREMENTS: Requirement[] = [
   { program: 'mount', hint: 'util-linux (Linux only): apt-get install mount' },
 ];
 
-/** Debian installs nginx in /usr/sbin, which a non-login PATH may lack. */
-const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+/** PATH plus the sbin directories: Debian installs nginx in /usr/sbin, which a non-login PATH may lack. */
+export const defaultSearchPath = () => [process.env.PATH ?? '', '/usr/local/sbin', '/usr/sbin', '/sbin'].join(path.delimiter);
 
-export function findProgram(program: string, searchPath = process.env.PATH ?? ''): string | undefined {
-  for (const dir of [...searchPath.split(path.delimiter), ...SYSTEM_DIRS]) {
+export function findProgram(program: string, searchPath = defaultSearchPath()): string | undefined {
+  for (const dir of searchPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, program);
     try {
@@ -36,7 +36,7 @@ export function findProgram(program: string, searchPath = process.env.PATH ?? ''
  * Everything missing, in one message, so a user installs it all at once.
  * The private /etc/hosts needs a mount namespace, which needs root on Linux.
  */
-export function missingRequirements(searchPath = process.env.PATH ?? ''): string[] {
+export function missingRequirements(searchPath = defaultSearchPath()): string[] {
   const problems: string[] = [];
   if (process.platform !== 'linux') {
     problems.push('npm run stack runs on Linux only (it uses a private mount namespace); use `docker compose up` elsewhere.');

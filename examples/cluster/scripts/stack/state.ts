@@ -45,9 +45,9 @@ export function readState(stateDir: string): StackState | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as StackState;
 }
 
-/** Write-then-rename: a reader never sees half a file. */
+/** Write-then-rename: a reader never sees half a file. Owner-only: the plan holds the Redis password. */
 export function writeJsonAtomically(file: string, value: unknown): void {
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
   renameSync(temp, file);
 }

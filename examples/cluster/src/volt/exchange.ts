@@ -21,14 +21,28 @@ export class VoltRequestImpl implements VoltRequest<Record<string, string>, unkn
   private cookieJar: RequestCookies | undefined;
 
   constructor(
-    readonly raw: IncomingMessage,
-    readonly method: string,
-    readonly path: string,
-    private readonly search: string,
-    readonly params: Record<string, string>,
+    public raw: IncomingMessage,
+    public method: string,
+    public path: string,
+    private search: string,
+    public params: Record<string, string>,
     private readonly response: ResponseBuilder,
     private readonly cookieSecret: string | undefined,
   ) {}
+
+  /** Reuse for another request (context-pool experiment, see `KernelOptions.pool`). */
+  reset(raw: IncomingMessage, method: string, path: string, search: string, params: Record<string, string>): void {
+    this.raw = raw;
+    this.method = method;
+    this.path = path;
+    this.search = search;
+    this.params = params;
+    this.rawBody = NO_RAW_BODY;
+    this.parsedQuery = UNPARSED;
+    this.parsedBody = UNPARSED;
+    this.headersView = undefined;
+    this.cookieJar = undefined;
+  }
 
   get query(): unknown {
     if (this.parsedQuery === UNPARSED) this.parsedQuery = parseQuery(this.search);

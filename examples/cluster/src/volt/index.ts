@@ -1,3 +1,33 @@
+/**
+ * The Volt-compatible kernel.
+ *
+ *   export const volt = Volt.context((request, runtime) => ({ ... }))   // may be async
+ *     .store(adapter).logger(logger).config({ baseURL, basePATH }).realtime(transport)
+ *     .create();   // { query, mutation, controller, procedure, router, realtime, store, logger }
+ *
+ * Per request (node:http): one rou3 lookup, a handler context built in one
+ * pass (query, headers, cookies and body parsed on first use), the route's
+ * procedure chain and validators prepared at startup, and one
+ * `writeHead` + `end`. Adjacent procedures declared `concurrent: true` run
+ * together (Promise.all).
+ *
+ * Extension points (zero cost when unused):
+ * - compression: `router.instance({ compress: { threshold, compress(req, res, body) } })`
+ *   is called only for bodies >= threshold, after status and headers are set
+ *   on `res`; it returns true when it sent the body (see `ResponseCompressor`).
+ * - metrics labels: `router.matchedRoute(req)` returns the route pattern
+ *   (`/api/v1/notes/:id`) or undefined; it does one lookup, only when called.
+ * - logging: any pino-compatible logger (`VoltLogger`: info/warn/error/debug(obj, msg), child).
+ * - static headers: `router.instance({ headers })` are written with every kernel response.
+ * - realtime: a `RealtimeTransport` serves `GET {basePATH}/sse/events` and
+ *   delivers `realtime.*` / `response.revalidate` events (channel conventions in realtime.ts).
+ *
+ * Errors: unknown route 404, wrong method 405 with `Allow`, malformed JSON 400
+ * `INVALID_JSON`, bodies over `bodyLimitBytes` 413 (connection closed),
+ * other media types 415, schema failures 400 `VALIDATION_ERROR` with field
+ * paths, a thrown `VoltError` keeps its code and status, anything else is a
+ * 500 without details unless `exposeErrors` (NODE_ENV=development).
+ */
 export { Volt, VoltBuilder, type VoltInstance, type VoltRouter, type RouterInstanceOptions } from './builder.js';
 export { VoltError, statusForCode } from './errors.js';
 export { createJsonLogger, silentLogger, type VoltLogger } from './logger.js';

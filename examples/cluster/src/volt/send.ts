@@ -20,8 +20,12 @@ export interface ResponseCompressor {
 
 /** Per-router sending settings, prepared once at startup. */
 export interface SendSettings {
-  /** `[content-type, json, ...static headers]`: copied per response, never rebuilt. */
-  readonly jsonHeaders: readonly string[];
+  /**
+   * `[content-type, json, ...static headers, content-length, <placeholder>]`:
+   * copied per response (the copy has its final size, no growth) and the
+   * last slot filled in.
+   */
+  readonly jsonHeaders: ReadonlyArray<string | number>;
   /** Static headers alone (empty responses, streams). */
   readonly staticHeaders: readonly string[];
   readonly compress: ResponseCompressor | undefined;
@@ -30,12 +34,16 @@ export interface SendSettings {
 export function createSendSettings(staticHeaders: Record<string, string> | undefined, compress: ResponseCompressor | undefined): SendSettings {
   const flat: string[] = [];
   for (const [name, value] of Object.entries(staticHeaders ?? {})) flat.push(name.toLowerCase(), value);
-  return { jsonHeaders: ['content-type', JSON_CONTENT_TYPE, ...flat], staticHeaders: flat, compress };
+  return { jsonHeaders: ['content-type', JSON_CONTENT_TYPE, ...flat, 'content-length', '0'], staticHeaders: flat, compress };
 }
 
-/** The envelope without building an intermediate object. */
+/**
+ * The envelope `{ data, error }`. Success bodies are concatenated around
+ * `JSON.stringify(data)` (measured cheaper than stringifying a wrapper object);
+ * `Buffer.byteLength` flattens the result before it is written.
+ */
 export function envelope(data: unknown, error: ErrorBody | null): string {
-  if (error !== null) return `{"data":null,"error":${JSON.stringify(error)}}`;
+  if (error !== null) return JSON.stringify({ data: null, error });
   const json = data === undefined ? 'null' : JSON.stringify(data);
   return `{"data":${json === undefined ? 'null' : json},"error":null}`;
 }
@@ -61,7 +69,7 @@ export function writeBody(
   }
   const headers = settings.jsonHeaders.slice();
   if (contentType !== null) headers[1] = contentType;
-  headers.push('content-length', String(length));
+  headers[headers.length - 1] = length; // node writes numbers as they are: no string to allocate
   if (extra !== null) appendHeaders(res, extra);
   res.writeHead(status, headers);
   res.end(body);
@@ -87,7 +95,8 @@ function writeCompressible(
 ): void {
   res.statusCode = status;
   const base = settings.jsonHeaders;
-  for (let i = 0; i < base.length; i += 2) res.setHeader(base[i]!, base[i + 1]!);
+  // All but the content-length placeholder: the compressor decides the length.
+  for (let i = 0; i < base.length - 2; i += 2) res.setHeader(base[i] as string, base[i + 1]!);
   if (contentType !== null) res.setHeader('content-type', contentType);
   if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.appendHeader(extra[i]!, extra[i + 1]!);
   if (settings.compress!.compress(req, res, body)) return;

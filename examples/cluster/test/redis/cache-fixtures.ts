@@ -48,6 +48,17 @@ export interface CacheInstance {
   close(): Promise<void>;
 }
 
+/** A cache instance whose Redis connection is up (as an app instance is once it reports ready). */
+export async function connectedCacheInstance(backend: RedisBackend, name: string, settings: Partial<CacheSettings> = {}): Promise<CacheInstance> {
+  const instance = cacheInstance(backend, name, settings);
+  if (!(await instance.connections.ping(10_000))) throw new Error(`cache instance ${name}: Redis did not answer PING`);
+  // A cluster client connects to each master on first use; on a loaded machine
+  // that first connect can outlast the cache's L2 timeout, so do it up front.
+  const command = instance.connections.command;
+  if ('nodes' in command) await Promise.all(command.nodes('master').map((node) => node.ping()));
+  return instance;
+}
+
 export function cacheInstance(backend: RedisBackend, name: string, settings: Partial<CacheSettings> = {}): CacheInstance {
   const metrics = createMetrics({ instanceId: name, defaultMetrics: false });
   const connections = createRedisConnections(backend.settings, { metrics });

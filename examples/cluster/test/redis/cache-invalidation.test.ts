@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cacheInstance, counterValue, percentile, startBackend, type CacheInstance, type Kind, type RedisBackend } from './cache-fixtures.js';
+import { cacheInstance, connectedCacheInstance, counterValue, percentile, startBackend, type CacheInstance, type Kind, type RedisBackend } from './cache-fixtures.js';
 
 describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instances: %s', (kind) => {
   let backend: RedisBackend;
@@ -15,7 +15,11 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
 
   beforeAll(async () => {
     backend = await startBackend(kind);
-    [a, b, c] = ['a', 'b', 'c'].map((name) => cacheInstance(backend, name, { ttlMs: 60_000, graceMs: 0 })) as [CacheInstance, CacheInstance, CacheInstance];
+    [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((name) => connectedCacheInstance(backend, name, { ttlMs: 60_000, graceMs: 0 })))) as [
+      CacheInstance,
+      CacheInstance,
+      CacheInstance,
+    ];
   }, 60_000);
   afterAll(async () => {
     for (const instance of [a, b, c]) await instance?.close();
@@ -40,9 +44,12 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
     expect(await counterValue(b.metrics.cacheHitsTotal, { layer: 'l2' })).toBe(hitsBefore + 1);
     // Now in b's L1.
     expect(await cb.getOrSet('greeting', () => String(++loads))).toBe('hello');
+    b.caches.flushMetrics();
     expect(await counterValue(b.metrics.cacheHitsTotal, { layer: 'l1' })).toBeGreaterThanOrEqual(1);
-    // Redis holds it under the namespace generation, without a shared hash tag.
-    expect(await a.connections.command.exists('cache:shared:g0:greeting')).toBe(1);
+    // Redis holds it under the namespace generation (epoch ms), without a shared hash tag.
+    const key = await ca.redisKey('greeting');
+    expect(key).toMatch(/^cache:shared:g\d{13}:greeting$/);
+    expect(await a.connections.command.exists(key!)).toBe(1);
   });
 
   it('evicts the key from the other instances L1 within milliseconds of a set or delete', async () => {
@@ -51,9 +58,10 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
     for (let round = 0; round < 20; round++) {
       const key = `k${round % 3}`;
       await ca.set(key, `v${round}`);
-      // b and c read it into L1 (long ttl: only an invalidation can change it).
-      expect(await cb.getOrSet(key, () => 'loaded')).toBe(`v${round}`);
-      expect(await cc.getOrSet(key, () => 'loaded')).toBe(`v${round}`);
+      // b and c read it into L1 (long ttl: only an invalidation can change it). All
+      // three share this process: a's write returns before b's and c's sockets are read.
+      await expect.poll(() => cb.getOrSet(key, () => 'loaded'), { interval: 1 }).toBe(`v${round}`);
+      await expect.poll(() => cc.getOrSet(key, () => 'loaded'), { interval: 1 }).toBe(`v${round}`);
       const started = performance.now();
       await ca.set(key, `w${round}`);
       while ((await cb.get(key)) !== `w${round}` || (await cc.get(key)) !== `w${round}`) {
@@ -81,6 +89,7 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
     await otherB.set('keep', 'me');
     await ca.set('x', '1');
     await cb.set('y', '2');
+    const before = Number(await a.connections.command.get('cache:cleared:gen'));
     expect(await cc.getOrSet('x', () => 'loaded')).toBe('1');
     await cb.clear();
     await expect.poll(async () => [await ca.get('x'), await cc.get('x'), await ca.get('y')], { timeout: 2_000, interval: 5 }).toEqual([
@@ -88,13 +97,15 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
       undefined,
       undefined,
     ]);
-    expect(await a.connections.command.get('cache:cleared:gen')).toBe('1');
+    const after = Number(await a.connections.command.get('cache:cleared:gen'));
+    expect(after).toBeGreaterThan(before);
     // New values go to generation 1 and are shared as before.
     await cc.set('x', 'after');
     expect(await ca.getOrSet('x', () => 'loaded')).toBe('after');
-    expect(await a.connections.command.exists('cache:cleared:g1:x')).toBe(1);
+    expect(await ca.redisKey('x')).toBe(`cache:cleared:g${after}:x`);
+    expect(await a.connections.command.exists(`cache:cleared:g${after}:x`)).toBe(1);
     // A new instance reads the generation once from Redis.
-    const late = cacheInstance(backend, 'late');
+    const late = await connectedCacheInstance(backend, 'late');
     try {
       const cl = late.caches.namespace<string>('cleared');
       expect(await cl.getOrSet('x', () => 'loaded')).toBe('after');
@@ -105,17 +116,58 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
     expect(await otherB.get('keep')).toBe('me');
   });
 
+  it('never reuses a generation: an evicted generation key starts a new one, announced to every instance', async () => {
+    const [ca, cb] = await joined('evicted');
+    await ca.set('k', 'old');
+    expect(await cb.getOrSet('k', () => 'loaded')).toBe('old');
+    const before = Number(await a.connections.command.get('cache:evicted:gen'));
+    // What allkeys-lru may do to a key read once per instance.
+    await a.connections.command.del('cache:evicted:gen');
+    const late = await connectedCacheInstance(backend, 'late-evicted');
+    try {
+      const cl = late.caches.namespace<string>('evicted');
+      await cl.ready;
+      expect(await cl.getOrSet('k', () => 'reloaded')).toBe('reloaded');
+      const after = Number(await a.connections.command.get('cache:evicted:gen'));
+      expect(after).toBeGreaterThan(before);
+      // The others adopt the new generation and drop their L1.
+      await expect.poll(() => cb.get('k'), { timeout: 2_000, interval: 5 }).toBe('reloaded');
+      expect(await cb.redisKey('k')).toBe(`cache:evicted:g${after}:k`);
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('notices a generation changed behind its back on the periodic check', async () => {
+    const checking = await connectedCacheInstance(backend, 'checking', { generationCheckMs: 100 });
+    try {
+      const cache = checking.caches.namespace<string>('checked');
+      await cache.set('k', 'v');
+      // A clear whose announcement this instance missed.
+      const current = Number(await checking.connections.command.get('cache:checked:gen'));
+      await checking.connections.command.set('cache:checked:gen', String(current + 1));
+      await expect.poll(() => cache.get('k'), { timeout: 3_000, interval: 20 }).toBeUndefined();
+      expect(await cache.redisKey('k')).toBe(`cache:checked:g${current + 1}:k`);
+    } finally {
+      await checking.close();
+    }
+  });
+
   it('stores values in Redis with a jittered PX of ttl + grace, and serves them stale within the grace', async () => {
-    const short = cacheInstance(backend, 'short', { ttlMs: 300, graceMs: 1_000, ttlJitter: 0.1 });
-    const reader = cacheInstance(backend, 'reader');
+    const short = await connectedCacheInstance(backend, 'short', { ttlMs: 300, graceMs: 1_000, ttlJitter: 0.1 });
+    const reader = await connectedCacheInstance(backend, 'reader');
     try {
       const writer = short.caches.namespace<number>('ttl');
       await writer.ready;
-      for (let i = 0; i < 20; i++) await writer.set(`k${i}`, i);
-      const pttls = await Promise.all(Array.from({ length: 20 }, (_, i) => short.connections.command.pttl(`cache:ttl:g0:k${i}`)));
+      const written = performance.now();
+      await Promise.all(Array.from({ length: 20 }, (_, i) => writer.set(`k${i}`, i)));
+      const keys = await Promise.all(Array.from({ length: 20 }, (_, i) => writer.redisKey(`k${i}`)));
+      const pttls = await Promise.all(keys.map((key) => short.connections.command.pttl(key!)));
+      const elapsed = performance.now() - written;
       for (const pttl of pttls) {
-        expect(pttl).toBeGreaterThan(1_300 * 0.97 - 300 * 0.1 - 50);
-        expect(pttl).toBeLessThanOrEqual(1_300 + 30);
+        // ttl ±10% + grace, minus the time the writes and this check took.
+        expect(pttl).toBeGreaterThanOrEqual(300 * 0.9 + 1_000 - elapsed - 5);
+        expect(pttl).toBeLessThanOrEqual(300 * 1.1 + 1_000 + 5);
       }
       expect(new Set(pttls).size).toBeGreaterThan(5);
 
@@ -130,7 +182,7 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
       expect(await cache.getOrSet('k1', () => 100 + ++loads)).toBe(101);
       // Past ttl + grace: gone from Redis.
       await sleep(1_100);
-      expect(await short.connections.command.exists('cache:ttl:g0:k2')).toBe(0);
+      expect(await short.connections.command.exists(keys[2]!)).toBe(0);
       expect(await cache.getOrSet('k2', () => 200 + ++loads)).toBe(202);
     } finally {
       await short.close();

@@ -22,6 +22,13 @@ describe.each<Kind>(['standalone', 'cluster'])('cache stampede: %s', (kind) => {
     await backend?.close();
   });
 
+  /** The lock key of `key` under the namespace's current generation (created on first use). */
+  async function lockKeyOf(namespace: string, key: string): Promise<string> {
+    await instances[0]!.caches.namespace(namespace).redisKey(key);
+    const generation = await instances[0]!.connections.command.get(`cache:${namespace}:gen`);
+    return `cache:${namespace}:lock:g${generation}:${key}`;
+  }
+
   it('runs the loader once for 1,000 concurrent calls over 3 instances', async () => {
     for (let round = 0; round < 3; round++) {
       const key = `cold:${round}`;
@@ -32,6 +39,7 @@ describe.each<Kind>(['standalone', 'cluster'])('cache stampede: %s', (kind) => {
         return { round, builtBy: 'loader' };
       };
       const caches = instances.map((instance) => instance.caches.namespace<{ round: number }>('stampede'));
+      await Promise.all(caches.map((cache) => cache.ready));
       const results = await Promise.all(Array.from({ length: 1_000 }, (_, i) => caches[i % 3]!.getOrSet(key, loader)));
       expect(loads).toBe(1);
       expect(results.every((r) => r.round === round)).toBe(true);
@@ -41,7 +49,8 @@ describe.each<Kind>(['standalone', 'cluster'])('cache stampede: %s', (kind) => {
   it('loads at most once per instance when the lock holder never delivers', async () => {
     const caches = instances.map((instance) => instance.caches.namespace<string>('orphan-lock', { lockWaitMs: 300 }));
     // A crashed holder: the lock exists, nobody will write the value.
-    await instances[0]!.connections.command.set('cache:orphan-lock:lock:g0:k', 'someone-else', 'PX', 10_000);
+    const lockKey = await lockKeyOf('orphan-lock', 'k');
+    await instances[0]!.connections.command.set(lockKey, 'someone-else', 'PX', 10_000);
     let loads = 0;
     const started = Date.now();
     const results = await Promise.all(
@@ -58,13 +67,32 @@ describe.each<Kind>(['standalone', 'cluster'])('cache stampede: %s', (kind) => {
     // Waited about lockWaitMs, not the lock's 10 s.
     expect(Date.now() - started).toBeLessThan(3_000);
     // The foreign lock was not released by anyone else (compare-and-delete).
-    expect(await instances[0]!.connections.command.get('cache:orphan-lock:lock:g0:k')).toBe('someone-else');
+    expect(await instances[0]!.connections.command.get(lockKey)).toBe('someone-else');
+  });
+
+  it('stops waiting as soon as a lock holder gives up without a value', async () => {
+    const caches = instances.map((instance) => instance.caches.namespace<string>('failed-holder', { lockWaitMs: 5_000 }));
+    const command = instances[0]!.connections.command;
+    const lockKey = await lockKeyOf('failed-holder', 'k');
+    await command.set(lockKey, 'holder', 'PX', 10_000);
+    let loads = 0;
+    const started = Date.now();
+    const waiting = Promise.all(caches.map((cache) => cache.getOrSet('k', () => `loaded ${++loads}`)));
+    await sleep(200);
+    // The holder's loader failed: it releases the lock and writes nothing.
+    await command.del(lockKey);
+    const results = await waiting;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(loads).toBeGreaterThanOrEqual(1);
+    expect(loads).toBeLessThanOrEqual(3);
+    expect(results.every((r) => r.startsWith('loaded'))).toBe(true);
   });
 
   it('releases its own lock after loading', async () => {
     const cache = instances[1]!.caches.namespace<number>('released');
     expect(await cache.getOrSet('k', () => 42)).toBe(42);
     await cache.settled();
-    await expect.poll(() => instances[1]!.connections.command.exists('cache:released:lock:g0:k')).toBe(0);
+    const lockKey = await lockKeyOf('released', 'k');
+    await expect.poll(() => instances[1]!.connections.command.exists(lockKey)).toBe(0);
   });
 });

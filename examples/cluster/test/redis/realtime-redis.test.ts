@@ -192,6 +192,25 @@ for (const mode of ['standalone', 'cluster'] as const) {
       client.close();
     });
 
+    if (mode === 'standalone') {
+      it('Redis down: a new stream is told to come back later (no error status); open streams carry on when Redis returns', async () => {
+        const open = await sse(b, 'outage');
+        await standalone!.node.stop();
+        const refused = await sse(a, 'fresh');
+        expect(refused.status).toBe(200);
+        await refused.finished;
+        expect(refused.retry).toBe(2_000);
+        expect(refused.events).toEqual([]);
+        await standalone!.node.start();
+        await expect
+          .poll(() => a.processor.publish('outage', 'message', { back: true }).then(() => true, () => false), { timeout: 20_000, interval: 200 })
+          .toBe(true);
+        await open.waitForEvents(1, 15_000);
+        expect(open.envelopes()[0]).toMatchObject({ channel: 'outage', data: { back: true } });
+        open.close();
+      }, 60_000);
+    }
+
     it('keeps roughly MAXLEN entries per stream', async () => {
       const small = await startInstance(settings, 100);
       for (let index = 0; index < 1_000; index++) await small.processor.publish('trimmed', 'message', { index });

@@ -17,7 +17,7 @@ export interface Outcome {
 /** One HTTP request; never throws (a network error is an outcome). */
 export function send(
   options: { port: number; method?: string; path: string; body?: unknown; agent?: Agent; localAddress?: string; headers?: Record<string, string> },
-): Promise<Outcome & { body: string; headers: Record<string, string | string[] | undefined> }> {
+): Promise<Outcome & { body: string; raw: Buffer; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve) => {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const req = request(
@@ -41,15 +41,16 @@ export function send(
             ok: status >= 200 && status < 300,
             status,
             instance: res.headers['x-instance-id'] as string | undefined,
+            raw: Buffer.concat(chunks),
             body: Buffer.concat(chunks).toString('utf8'),
             headers: res.headers,
           });
         });
-        res.on('error', (error) => resolve({ at: Date.now(), ok: false, status: 0, error: error.message, body: '', headers: {} }));
+        res.on('error', (error) => resolve({ at: Date.now(), ok: false, status: 0, error: error.message, body: '', raw: Buffer.alloc(0), headers: {} }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error) => resolve({ at: Date.now(), ok: false, status: 0, error: error.message, body: '', headers: {} }));
+    req.on('error', (error) => resolve({ at: Date.now(), ok: false, status: 0, error: error.message, body: '', raw: Buffer.alloc(0), headers: {} }));
     req.end(payload);
   });
 }

@@ -100,12 +100,13 @@ export class SseClient {
   }
 
   private bodyDone!: () => void;
-  private readonly bodyEnded = new Promise<void>((resolve) => {
+  /** Resolves when the server ended the response (last chunk), even on a kept-alive socket. */
+  readonly finished = new Promise<void>((resolve) => {
     this.bodyDone = resolve;
   });
 
   private closedOrEnded(): Promise<void> {
-    return Promise.race([this.closed, this.bodyEnded]);
+    return Promise.race([this.closed, this.finished]);
   }
 
   private onData(data: Buffer): void {
@@ -156,13 +157,10 @@ export class SseClient {
       this.body += text;
       return;
     }
-    this.text += text;
-    let newline: number;
-    while ((newline = this.text.indexOf('\n')) >= 0) {
-      const line = this.text.slice(0, newline).replace(/\r$/, '');
-      this.text = this.text.slice(newline + 1);
-      this.onLine(line);
-    }
+    // One split per chunk: the unfinished last line waits for the next chunk.
+    const lines = (this.text + text).split('\n');
+    this.text = lines.pop() ?? '';
+    for (const line of lines) this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
   }
 
   private onLine(line: string): void {
@@ -210,5 +208,82 @@ export class SseClient {
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+/**
+ * What a browser's EventSource does across failures: when the stream ends or
+ * the instance dies, reconnect (here: to the next instance in the list, as a
+ * load balancer would) sending the last id, and keep every event received.
+ */
+export class ResumingSseClient {
+  readonly events: SseEvent[] = [];
+  reconnects = 0;
+  /** When each reconnect happened (ms since epoch), for reports. */
+  readonly reconnectedAt: number[] = [];
+  lastEventId = '';
+  private current: SseClient | undefined;
+  private stopped = false;
+  private target: number;
+
+  constructor(
+    private readonly ports: () => number[],
+    private readonly path: string,
+    start = 0,
+    private readonly retryMs = 50,
+  ) {
+    this.target = start;
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    while (!this.stopped) {
+      const ports = this.ports();
+      const port = ports[this.target % ports.length]!;
+      try {
+        const client = await SseClient.open({
+          port,
+          path: this.path,
+          ...(this.lastEventId ? { lastEventId: this.lastEventId } : {}),
+          onEvent: (event) => {
+            this.events.push(event);
+          },
+        });
+        if (client.status !== 200) throw new Error(`status ${client.status}`);
+        this.current = client;
+        void client.closed.then(() => {
+          if (client.lastEventId) this.lastEventId = client.lastEventId;
+          if (this.stopped) return;
+          this.reconnects++;
+          this.reconnectedAt.push(Date.now());
+          this.target++;
+          setTimeout(() => void this.connect(), this.retryMs);
+        });
+        return;
+      } catch {
+        this.target++;
+        await new Promise((resolve) => setTimeout(resolve, this.retryMs));
+      }
+    }
+  }
+
+  envelopes<T = unknown>(): Array<{ id: string; channel: string; type: string; data: T }> {
+    return this.events.map((event) => JSON.parse(event.data));
+  }
+
+  async waitFor(check: (client: ResumingSseClient) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check(this)) {
+      if (Date.now() > deadline) throw new Error(`resuming SSE client timed out after ${timeoutMs} ms waiting for ${what} (have ${this.events.length} events)`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.current?.close();
   }
 }

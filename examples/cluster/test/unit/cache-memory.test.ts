@@ -234,9 +234,26 @@ describe('DistributedCache in memory mode', () => {
     await c.getOrSet('k', () => 1);
     await c.getOrSet('k', () => 1);
     await c.delete('k');
+    caches.flushMetrics();
     expect(await counterValue(metrics.cacheHitsTotal, { layer: 'l1' })).toBe(2);
     expect(await counterValue(metrics.cacheMissesTotal, { layer: 'l1' })).toBe(1);
     expect(await counterValue(metrics.cacheInvalidationsTotal)).toBe(1);
     await caches.close();
+  });
+});
+
+describe('DistributedCache.peek', () => {
+  it('reads fresh L1 values synchronously and nothing else', async () => {
+    const t = clock();
+    const c = cache<number>({ now: t.now, ttlMs: 100, graceMs: 1_000 });
+    expect(c.peek('k')).toBeUndefined();
+    await c.set('k', 5);
+    expect(c.peek('k')).toBe(5);
+    t.t += 100;
+    // Stale: peek says "ask getOrSet", which serves it and refreshes.
+    expect(c.peek('k')).toBeUndefined();
+    expect(await c.getOrSet('k', () => 6)).toBe(5);
+    await c.settled();
+    expect(c.peek('k')).toBe(6);
   });
 });

@@ -63,6 +63,25 @@ describe('createMetrics', () => {
   });
 });
 
+describe('onScrape', () => {
+  it('lets batched counters flush before a scrape reads them', async () => {
+    const m = createMetrics({ instanceId: 'x', defaultMetrics: false });
+    let pending = 5;
+    const flush = () => {
+      m.cacheHitsTotal.inc({ layer: 'l1' }, pending);
+      pending = 0;
+    };
+    const off = m.onScrape(flush);
+    m.cacheMissesTotal.inc({ layer: 'l2' }, 5);
+    const samples = (await scrape(m)).samples;
+    expect(sampleValue(samples, 'cache_hits_total', { layer: 'l1' })).toBe(5);
+    expect(sampleValue(samples, 'cache_hit_percentage')).toBe(50);
+    off();
+    pending = 7;
+    expect(sampleValue((await scrape(m)).samples, 'cache_hits_total', { layer: 'l1' })).toBe(5);
+  });
+});
+
 describe('WindowedHitRatio', () => {
   it('answers over the window only, so an old good period does not hide a bad one', () => {
     let now = 0;

@@ -43,7 +43,7 @@ describe('resume cursors (Last-Event-ID)', () => {
   });
 
   it('rejects what this server never issues', () => {
-    for (const bad of ['abc', '12', '12-', '-1', 'notes:', ':1-0', 'notes:1-0,', 'notes:1-x', '550e8400-e29b-41d4-a716-446655440000']) {
+    for (const bad of ['abc', '12', '12-', '-1', 'notes:', ':1-0', 'notes:1-0,', 'notes:1-x', '01-0', '1-00', '550e8400-e29b-41d4-a716-446655440000']) {
       expect(parseCursor(bad), bad).toBeNull();
     }
   });

@@ -58,7 +58,7 @@ describe('graceful shutdown', () => {
     });
 
     const slow = get(app.port, '/slow');
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => app.ops.inFlight).toBe(1);
     const started = performance.now();
     void shutdown.shutdown('test');
 
@@ -88,7 +88,7 @@ describe('graceful shutdown', () => {
       exit: (code) => app.exited.resolve(code),
     });
     const stuck = get(app.port, '/stuck').catch((error: Error) => error);
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => app.ops.inFlight).toBe(1);
     const started = performance.now();
     void shutdown.shutdown('test');
     expect(await app.exited.promise).toBe(1);

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Metrics } from '../metrics/index.js';
+import { coarseNow } from './coarse-clock.js';
 import { L1Cache, type L1Entry, type L1Options } from './l1.js';
 import type { RedisL2 } from './l2.js';
 import type { Invalidation, InvalidationBus } from './invalidation-bus.js';
+import { NamespaceGeneration } from './generation.js';
+import { InvalidationWatch } from './invalidation-watch.js';
 import { SingleFlight } from './single-flight.js';
 
 export interface EntryOptions {
@@ -35,6 +38,8 @@ export interface DistributedCacheOptions {
   /** How long other instances poll Redis for the lock holder's value before loading themselves. */
   lockWaitMs: number;
   lockPollMs?: number;
+  /** How often the generation is read again from Redis (missed clears, an evicted key). Default 30 s. */
+  generationCheckMs?: number;
   metrics?: CacheMetrics | undefined;
   logger?: CacheLogger | undefined;
   now?: () => number;
@@ -49,16 +54,25 @@ interface Envelope {
   v: unknown;
 }
 
-type Counter = { inc(): void };
+type Counter = { inc(value?: number): void };
+
+/** L1 hits are counted in a plain number and added to the metric in batches, keeping the hit path cheap. */
+const HIT_FLUSH_EVERY = 1024;
+const CLOSE_WAIT_MS = 1_000;
 
 /**
  * A two-layer cache for one namespace: L1 in this process (lru-cache), L2 in
  * Redis, kept coherent across instances by an invalidation bus.
  *
  * Keys in Redis: `cache:<ns>:gen` holds the namespace generation (read once,
- * then followed through the bus); values live at `cache:<ns>:g<gen>:<key>`, so
- * `clear()` only bumps the generation and old values expire by their TTL. No
- * shared hash tag: a namespace spreads over every shard of a cluster.
+ * then followed through the bus and checked now and then); values live at
+ * `cache:<ns>:g<gen>:<key>`, so `clear()` only bumps the generation and old
+ * values expire by their TTL. No shared hash tag: a namespace spreads over
+ * every shard of a cluster.
+ *
+ * A set or delete evicts the key from the other instances' L1 through the
+ * bus before it returns (sub-millisecond on loopback); a read racing it on
+ * another instance is answered, but not kept in L1.
  *
  * The cache never fails a request: when Redis is down or slow, calls give up
  * after a short timeout, the error is counted, and reads fall back to L1 or to
@@ -72,12 +86,12 @@ export class DistributedCache<T = unknown> {
   private readonly refreshes = new SingleFlight();
   private readonly now: () => number;
   private readonly hitL1: Counter | undefined;
+  private pendingL1Hits = 0;
   private readonly hitL2: Counter | undefined;
   private readonly miss: Counter | undefined;
-  /** Bumped by every invalidation: a load that saw it change must not fill the caches with what it read before. */
-  private invalidationSeq = 0;
-  private generation: number | undefined;
-  private generationLoad: Promise<number | undefined> | undefined;
+  private readonly watch = new InvalidationWatch();
+  private readonly generation: NamespaceGeneration;
+  private readonly generationTimer: NodeJS.Timeout | undefined;
   private leaveBus: (() => Promise<void>) | undefined;
   /** Resolves once this instance listens to invalidations (at once without a bus). */
   readonly ready: Promise<void>;
@@ -91,22 +105,29 @@ export class DistributedCache<T = unknown> {
     validateDuration('graceMs', options.graceMs, true);
     if (!(options.ttlJitter >= 0 && options.ttlJitter < 1)) throw new RangeError('cache ttlJitter must be in [0, 1)');
     this.namespace = options.namespace;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? coarseNow;
     this.l1 = new L1Cache(options.l1, this.now);
     const metrics = options.metrics;
-    // Bound children: no label hashing on the hit path.
+    // Children bound once; L1 hits are also batched (prom-client hashes labels on every inc).
     this.hitL1 = metrics?.cacheHitsTotal.labels({ layer: 'l1' });
     this.hitL2 = metrics?.cacheHitsTotal.labels({ layer: 'l2' });
     this.miss = metrics?.cacheMissesTotal.labels({ layer: options.l2 ? 'l2' : 'l1' });
+    this.generation = new NamespaceGeneration(`cache:${this.namespace}:gen`, options.l2, (generation) => {
+      void this.announce({ kind: 'clear', generation });
+    });
+    if (options.l2) {
+      this.generationTimer = setInterval(() => void this.checkGeneration(), options.generationCheckMs ?? 30_000).unref();
+    }
     this.ready = this.joinBus();
   }
 
   /** The cached value (fresh only), or undefined. */
   get(key: string): Promise<T | undefined> {
-    const entry = this.l1.get(key);
-    if (entry !== undefined && this.now() < entry.freshUntil) {
-      this.hitL1?.inc();
-      return Promise.resolve(entry.value as T);
+    const now = this.now();
+    const entry = this.l1.get(key, now);
+    if (entry !== undefined && now < entry.freshUntil) {
+      this.countL1Hit();
+      return (entry.resolved ??= Promise.resolve(entry.value)) as Promise<T>;
     }
     return this.reads.run(key, () => this.readThrough(key)).then((found) => {
       if (found !== undefined && this.now() < found.freshUntil) return found.value as T;
@@ -114,18 +135,31 @@ export class DistributedCache<T = unknown> {
     });
   }
 
-  /** Cached value if any (stale within grace included), else the loader's, cached. */
+  /**
+   * Synchronous L1-only read of a fresh value (counted as an L1 hit), for hot
+   * paths that cannot afford a promise; undefined means "ask `get`/`getOrSet`".
+   */
+  peek(key: string): T | undefined {
+    const now = this.now();
+    const entry = this.l1.get(key, now);
+    if (entry === undefined || now >= entry.freshUntil) return undefined;
+    this.countL1Hit();
+    return entry.value as T;
+  }
+
+  /**
+   * The cached value (a stale one within its grace too, while one background
+   * refresh runs), else the loader's value, cached. Concurrent callers share
+   * one load per instance, and instances share one load through a short lock.
+   */
   getOrSet(key: string, loader: () => T | Promise<T>, options?: EntryOptions): Promise<T> {
-    const entry = this.l1.get(key);
+    const now = this.now();
+    const entry = this.l1.get(key, now);
     if (entry !== undefined) {
-      const now = this.now();
-      if (now < entry.freshUntil) {
-        this.hitL1?.inc();
-        return Promise.resolve(entry.value as T);
-      }
-      this.hitL1?.inc();
-      this.refreshInBackground(key, loader, options);
-      return Promise.resolve(entry.value as T);
+      this.countL1Hit();
+      const hit = (entry.resolved ??= Promise.resolve(entry.value)) as Promise<T>;
+      if (now >= entry.freshUntil) this.refreshInBackground(key, loader, options);
+      return hit;
     }
     return this.flights.run(key, async () => {
       const found = await this.readThrough(key);
@@ -141,7 +175,7 @@ export class DistributedCache<T = unknown> {
     if (value === undefined) throw new TypeError(`cache ${this.namespace}.set(${key}): value is undefined`);
     const text = JSON.stringify(value);
     const entry = this.entryFrom(text, options);
-    this.invalidated();
+    this.invalidated(key);
     this.l1.set(key, entry);
     const generation = await this.currentGeneration();
     if (generation !== undefined) {
@@ -151,7 +185,7 @@ export class DistributedCache<T = unknown> {
   }
 
   async delete(key: string): Promise<void> {
-    this.invalidated();
+    this.invalidated(key);
     this.l1.delete(key);
     const generation = await this.currentGeneration();
     if (generation !== undefined) await this.quietly(this.options.l2?.delete(this.dataKey(generation, key)));
@@ -162,26 +196,37 @@ export class DistributedCache<T = unknown> {
   async clear(): Promise<void> {
     this.invalidated();
     this.l1.clear();
-    const l2 = this.options.l2;
-    if (!l2) {
-      this.generation = (this.generation ?? 0) + 1;
-      await this.announce({ kind: 'clear', generation: this.generation });
-      return;
-    }
-    const generation = await this.quietly(l2.increment(this.generationKey()));
+    const generation = await this.generation.bump();
     if (generation === undefined) {
       // Redis is unreachable: other instances and L2 keep the old generation.
       this.options.logger?.warn({ namespace: this.namespace }, 'cache clear could not reach redis; only this instance was cleared');
       return;
     }
-    this.generation = generation;
     await this.announce({ kind: 'clear', generation });
+  }
+
+  /** The Redis key holding `key`'s value now (for inspection and tests); undefined while Redis cannot answer. */
+  async redisKey(key: string): Promise<string | undefined> {
+    if (!this.options.l2) return undefined;
+    const generation = await this.currentGeneration();
+    return generation === undefined ? undefined : this.dataKey(generation, key);
   }
 
   /** Drops this instance's L1 only. */
   clearLocal(): void {
     this.invalidated();
     this.l1.clear();
+  }
+
+  /** Adds the L1 hits counted since the last flush to the metric (also done every 1,024 hits). */
+  flushMetrics(): void {
+    if (this.pendingL1Hits === 0) return;
+    this.hitL1?.inc(this.pendingL1Hits);
+    this.pendingL1Hits = 0;
+  }
+
+  private countL1Hit(): void {
+    if (this.hitL1 !== undefined && ++this.pendingL1Hits >= HIT_FLUSH_EVERY) this.flushMetrics();
   }
 
   /** Entries and serialized bytes held in L1. */
@@ -197,9 +242,12 @@ export class DistributedCache<T = unknown> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.generationTimer);
     await this.ready;
-    await this.settled();
+    // Loads in flight get a moment to finish; a loader stuck on a dead source must not hold up shutdown.
+    await Promise.race([this.settled(), sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
     await this.leaveBus?.().catch(() => undefined);
+    this.flushMetrics();
     this.l1.clear();
   }
 
@@ -207,27 +255,30 @@ export class DistributedCache<T = unknown> {
 
   /** L2 lookup that fills L1; undefined on a miss or when Redis cannot answer. */
   private async readThrough(key: string): Promise<L1Entry | undefined> {
-    const seq = this.invalidationSeq;
-    const found = await this.readL2(key);
-    if (found === undefined) {
-      this.miss?.inc();
-      return undefined;
-    }
-    this.hitL2?.inc();
-    if (seq === this.invalidationSeq) this.l1.set(key, found);
+    const found = await this.readL2(key, true);
+    if (found === undefined) this.miss?.inc();
+    else this.hitL2?.inc();
     return found;
   }
 
-  private async readL2(key: string): Promise<L1Entry | undefined> {
+  /** The L2 entry if any; with `fillL1`, also kept in L1 unless the key was invalidated meanwhile. */
+  private async readL2(key: string, fillL1: boolean): Promise<L1Entry | undefined> {
     const l2 = this.options.l2;
     if (!l2) return undefined;
-    const generation = await this.currentGeneration();
-    if (generation === undefined) return undefined;
-    const text = await this.quietly(l2.get(this.dataKey(generation, key)));
-    if (text === undefined || text === null) return undefined;
-    const envelope = parseEnvelope(text);
-    if (!envelope || envelope.s <= this.now()) return undefined;
-    return { value: envelope.v, freshUntil: envelope.f, staleUntil: envelope.s, size: Buffer.byteLength(text) };
+    const since = this.watch.start(key);
+    try {
+      const generation = await this.currentGeneration();
+      if (generation === undefined) return undefined;
+      const text = await this.quietly(l2.get(this.dataKey(generation, key)));
+      if (text === undefined || text === null) return undefined;
+      const envelope = parseEnvelope(text);
+      if (!envelope || envelope.s <= this.now()) return undefined;
+      const entry: L1Entry = { value: envelope.v, freshUntil: envelope.f, staleUntil: envelope.s, size: Buffer.byteLength(text) };
+      if (fillL1 && !this.watch.changedSince(key, since)) this.l1.set(key, entry);
+      return entry;
+    } finally {
+      this.watch.end(key);
+    }
   }
 
   // --- loading ---------------------------------------------------------------
@@ -237,10 +288,9 @@ export class DistributedCache<T = unknown> {
     this.refreshes
       .run(key, async () => {
         // Another instance may have refreshed it already.
-        const seq = this.invalidationSeq;
-        const found = await this.readL2(key);
+        const found = await this.readL2(key, false);
         if (found !== undefined && this.now() < found.freshUntil) {
-          if (seq === this.invalidationSeq) this.l1.set(key, found);
+          this.l1.set(key, found);
           return;
         }
         await this.load(key, loader, options);
@@ -257,7 +307,15 @@ export class DistributedCache<T = unknown> {
    * themselves only if it does not come in time (or Redis cannot answer).
    */
   private async load(key: string, loader: () => T | Promise<T>, options: EntryOptions | undefined): Promise<T> {
-    const seq = this.invalidationSeq;
+    const since = this.watch.start(key);
+    try {
+      return await this.loadWatched(key, loader, options, since);
+    } finally {
+      this.watch.end(key);
+    }
+  }
+
+  private async loadWatched(key: string, loader: () => T | Promise<T>, options: EntryOptions | undefined, since: number): Promise<T> {
     const l2 = this.options.l2;
     const generation = l2 ? await this.currentGeneration() : undefined;
     let lock: { key: string; token: string } | undefined;
@@ -266,42 +324,52 @@ export class DistributedCache<T = unknown> {
       const acquired = await this.quietly(l2.acquireLock(candidate.key, candidate.token, this.options.lockTtlMs));
       if (acquired === true) lock = candidate;
       else if (acquired === false) {
-        const waited = await this.waitForHolder(key);
+        const waited = await this.waitForHolder(key, candidate.key);
         if (waited !== undefined) return waited.value as T;
       }
     }
     try {
       const value = await loader();
-      if (value !== undefined) await this.store(key, value, options, seq, generation);
+      if (value !== undefined) await this.store(key, value, options, since, generation);
       return value;
     } finally {
       if (lock && l2) void this.quietly(l2.releaseLock(lock.key, lock.token));
     }
   }
 
-  private async waitForHolder(key: string): Promise<L1Entry | undefined> {
+  /**
+   * Polls L2 for the lock holder's value. Stops early when the lock is gone
+   * without a value (the holder failed or could not write): the holder writes
+   * before it releases, so one more read after that is conclusive.
+   */
+  private async waitForHolder(key: string, lockKey: string): Promise<L1Entry | undefined> {
+    const l2 = this.options.l2;
+    if (!l2) return undefined;
     const deadline = this.now() + this.options.lockWaitMs;
     const pollMs = this.options.lockPollMs ?? 20;
+    const freshFromL2 = async () => {
+      const found = await this.readL2(key, false);
+      if (found === undefined || this.now() >= found.freshUntil) return undefined;
+      this.l1.set(key, found);
+      return found;
+    };
     while (this.now() < deadline && !this.closed) {
       await sleep(pollMs);
-      const seq = this.invalidationSeq;
-      const found = await this.readL2(key);
-      if (found !== undefined && this.now() < found.freshUntil) {
-        if (seq === this.invalidationSeq) this.l1.set(key, found);
-        return found;
-      }
-      if (this.options.l2 && !this.options.l2.available) return undefined;
+      const [found, held] = await Promise.all([freshFromL2(), this.quietly(l2.lockHeld(lockKey))]);
+      if (found !== undefined) return found;
+      if (held === false) return freshFromL2();
+      if (!l2.available) return undefined;
     }
     return undefined;
   }
 
   /** Caches a loaded value unless an invalidation arrived while it loaded (it may be outdated). */
-  private async store(key: string, value: T, options: EntryOptions | undefined, seq: number, generation: number | undefined): Promise<void> {
-    if (seq !== this.invalidationSeq) return;
+  private async store(key: string, value: T, options: EntryOptions | undefined, since: number, generation: number | undefined): Promise<void> {
+    if (this.watch.changedSince(key, since)) return;
     const text = JSON.stringify(value);
     const entry = this.entryFrom(text, options);
     this.l1.set(key, entry);
-    if (generation !== undefined && generation === this.generation) {
+    if (generation !== undefined && generation === this.generation.known) {
       await this.quietly(this.options.l2?.set(this.dataKey(generation, key), envelopeText(entry, text), this.pxOf(entry)));
     }
   }
@@ -316,7 +384,7 @@ export class DistributedCache<T = unknown> {
         onInvalidation: (invalidation) => this.receive(invalidation),
         onMissed: () => {
           // Invalidations sent while we were not listening are lost: start over.
-          this.generation = undefined;
+          this.generation.forget();
           this.clearLocal();
           this.options.logger?.warn({ namespace: this.namespace }, 'cache invalidation bus reconnected; L1 cleared');
         },
@@ -327,16 +395,22 @@ export class DistributedCache<T = unknown> {
   }
 
   private receive(invalidation: Invalidation): void {
-    this.invalidated();
-    if (invalidation.kind === 'key') this.l1.delete(invalidation.key);
-    else {
-      this.generation = invalidation.generation;
+    if (invalidation.kind === 'key') {
+      this.invalidated(invalidation.key);
+      this.l1.delete(invalidation.key);
+    } else {
+      // A generation we already use (another instance created it as we read it): nothing to drop.
+      if (this.generation.known === invalidation.generation) return;
+      this.invalidated();
+      this.generation.adopt(invalidation.generation);
       this.l1.clear();
     }
   }
 
-  private invalidated(): void {
-    this.invalidationSeq++;
+  /** One key, or (no key) the whole namespace. */
+  private invalidated(key?: string): void {
+    if (key === undefined) this.watch.invalidateAll();
+    else this.watch.invalidate(key);
     this.options.metrics?.cacheInvalidationsTotal.inc();
   }
 
@@ -345,30 +419,23 @@ export class DistributedCache<T = unknown> {
     if (!bus) return;
     const l2 = this.options.l2;
     // Through L2's guard when Redis carries the bus: bounded wait, counted errors.
-    await this.quietly(l2 ? l2.run(() => bus.announce(this.namespace, invalidation)) : bus.announce(this.namespace, invalidation));
+    const send = () => bus.announce(this.namespace, invalidation);
+    await this.quietly(l2 ? l2.run(send) : send());
   }
 
   // --- keys, generations, entries -------------------------------------------
 
   private currentGeneration(): Promise<number | undefined> {
-    if (this.generation !== undefined) return Promise.resolve(this.generation);
-    const l2 = this.options.l2;
-    if (!l2) return Promise.resolve((this.generation = 0));
-    this.generationLoad ??= this.quietly(l2.get(this.generationKey()))
-      .then((text) => {
-        if (text === undefined) return undefined; // unknown while Redis is down: skip L2
-        const stored = Number(text ?? 0);
-        this.generation ??= Number.isSafeInteger(stored) ? stored : 0;
-        return this.generation;
-      })
-      .finally(() => {
-        this.generationLoad = undefined;
-      });
-    return this.generationLoad;
+    return this.generation.current();
   }
 
-  private generationKey(): string {
-    return `cache:${this.namespace}:gen`;
+  /** A clear this instance missed, or an evicted generation key: start over with Redis' generation. */
+  private async checkGeneration(): Promise<void> {
+    const changed = await this.generation.check();
+    if (changed === undefined) return;
+    this.invalidated();
+    this.l1.clear();
+    this.options.logger?.warn({ namespace: this.namespace, generation: changed }, 'cache generation changed unannounced; L1 cleared');
   }
 
   private dataKey(generation: number, key: string): string {

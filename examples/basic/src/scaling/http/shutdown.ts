@@ -48,11 +48,15 @@ export function createShutdown(options: ShutdownOptions) {
     options.health.startDraining();
     if (options.drainMs > 0) await sleep(options.drainMs);
 
-    // Stop accepting; idle keep-alive sockets go now, busy ones after their response.
+    // Stop accepting. Keep-alive sockets are closed as soon as they are idle:
+    // now, and again as each in-flight response (SSE streams included) ends.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    const sweeper = setInterval(() => server.closeIdleConnections(), 50);
     await options.realtime?.close().catch((error: unknown) => log?.error({ err: String(error) }, 'closing SSE streams failed'));
+    server.closeIdleConnections();
     await options.requests.whenIdle();
+    clearInterval(sweeper);
     server.closeAllConnections();
     await closed;
 

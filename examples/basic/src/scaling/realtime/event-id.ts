@@ -21,27 +21,35 @@
 
 export const ZERO_ID = '0-0';
 
-const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
+// No leading zeros: one spelling per id, which compareIds relies on.
+const STREAM_ID = /^(?:0|[1-9]\d{0,19})-(?:0|[1-9]\d{0,19})$/;
 
 export function isStreamId(text: string): boolean {
   return STREAM_ID.test(text);
 }
 
 /**
- * Orders two stream ids: negative when `a` is older. Compares digit strings
- * (length first), so ids beyond 2^53 still order correctly without BigInt.
+ * Orders two stream ids: negative when `a` is older. Compares the digits in
+ * place (length first, ids have no leading zeros), so it allocates nothing on
+ * the fan-out path and stays exact beyond 2^53.
  */
 export function compareIds(a: string, b: string): number {
   if (a === b) return 0;
   const dashA = a.indexOf('-');
   const dashB = b.indexOf('-');
-  const byMs = compareDigits(a.slice(0, dashA), b.slice(0, dashB));
-  return byMs !== 0 ? byMs : compareDigits(a.slice(dashA + 1), b.slice(dashB + 1));
-}
-
-function compareDigits(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (dashA !== dashB) return dashA - dashB;
+  for (let index = 0; index < dashA; index++) {
+    const difference = a.charCodeAt(index) - b.charCodeAt(index);
+    if (difference !== 0) return difference;
+  }
+  const sequenceA = a.length - dashA;
+  const sequenceB = b.length - dashB;
+  if (sequenceA !== sequenceB) return sequenceA - sequenceB;
+  for (let index = dashA + 1; index < a.length; index++) {
+    const difference = a.charCodeAt(index) - b.charCodeAt(index);
+    if (difference !== 0) return difference;
+  }
+  return 0;
 }
 
 /** Channel -> position; `all` is set when the client sent a bare stream id. */

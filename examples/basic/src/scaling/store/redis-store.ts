@@ -22,7 +22,9 @@ export interface RedisStoreOptions {
  *   a value that is not an integer); `expire` with `ttl <= 0` deletes the key;
  * - pub/sub is classic PUBLISH/SUBSCRIBE (a cluster forwards it to every node),
  *   or sharded on a cluster when asked, on one dedicated subscriber connection
- *   opened on the first `subscribe`;
+ *   opened on the first `subscribe`. Messages arrive in publish order, except
+ *   classic pub/sub on a cluster: each PUBLISH may enter at another node and
+ *   cross the cluster bus, so two messages can swap (sharded keeps order);
  *   each channel is SUBSCRIBEd once however many handlers listen to it.
  * Every command is single-key, so nothing here crosses hash slots.
  */
@@ -146,9 +148,21 @@ export class RedisStore implements StoreAdapter {
     };
     onReconnect(client, notify);
     if (this.connections.mode === 'cluster') {
-      client.on('-node', notify);
-      // Sharded subscribers were re-created after a topology change.
-      if (this.sharded) client.on('subscribersReady', notify);
+      // A node left: the subscriber may be moving to another node.
+      let lost = false;
+      client.on('-node', () => {
+        lost = true;
+        notify();
+      });
+      // Sharded subscribers were re-created after that topology change (this
+      // event also marks the first subscription, which missed nothing).
+      if (this.sharded) {
+        client.on('subscribersReady', () => {
+          if (!lost) return;
+          lost = false;
+          notify();
+        });
+      }
     }
     this.subscriberClient = client;
     return client;

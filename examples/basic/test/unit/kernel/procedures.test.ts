@@ -69,6 +69,9 @@ const p = volt.controller({
   name: 'p',
   path: '/p',
   actions: {
+    // No procedures or schemas: the direct path, here with an async context function.
+    plain: volt.query({ path: '/plain', handler: ({ context, response }) => response.success(context.requestId) }),
+    plainAsync: volt.query({ path: '/plain-async', handler: async ({ context }) => ({ id: context.requestId }) }),
     me: volt.query({ path: '/me', use: [auth(), noop], handler: ({ context, response }) => response.success({ user: context.user, requestId: context.requestId }) }),
     admin: volt.query({ path: '/admin', use: [auth({ role: 'admin' })], handler: ({ context, response }) => response.success(context.user.name) }),
     explode: volt.query({ path: '/explode', use: [explode], handler: ({ response }) => response.success('unreachable') }),
@@ -119,5 +122,10 @@ describe('procedures', () => {
     const res = await getJson(`${app.url}/p/concurrent`);
     expect(res.body.data).toEqual({ a: 1, b: 2, sum: 3 });
     expect(order.slice(0, 2).sort()).toEqual(['a:start', 'b:start']);
+  });
+
+  it('routes without procedures await an async context function before the handler', async () => {
+    expect((await getJson(`${app.url}/p/plain`, { headers: { 'x-request-id': 'r7' } })).body).toEqual({ data: 'r7', error: null });
+    expect((await getJson(`${app.url}/p/plain-async`, { headers: { 'x-request-id': 'r8' } })).body).toEqual({ data: { id: 'r8' }, error: null });
   });
 });

@@ -21,6 +21,8 @@ export interface CacheSettings {
   ttlJitter: number;
   lockTtlMs: number;
   lockWaitMs: number;
+  /** How often each namespace re-reads its generation from Redis (a missed clear, an evicted key). */
+  generationCheckMs: number;
 }
 
 export const DEFAULT_CACHE_SETTINGS: CacheSettings = {
@@ -32,6 +34,7 @@ export const DEFAULT_CACHE_SETTINGS: CacheSettings = {
   ttlJitter: 0.1,
   lockTtlMs: 5_000,
   lockWaitMs: 1_000,
+  generationCheckMs: 30_000,
 };
 
 export interface CachesOptions {
@@ -50,6 +53,8 @@ export interface Caches {
   readonly mode: 'redis' | 'memory';
   /** The cache of one namespace, created on first use; `overrides` apply only then. */
   namespace<T = unknown>(name: string, overrides?: Partial<Omit<CacheSettings, 'l2TimeoutMs'>>): DistributedCache<T>;
+  /** Adds pending L1 hit counts to the metrics (runs every second on its own). */
+  flushMetrics(): void;
   /** Leaves the invalidation channels; connections are closed by their owner. */
   close(): Promise<void>;
 }
@@ -81,6 +86,11 @@ export function createCaches(options: CachesOptions): Caches {
     ? new InvalidationBus(options.pubsub, `${options.instanceId}#${randomBytes(4).toString('hex')}`)
     : undefined;
   const namespaces = new Map<string, DistributedCache<unknown>>();
+  const flushMetrics = () => {
+    for (const cache of namespaces.values()) cache.flushMetrics();
+  };
+  // L1 hits reach the metric in batches; this bounds how late a scrape sees them.
+  const flushTimer = options.metrics ? setInterval(flushMetrics, 1_000).unref() : undefined;
 
   return {
     mode: l2 ? 'redis' : 'memory',
@@ -98,6 +108,7 @@ export function createCaches(options: CachesOptions): Caches {
           ttlJitter: merged.ttlJitter,
           lockTtlMs: merged.lockTtlMs,
           lockWaitMs: merged.lockWaitMs,
+          generationCheckMs: merged.generationCheckMs,
           metrics: options.metrics,
           logger: options.logger,
         });
@@ -105,7 +116,9 @@ export function createCaches(options: CachesOptions): Caches {
       }
       return cache as DistributedCache<T>;
     },
+    flushMetrics,
     async close() {
+      clearInterval(flushTimer);
       await Promise.all([...namespaces.values()].map((cache) => cache.close()));
       namespaces.clear();
     },

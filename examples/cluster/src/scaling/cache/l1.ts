@@ -9,6 +9,8 @@ export interface L1Entry {
   staleUntil: number;
   /** Bytes of the serialized value: what `maxBytes` bounds. */
   size: number;
+  /** The value as a settled promise, made on the first async hit and reused by the next ones. */
+  resolved?: Promise<unknown>;
 }
 
 export interface L1Options {
@@ -41,11 +43,11 @@ export class L1Cache {
     });
   }
 
-  /** The entry if it is still within its grace period. */
-  get(key: string): L1Entry | undefined {
+  /** The entry if it is still within its grace period (`now` saves a clock read on the hot path). */
+  get(key: string, now: number = this.now()): L1Entry | undefined {
     const entry = this.lru.get(key);
     if (entry === undefined) return undefined;
-    if (entry.staleUntil <= this.now()) {
+    if (entry.staleUntil <= now) {
       this.lru.delete(key);
       return undefined;
     }

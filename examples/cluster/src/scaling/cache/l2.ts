@@ -12,12 +12,19 @@ export interface L2Options {
   /** Called once per failed or timed-out call (metrics, logs). */
   onError?: (error: Error) => void;
   /**
-   * After a timeout or connection error, calls fail at once for this long
+   * After a timeout or connection error, reads fail at once for this long
    * (default 500 ms): during an outage only one request per window waits.
    */
   breakerMs?: number;
   now?: () => number;
 }
+
+// tonumber() of a missing or garbage value is nil: start from the floor then.
+const BUMP_GENERATION = `local current = tonumber(redis.call('GET', KEYS[1]) or '') or 0
+local generation = tonumber(ARGV[1])
+if generation <= current then generation = current + 1 end
+redis.call('SET', KEYS[1], string.format('%.0f', generation))
+return generation`;
 
 /** Connection states in which a command would only wait in the offline queue. */
 const DOWN_STATES = new Set(['reconnecting', 'close', 'end']);
@@ -44,7 +51,7 @@ export class RedisL2 {
   }
 
   get(key: string): Promise<string | null> {
-    return this.run(() => this.options.client.get(key));
+    return this.run(() => this.options.client.get(key), { read: true });
   }
 
   async set(key: string, text: string, ttlMs: number): Promise<void> {
@@ -55,31 +62,55 @@ export class RedisL2 {
     await this.run(() => this.options.client.del(key));
   }
 
-  increment(key: string): Promise<number> {
-    return this.run(() => this.options.client.incr(key));
-  }
-
   /** SET NX PX: true when this caller now holds the lock. */
   async acquireLock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.run(() => this.options.client.set(key, token, 'PX', ttlMs, 'NX'))) === 'OK';
+    return (await this.run(() => this.options.client.set(key, token, 'PX', ttlMs, 'NX'), { read: true })) === 'OK';
+  }
+
+  async lockHeld(key: string): Promise<boolean> {
+    return (await this.run(() => this.options.client.exists(key), { read: true })) === 1;
+  }
+
+  /** SET NX (or a plain SET over a value that is not ours to parse, with `overwrite`): true when written. */
+  async setIfAbsent(key: string, value: string, overwrite = false): Promise<boolean> {
+    const reply = overwrite ? await this.run(() => this.options.client.set(key, value)) : await this.run(() => this.options.client.set(key, value, 'NX'));
+    return reply === 'OK';
+  }
+
+  /** Sets the generation key to max(floor, current + 1), atomically; returns it. */
+  async bumpGeneration(key: string, floor: number): Promise<number> {
+    return Number(await this.run(() => this.options.client.eval(BUMP_GENERATION, 1, key, String(floor))));
   }
 
   async releaseLock(key: string, token: string): Promise<void> {
     await this.run(() => this.options.client.eval(RELEASE_LOCK, 1, key, token));
   }
 
-  /** Runs any Redis-backed call under the same fail-fast and timeout rules. */
-  run<T>(call: () => Promise<T>): Promise<T> {
-    if (!this.available) {
+  /**
+   * Runs any Redis-backed call under the same fail-fast and timeout rules.
+   * Only reads (`read: true`) are skipped while the breaker is open: a
+   * skipped write or invalidation would leave stale copies on other instances.
+   */
+  run<T>(call: () => Promise<T>, options: { read?: boolean } = {}): Promise<T> {
+    const down = DOWN_STATES.has(this.options.client.status);
+    if (down || (options.read && this.now() < this.openUntil)) {
       const reason = this.now() < this.openUntil ? 'recently failed' : this.options.client.status;
-      return Promise.reject(this.failed(new L2UnavailableError(`redis ${reason}`)));
+      const error = new L2UnavailableError(`redis ${reason}`);
+      this.options.onError?.(error);
+      return Promise.reject(error);
     }
     return new Promise<T>((resolve, reject) => {
       // The command may still complete after the timeout; it is then ignored (and counted once).
       let done = false;
       const timer = setTimeout(() => {
-        done = true;
-        reject(this.failed(new L2UnavailableError(`redis call timed out after ${this.options.timeoutMs} ms`)));
+        // Timers run before I/O in an event-loop turn: after a stalled loop (GC,
+        // CPU starvation) the reply may be waiting in the socket. setImmediate
+        // runs after this turn's I/O, so only a reply that really is late times out.
+        setImmediate(() => {
+          if (done) return;
+          done = true;
+          reject(this.failed(new L2UnavailableError(`redis call timed out after ${this.options.timeoutMs} ms`)));
+        });
       }, this.options.timeoutMs);
       let pending: Promise<T>;
       try {

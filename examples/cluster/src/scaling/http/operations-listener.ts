@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Health } from './health.js';
+import { addResponseHeaders } from './header-adding-response.js';
 import { bearerTokenMatches, sendMetrics } from './metrics-endpoint.js';
 import { createRequestIds } from './request-id.js';
 
@@ -19,12 +20,17 @@ export interface OperationsOptions {
   instanceId: string;
   health: Health;
   metrics?: Metrics | undefined;
-  /** One line per request at info (probes and scrapes at debug). */
-  logger?: Pick<Logger, 'info' | 'debug' | 'isLevelEnabled'> | undefined;
+  /** One line per request at info (probes and scrapes at debug); pino or any logger of that shape. */
+  logger?: Pick<Logger, 'info' | 'debug'> | { info(obj: object, msg?: string): void; debug(obj: object, msg?: string): void } | undefined;
   /** When set, `/metrics` is also served on this port to `Authorization: Bearer <token>`. */
   metricsToken?: string | undefined;
   /** The matched route pattern of a request (a metric label must not be the raw path). */
   routeOf?: ((req: IncomingMessage) => string | undefined) | undefined;
+  /**
+   * True when the kernel already writes `X-Instance-Id` (its static `headers`
+   * option): then it is added here only to the responses served here.
+   */
+  kernelSetsInstanceId?: boolean | undefined;
 }
 
 export interface OperationsListener {
@@ -51,9 +57,13 @@ const HEALTH_TYPE = 'application/health+json';
  * routing so they do not depend on the API's base path, and one `close`
  * listener per request that records the duration histogram, the request log
  * line and the in-flight count used by graceful shutdown.
+ * Serve it with `createServer({ ServerResponse: HeaderAddingResponse }, listener)`:
+ * the ids then go out with the kernel's own header list (plain responses
+ * work too, through the slower `setHeader`).
  */
 export function withOperations(kernel: NodeListener, options: OperationsOptions): OperationsListener {
   const { instanceId, health, metrics, logger, metricsToken, routeOf } = options;
+  const addInstanceId = options.kernelSetsInstanceId !== true;
   const nextRequestId = createRequestIds(instanceId);
   let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
@@ -67,15 +77,16 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     const route = opsRoute ?? routeOf?.(req) ?? 'unmatched';
     metrics?.observeRequest(req.method ?? 'GET', route, status, durationMs);
     if (logger) {
-      const line = {
+      const line: Record<string, unknown> = {
         reqId: req.id,
         method: req.method,
         path: pathOf(req.url),
         route,
         status,
         durationMs: Math.round(durationMs * 1000) / 1000,
-        ...(res.writableFinished ? {} : { aborted: true }),
       };
+      // The client went away before the whole response was written.
+      if (!res.writableFinished) line.aborted = true;
       if (opsRoute === undefined) logger.info(line, 'request');
       else logger.debug(line, 'request');
     }
@@ -89,11 +100,9 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
   function listener(req: IncomingMessage, res: TrackedResponse): void {
     res[START] = performance.now();
     inFlight++;
-    res.once('close', onClose);
+    res.on('close', onClose); // emitted once; `on` skips the wrapper `once` allocates
     const id = nextRequestId(req.headers['x-request-id']);
     req.id = id;
-    //X res.setHeader('x-instance-id', instanceId);
-    res.setHeader('x-request-id', id);
     // Once draining, answer and let the client reconnect elsewhere, so
     // keep-alive clients (nginx upstream pools) leave this instance.
     if (health.draining) res.shouldKeepAlive = false;
@@ -101,42 +110,47 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     const url = req.url ?? '/';
     if (url.startsWith('/health') || url.startsWith('/metrics')) {
       const path = pathOf(url);
-      if (serveOperation(path, req, res)) {
+      if (isOperation(path, req)) {
         res[OPS_ROUTE] = path;
+        addResponseHeaders(res, ['x-instance-id', instanceId, 'x-request-id', id]);
+        serveOperation(path, req, res);
         return;
       }
     }
+    addResponseHeaders(res, addInstanceId ? ['x-instance-id', instanceId, 'x-request-id', id] : ['x-request-id', id]);
     kernel(req, res);
   }
 
-  function serveOperation(path: string, req: IncomingMessage, res: ServerResponse): boolean {
+  function isOperation(path: string, req: IncomingMessage): boolean {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (path === '/metrics') return metricsToken !== undefined && metrics !== undefined;
+    return path === '/health' || path === '/health/live' || path === '/health/ready';
+  }
+
+  function serveOperation(path: string, req: IncomingMessage, res: ServerResponse): void {
     switch (path) {
       case '/health/live':
         writeHealth(res, 200, LIVE_BODY);
-        return true;
+        return;
       case '/health/ready':
         void health.ready().then(({ ready, reason }) => {
           const body = ready ? { status: 'pass' } : { status: 'fail', output: reason };
           writeHealth(res, ready ? 200 : 503, Buffer.from(JSON.stringify(body)));
         });
-        return true;
+        return;
       case '/health':
         void health.report().then((report) => {
           writeHealth(res, report.status === 'fail' ? 503 : 200, Buffer.from(JSON.stringify(report)));
         });
-        return true;
+        return;
       case '/metrics':
-        if (metricsToken === undefined || metrics === undefined) return false;
-        if (!bearerTokenMatches(req, metricsToken)) {
+        if (!bearerTokenMatches(req, metricsToken!)) {
           res.writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'text/plain; charset=utf-8' });
           res.end('metrics require a bearer token\n');
-          return true;
+          return;
         }
-        void sendMetrics(metrics.registry as Registry, res);
-        return true;
-      default:
-        return false;
+        void sendMetrics(metrics!.registry as Registry, res);
+        return;
     }
   }
 

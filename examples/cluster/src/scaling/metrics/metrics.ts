@@ -52,11 +52,17 @@ export function createMetrics(options: MetricsOptions) {
    * that answered, or a miss labelled with the last layer consulted (l2 when
    * Redis is configured, l1 otherwise).
    */
+  // Code that counts in plain numbers on a hot path and adds them in batches
+  // registers a flush here, run before the cache metrics are read.
+  const scrapeHooks = new Set<() => void>();
   const cacheHitsTotal = new Counter({
     name: 'cache_hits_total',
     help: 'Cache lookups answered from the cache, by layer (l1 in-process, l2 Redis)',
     labelNames: ['layer'] as const,
     registers,
+    collect() {
+      for (const hook of scrapeHooks) hook();
+    },
   });
   const cacheMissesTotal = new Counter({
     name: 'cache_misses_total',
@@ -110,8 +116,15 @@ export function createMetrics(options: MetricsOptions) {
     child.observe(durationMs);
   }
 
+  /** Runs `hook` at each scrape before the cache counters are read; returns the unsubscribe. */
+  function onScrape(hook: () => void): () => void {
+    scrapeHooks.add(hook);
+    return () => scrapeHooks.delete(hook);
+  }
+
   return {
     registry,
+    onScrape,
     httpRequestDuration,
     observeRequest,
     sseActiveConnections,

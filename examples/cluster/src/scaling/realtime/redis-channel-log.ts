@@ -9,6 +9,7 @@
  * broadcast over the cluster bus.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { ZERO_ID, compareIds } from './event-id.js';
 import type { ChannelLog, LiveEvent, LogHandlers, LogPosition, LoggedEvent } from './channel-log.js';
 import { onReconnect, type RedisClient, type RedisConnections } from '../redis/connections.js';
@@ -27,8 +28,32 @@ redis.call(ARGV[5], ARGV[4], id .. '\\n' .. prevId .. '\\n' .. ARGV[2] .. '\\n' 
 return id
 `;
 
+/*
+ * XINFO STREAM through a keyed script: client libraries cannot tell which key
+ * XINFO reads, so on a cluster it would go to a random node.
+ */
+const POSITION_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local wanted = { ['last-generated-id'] = true, ['max-deleted-entry-id'] = true, ['entries-added'] = true, ['length'] = true, ['recorded-first-entry-id'] = true }
+local out = {}
+for i = 1, #info, 2 do
+  if wanted[info[i]] then
+    out[#out + 1] = info[i]
+    out[#out + 1] = info[i + 1]
+  end
+end
+return out
+`;
+
+interface WaitRound {
+  waiting: Array<(replicas: number) => void>;
+  sending: boolean;
+  pausedUntil: number;
+}
+
 type AppendCommand = (stream: string, maxLength: number, type: string, json: string, live: string, publish: string) => Promise<string>;
-type ScriptedClient = RedisClient & { sseAppend: AppendCommand };
+type ScriptedClient = RedisClient & { sseAppend: AppendCommand; ssePosition: (stream: string) => Promise<unknown[]> };
 
 export interface RedisChannelLogOptions {
   /** Approximate entries kept per stream (`XADD MAXLEN ~`). */
@@ -54,6 +79,9 @@ export class RedisChannelLog implements ChannelLog {
   private readonly waitReplicas: number;
   private readonly waitTimeoutMs: number;
   private handlers: LogHandlers | undefined;
+  private readonly waitRounds = new WeakMap<Redis, WaitRound>();
+  /** Stream key -> cluster slot, for WAIT on the right master. */
+  private readonly slots = new LRUCache<string, number>({ max: 10_000 });
   private readonly stopReconnect: () => void;
 
   constructor(
@@ -69,6 +97,7 @@ export class RedisChannelLog implements ChannelLog {
     const command = connections.command as ScriptedClient;
     if (typeof command.sseAppend !== 'function') {
       command.defineCommand('sseAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+      command.defineCommand('ssePosition', { numberOfKeys: 1, lua: POSITION_SCRIPT });
     }
     this.command = command;
     this.subscriber = connections.subscriber('sse', { sharded: this.sharded });
@@ -103,22 +132,76 @@ export class RedisChannelLog implements ChannelLog {
 
   async append(channel: string, type: string, json: string): Promise<string> {
     const stream = this.streamKey(channel);
-    const live = this.liveChannel(channel);
-    if (this.waitReplicas === 0) {
-      return this.command.sseAppend(stream, this.maxLength, type, json, live, this.publishCommand);
+    const id = await this.command.sseAppend(stream, this.maxLength, type, json, this.liveChannel(channel), this.publishCommand);
+    if (this.waitReplicas > 0) await this.waitForReplicas(stream, id);
+    return id;
+  }
+
+  /**
+   * Replication is asynchronous: a master that dies right after acknowledging
+   * an append can take it along. WAIT holds the acknowledgement until a
+   * replica has it. It must run on the connection that wrote (the stream's
+   * master) and it blocks that connection, so appends are confirmed in rounds:
+   * one WAIT in flight per master covers every append finished before it was
+   * sent. When a round comes back short (no replica: failover, resync), waits
+   * pause for a second instead of stalling every publish. A failed wait only
+   * costs the guarantee, never the event.
+   */
+  private async waitForReplicas(stream: string, id: string): Promise<void> {
+    try {
+      const node = await this.masterOf(stream);
+      if (!node || node.status !== 'ready') throw new Error('master not connected');
+      let round = this.waitRounds.get(node);
+      if (!round) {
+        round = { waiting: [], sending: false, pausedUntil: 0 };
+        this.waitRounds.set(node, round);
+      }
+      if (Date.now() < round.pausedUntil) return;
+      const replicas = await new Promise<number>((resolve) => {
+        round.waiting.push(resolve);
+        if (!round.sending) void this.sendWaitRound(node, round);
+      });
+      if (replicas < this.waitReplicas) {
+        this.options.logger?.warn({ stream, id, replicas }, 'sse event not confirmed on a replica');
+      }
+    } catch (error) {
+      this.options.logger?.warn({ stream, id, err: String(error) }, 'sse replica wait failed');
     }
-    // One pipeline: on a cluster it goes to the stream's master, where WAIT must run.
-    const pipeline = (this.command as Redis | Cluster).pipeline() as ReturnType<Redis['pipeline']> & { sseAppend: (...args: unknown[]) => unknown };
-    pipeline.sseAppend(stream, this.maxLength, type, json, live, this.publishCommand);
-    pipeline.wait(this.waitReplicas, this.waitTimeoutMs);
-    const results = (await pipeline.exec()) ?? [];
-    const [appendError, id] = results[0] ?? [new Error('empty pipeline reply'), null];
-    if (appendError) throw appendError;
-    const [, acknowledged] = results[1] ?? [null, 0];
-    if (Number(acknowledged) < this.waitReplicas) {
-      this.options.logger?.warn({ channel, id, replicas: acknowledged }, 'sse event not yet on a replica');
+  }
+
+  private async sendWaitRound(node: Redis, round: WaitRound): Promise<void> {
+    round.sending = true;
+    while (round.waiting.length > 0) {
+      const covered = round.waiting;
+      round.waiting = [];
+      let replicas = 0;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const timeout = new Promise<number>((resolve) => {
+          timer = setTimeout(resolve, this.waitTimeoutMs + 1_000, 0);
+        });
+        replicas = await Promise.race([node.wait(this.waitReplicas, this.waitTimeoutMs), timeout]);
+      } catch {
+        replicas = 0;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (replicas < this.waitReplicas) round.pausedUntil = Date.now() + 1_000;
+      for (const resolve of covered) resolve(replicas);
     }
-    return String(id);
+    round.sending = false;
+  }
+
+  private async masterOf(stream: string): Promise<Redis | undefined> {
+    if (!this.sharded) return this.command as Redis;
+    const cluster = this.command as Cluster;
+    let slot = this.slots.get(stream);
+    if (slot === undefined) {
+      slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', stream));
+      this.slots.set(stream, slot);
+    }
+    const nodeKey = cluster.slots[slot]?.[0];
+    return cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === nodeKey);
   }
 
   async read(channel: string, afterId: string, limit: number): Promise<LoggedEvent[]> {
@@ -127,13 +210,8 @@ export class RedisChannelLog implements ChannelLog {
   }
 
   async position(channel: string): Promise<LogPosition> {
-    let info: unknown[];
-    try {
-      info = (await this.command.call('XINFO', 'STREAM', this.streamKey(channel))) as unknown[];
-    } catch (error) {
-      if (/no such key/i.test((error as Error).message)) return { lastId: ZERO_ID, trimmedThrough: ZERO_ID };
-      throw error;
-    }
+    const info = await this.command.ssePosition(this.streamKey(channel));
+    if (info.length === 0) return { lastId: ZERO_ID, trimmedThrough: ZERO_ID };
     const field = (name: string) => {
       const index = info.indexOf(name);
       return index >= 0 ? String(info[index + 1]) : ZERO_ID;

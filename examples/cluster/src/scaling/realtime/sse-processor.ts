@@ -70,6 +70,8 @@ class ChannelHub {
   catchingUp = false;
   catchUpAgain = false;
   released = false;
+  /** Subscribed and positioned once: `lastId` is meaningful from then on. */
+  started = false;
   ready: Promise<void> = Promise.resolve();
 
   constructor(readonly channel: string) {}
@@ -125,13 +127,13 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
   serve(req: IncomingMessage, res: ServerResponse, context: unknown): void {
     this.open(req, res, context as Context).catch((error: unknown) => {
       this.logger?.error({ err: String(error) }, 'sse stream failed');
-      if (!res.headersSent) sendJsonError(res, 503, 'REALTIME_UNAVAILABLE', 'realtime is unavailable, retry shortly');
+      if (!res.headersSent) this.comeBackLater(res, this.retryMs);
       else res.destroy();
     });
   }
 
   private async open(req: IncomingMessage, res: ServerResponse, context: Context): Promise<void> {
-    if (this.closing) return sendJsonError(res, 503, 'SHUTTING_DOWN', 'this instance is shutting down, reconnect');
+    if (this.closing) return this.comeBackLater(res, this.closeRetryMs);
     const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
     const header = req.headers['last-event-id'];
     const cursor = parseCursor((Array.isArray(header) ? header[0] : header) ?? query.get('lastEventId') ?? '');
@@ -163,6 +165,16 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     for (let index = 0; index < pending.length; index += 3) {
       this.deliverTo(connection, pending[index] as number, pending[index + 1] as string, pending[index + 2] as string);
     }
+  }
+
+  /**
+   * A transient refusal (Redis unreachable, shutting down) as an empty stream
+   * with a `retry:`: EventSource reconnects after it (to any instance), while
+   * an error status would make it give up for good.
+   */
+  private comeBackLater(res: ServerResponse, retryMs: number): void {
+    res.writeHead(200, SSE_HEADERS);
+    res.end(retryFrame(retryMs));
   }
 
   /** Writes each resumed channel's history after the cursor (or a reset when it was trimmed). */
@@ -208,7 +220,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
       hub.ready = this.startHub(hub);
       // Rejections are handled by every connection awaiting `ready`.
       hub.ready.catch(() => undefined);
-    } else if (hub.live || hub.catchingUp) {
+    } else if (hub.started) {
       connection.positions[index] = hub.lastId;
     }
     hub.connections.add(connection);
@@ -221,6 +233,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
       const { lastId } = await this.log.position(hub.channel);
       if (hub.released) return;
       hub.lastId = lastId;
+      hub.started = true;
       for (const connection of hub.connections) {
         const index = connection.channels.indexOf(hub.channel);
         if (connection.positions[index] === '') connection.positions[index] = lastId;

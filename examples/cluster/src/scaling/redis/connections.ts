@@ -1,7 +1,8 @@
 /**
  * The one module that owns every Redis connection of an instance:
- * - one shared command connection (auto-pipelined: concurrent commands from all
- *   requests go out in one write, which is what "pooling" buys on Redis);
+ * - one shared command connection (on standalone auto-pipelined: concurrent
+ *   commands from all requests go out in one write, which is what "pooling"
+ *   buys on Redis; on a cluster one socket per node, see below);
  * - dedicated subscriber connections, because a connection in subscribe mode
  *   cannot run commands (on a cluster, sharded subscribers open one connection
  *   per master for SSUBSCRIBE);
@@ -77,7 +78,12 @@ function clusterOptions(
 ): ClusterOptions {
   return {
     redisOptions: baseRedisOptions(settings, options),
-    enableAutoPipelining: true,
+    // Off on a cluster: ioredis retries a batched (auto-pipelined) write only
+    // when every command in the batch failed the same way, so during a
+    // failover a batch that mixes redirections with successes hands raw MOVED
+    // errors to requests. Single commands follow MOVED and ride it out; they
+    // still share one socket per node and are written without waiting.
+    enableAutoPipelining: false,
     // A master failover takes a few seconds (node timeout + election). With 64
     // redirections spaced 100 ms apart, commands ride through it instead of
     // surfacing CLUSTERDOWN / MOVED errors to requests.

@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { Volt, type VoltResult } from '../../../src/volt/index.js';
+import { pino } from 'pino';
+import { Volt, type VoltLogger, type VoltResult } from '../../../src/volt/index.js';
 import type { RequestCookies } from '../../../src/volt/cookies.js';
 import type { RequestHeaders } from '../../../src/volt/headers.js';
 
@@ -83,5 +84,10 @@ describe('type inference', () => {
   it('actions carry their result type; response methods chain', () => {
     const action = volt.query({ path: '/r', handler: ({ response }) => response.status(200).setHeader('x', '1').success({ n: 1 }) });
     expectTypeOf(action.$result).toEqualTypeOf<VoltResult<{ n: number }> | undefined>();
+  });
+
+  it('a pino logger is a VoltLogger', () => {
+    expectTypeOf(pino({ enabled: false })).toMatchTypeOf<VoltLogger>();
+    Volt.context({}).logger(pino({ enabled: false })).create();
   });
 });

@@ -1,0 +1,56 @@
+// `npm run gen controller <name>` (or `npx plop controller <name>`): adds a
+// feature controller with a store-backed list/get/create, its test, and
+// registers it in src/volt.router.ts.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const RESERVED = new Set(['volt', 'sse', 'health', 'metrics', 'scaling']);
+
+export default function (plop) {
+  plop.setGenerator('controller', {
+    description: 'a feature controller (list, get, create) registered in the router',
+    prompts: [
+      {
+        type: 'input',
+        name: 'name',
+        message: 'Controller name (kebab-case, e.g. invoices or line-items):',
+        validate(value) {
+          const name = String(value ?? '').trim();
+          if (!NAME.test(name)) return 'Use lowercase letters, digits and single dashes, starting with a letter (e.g. invoices, line-items).';
+          if (RESERVED.has(name)) return `"${name}" is reserved; pick another name.`;
+          if (existsSync(join(here, 'src', 'features', name))) return `src/features/${name} already exists; pick another name.`;
+          return true;
+        },
+      },
+    ],
+    actions: [
+      {
+        type: 'add',
+        path: 'src/features/{{kebabCase name}}/{{kebabCase name}}.controller.ts',
+        templateFile: 'plop/controller.ts.hbs',
+        abortOnFail: true,
+      },
+      {
+        type: 'add',
+        path: 'test/unit/{{kebabCase name}}.controller.test.ts',
+        templateFile: 'plop/controller.test.ts.hbs',
+        abortOnFail: true,
+      },
+      {
+        type: 'modify',
+        path: 'src/volt.router.ts',
+        pattern: /(\/\/ plop:imports)/,
+        template: "import { {{camelCase name}}Controller } from './features/{{kebabCase name}}/{{kebabCase name}}.controller.js';\n$1",
+      },
+      {
+        type: 'modify',
+        path: 'src/volt.router.ts',
+        pattern: /( *)(\/\/ plop:controllers)/,
+        template: '$1{{camelCase name}}: {{camelCase name}}Controller,\n$1$2',
+      },
+    ],
+  });
+}

@@ -1,0 +1,51 @@
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+
+const EXTRA = Symbol('extraHeaders');
+type HeaderList = OutgoingHttpHeaders | OutgoingHttpHeader[] | readonly string[];
+
+/**
+ * A node:http response that adds a few per-request headers (request id,
+ * instance id) inside `writeHead`. Setting them with `res.setHeader()` first
+ * would push node off its fast path when the kernel then calls
+ * `writeHead(status, flatHeaderList)`: every pair goes through `setHeader`
+ * again, measured at +2.5 µs CPU per response, more than the rest of the
+ * operations layer. Use with `createServer({ ServerResponse: HeaderAddingResponse })`.
+ */
+export class HeaderAddingResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  [EXTRA]: string[] | null = null;
+
+  // Same call shapes as ServerResponse#writeHead: (status, headers?) or (status, reason, headers?).
+  override writeHead(statusCode: number, reasonOrHeaders?: string | HeaderList, headers?: HeaderList): this {
+    const extra = this[EXTRA];
+    if (extra !== null) {
+      this[EXTRA] = null;
+      if (typeof reasonOrHeaders === 'string') return super.writeHead(statusCode, reasonOrHeaders, withExtra(headers, extra));
+      return super.writeHead(statusCode, withExtra(reasonOrHeaders, extra));
+    }
+    return typeof reasonOrHeaders === 'string'
+      ? super.writeHead(statusCode, reasonOrHeaders, headers as OutgoingHttpHeaders)
+      : super.writeHead(statusCode, reasonOrHeaders as OutgoingHttpHeaders);
+  }
+}
+
+/**
+ * Headers `writeHead` will add to this response, as a flat list of
+ * name/value pairs. Falls back to `setHeader` on a plain ServerResponse.
+ */
+export function addResponseHeaders(res: ServerResponse, pairs: string[]): void {
+  if (res instanceof HeaderAddingResponse) {
+    res[EXTRA] = pairs;
+    return;
+  }
+  for (let i = 0; i < pairs.length; i += 2) res.setHeader(pairs[i]!, pairs[i + 1]!);
+}
+
+/** A new header list (callers may pass shared constants: never mutate them). */
+function withExtra(headers: HeaderList | undefined, extra: string[]): OutgoingHttpHeaders | OutgoingHttpHeader[] {
+  if (headers === undefined || headers === null) return extra;
+  // node takes a flat [name, value, name, value, ...] list (not tuples).
+  if (Array.isArray(headers)) return (headers as OutgoingHttpHeader[]).concat(extra);
+  const merged: OutgoingHttpHeaders = { ...(headers as OutgoingHttpHeaders) };
+  for (let i = 0; i < extra.length; i += 2) merged[extra[i]!] = extra[i + 1]!;
+  return merged;
+}

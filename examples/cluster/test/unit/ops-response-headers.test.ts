@@ -1,0 +1,80 @@
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeaderAddingResponse } from '../../src/scaling/http/header-adding-response.js';
+import { createHealth } from '../../src/scaling/http/health.js';
+import { withOperations } from '../../src/scaling/http/operations-listener.js';
+
+// Shared constants, as libraries pass them: they must never be modified.
+const FLAT = Object.freeze(['content-type', 'text/plain']) as unknown as string[];
+const OBJECT = Object.freeze({ 'content-type': 'text/plain' });
+
+// Every way a response can get its head written.
+const ROUTES: Record<string, (res: ServerResponse) => void> = {
+  '/flat': (res) => res.writeHead(200, FLAT).end('flat'),
+  '/object': (res) => res.writeHead(200, OBJECT).end('object'),
+  '/reason': (res) => res.writeHead(200, 'Fine', OBJECT).end('reason'),
+  '/reason-only': (res) => res.writeHead(201, 'Made').end('reason only'),
+  '/status-only': (res) => res.writeHead(202).end('status only'),
+  '/implicit': (res) => res.end('implicit'),
+  '/after-set-header': (res) => {
+    res.setHeader('x-handler', 'yes');
+    res.writeHead(200, ['content-type', 'text/plain']).end('after setHeader');
+  },
+  '/flushed': (res) => {
+    res.setHeader('content-type', 'text/event-stream');
+    res.flushHeaders();
+    res.end('data: x\n\n');
+  },
+};
+
+function kernel(req: IncomingMessage, res: ServerResponse): void {
+  ROUTES[req.url!]!(res);
+}
+
+let server: Server;
+let port: number;
+beforeAll(async () => {
+  const ops = withOperations(kernel, { instanceId: 'headers-test', health: createHealth({ serviceId: 'h', version: '1' }) });
+  server = createServer({ ServerResponse: HeaderAddingResponse }, ops.listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function get(path: string, headers: Record<string, string> = {}) {
+  return new Promise<{ res: IncomingMessage; body: string }>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ res, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+const count = (res: IncomingMessage, name: string) => res.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === name).length;
+
+describe('HeaderAddingResponse', () => {
+  it('adds the request and instance ids exactly once, whichever way the head is written', async () => {
+    for (const path of Object.keys(ROUTES)) {
+      const { res, body } = await get(path, { 'x-request-id': `id-${path.slice(1)}` });
+      expect(res.headers['x-request-id'], path).toBe(`id-${path.slice(1)}`);
+      expect(res.headers['x-instance-id'], path).toBe('headers-test');
+      expect(count(res, 'x-request-id'), path).toBe(1);
+      expect(count(res, 'x-instance-id'), path).toBe(1);
+      expect(body.length, path).toBeGreaterThan(0);
+    }
+    const { res } = await get('/reason');
+    expect(res.statusMessage).toBe('Fine');
+    expect((await get('/after-set-header')).res.headers['x-handler']).toBe('yes');
+    expect((await get('/reason-only')).res.statusCode).toBe(201);
+  });
+
+  it('leaves the header lists it is given untouched', () => {
+    expect(FLAT).toEqual(['content-type', 'text/plain']);
+    expect(OBJECT).toEqual({ 'content-type': 'text/plain' });
+  });
+});
