@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KEYS, runCliInPty } from '../support/pty.js';
@@ -75,6 +75,24 @@ describe('interactive run in a terminal', () => {
     expect(result.output).not.toMatch(/Redis topology|App instances|Package manager/);
     const tree = await readTree(path.join(cwd, 'quiet-app'));
     expect(JSON.parse(tree.get('volt-scaled.json') ?? '{}').answers).toEqual({ redis: 'standalone', instances: 2, pm: 'npm' });
+  });
+
+  it('installs with a progress spinner in a terminal', async () => {
+    // A stand-in npm that records its arguments: the spinner, not the registry, is under test here.
+    const binDir = path.join(cwd, 'bin');
+    await mkdir(binDir);
+    await writeFile(path.join(binDir, 'npm'), '#!/bin/sh\nsleep 1\necho "$*" > installed.txt\n');
+    await chmod(path.join(binDir, 'npm'), 0o755);
+    const result = await runCliInPty(
+      ['spin-app', '--redis', 'standalone', '--instances', '2', '--pm', 'npm', '--no-git'],
+      [['Install dependencies with npm?', 'y']],
+      { cwd, env: { PATH: `${binDir}:${process.env.PATH}` } },
+    );
+    expect(result.stepsDone).toBe(1);
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(/Installing dependencies with npm/);
+    expect(result.output).toMatch(/Dependencies installed/);
+    expect(await readFile(path.join(cwd, 'spin-app', 'installed.txt'), 'utf8')).toBe('install\n');
   });
 
   it('Ctrl+C cancels with a message and writes nothing', async () => {
