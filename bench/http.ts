@@ -280,6 +280,22 @@ async function main(): Promise<void> {
   }
 }
 
+/** DESIGN targets for a GET JSON action on the bare kernel: >= 0.9x raw node:http, >= 1.0x fastify. */
+function targetLines(run: { samples: Map<string, number[]>; cpuSamples: Map<string, number[]> }): string[] {
+  const rps = (server: string) => median(run.samples.get(`ping|${server}`) ?? [NaN]);
+  const cpu = (server: string) => median(run.cpuSamples.get(`ping|${server}`) ?? [NaN]);
+  if (!run.samples.has('ping|volt')) return [];
+  const check = (baseline: string, target: number) => {
+    const byRps = rps('volt') / rps(baseline);
+    const byCpu = cpu(baseline) / cpu('volt');
+    return `${byRps.toFixed(2)}x by requests/s, ${byCpu.toFixed(2)}x by CPU per request (target >= ${target.toFixed(1)}x: ${byRps >= target ? 'met' : 'not met'} / ${byCpu >= target ? 'met' : 'not met'})`;
+  };
+  const lines = [''];
+  if (run.samples.has('ping|raw')) lines.push(`Target, \`GET /api/v1/ping\` vs raw node:http: ${check('raw', 0.9)}.`);
+  if (run.samples.has('ping|fastify')) lines.push(`Target, \`GET /api/v1/ping\` vs fastify 5: ${check('fastify', 1.0)}.`);
+  return lines.length > 1 ? lines : [];
+}
+
 function writeSection(run: {
   table: string;
   duration: number;
@@ -317,6 +333,7 @@ function writeSection(run: {
     run.table,
     '',
     `Samples per round: ${raw}.`,
+    ...targetLines(run),
     ...(run.problems.length ? ['', `Problems seen: ${run.problems.join('; ')}.`] : []),
     ...(notes ? ['', notes.trim()] : []),
   ].join('\n');
