@@ -347,7 +347,7 @@ function writeSection(body: string): void {
     '- "POST /api/v1/notes" is the whole path: HTTP request, note stored, event appended to the channel log and announced, fanned out by every instance to its subscribers. "transport publish" appends straight into the log from the benchmark process (what `realtime.publish` costs in an action).',
     '- "+ WAIT 1 replica": publish resolves once a replica holds the event (the default on a cluster, `SSE_PUBLISH_WAIT_REPLICAS=1`), so an acknowledged event survives a master failover; it moves the publish acknowledgement, not delivery.',
     '- Everything (Redis, 3 apps, 4 receiver processes, the publisher and whatever else runs on the machine) shares two cores: latency includes waiting for a CPU. The "publish ack" column is the tell: it is one Redis round trip (about 1 ms when idle), so when its p99 is in the hundreds of ms, so is the delivery p99, and the < 25 ms target cannot be judged from that run. Compare rows of one run, not runs.',
-    '- Burst: 500 events x 1,000 subscribers = 500,000 deliveries; the receiver processes are parsing on the same two cores, so "delivered/s" is a floor for what an instance can write.',
+    '- Burst: 500 events x 1,000 subscribers = 500,000 deliveries; the receiver processes are parsing on the same two cores, so "delivered/s" is a floor for what an instance can write (the apps run with `SSE_MAX_BUFFERED_BYTES` at 8 MiB so that lagging receivers are not disconnected mid-burst).',
     '- Per stream: an idle connection costs its socket, node\'s request/response objects and one small connection record; no timer or closure per connection (one heartbeat interval serves them all).',
     '',
   ].join('\n');
