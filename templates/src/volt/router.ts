@@ -316,6 +316,10 @@ export class Kernel {
     try {
       let context = this.buildContext(call.request);
       if (isThenable(context)) context = await context;
+      // The transport writes its own head: hand it the router's fixed headers
+      // (X-Instance-Id, ...) through setHeader, which writeHead merges.
+      const fixed = this.send.staticHeaders;
+      for (let index = 0; index < fixed.length; index += 2) res.setHeader(fixed[index]!, fixed[index + 1]!);
       this.transport!.serve(req, res, context);
     } catch (error) {
       this.fail(req, res, error, route);

@@ -21,7 +21,7 @@ import type { ChannelLog, LiveEvent, LoggedEvent } from './channel-log.js';
 import { ChannelPolicy, defaultChannelRules, isChannelName, type ChannelRule } from './channel-rules.js';
 import { ZERO_ID, compareIds, cursorPosition, parseCursor, type ResumeCursor } from './event-id.js';
 import { SseConnection } from './sse-connection.js';
-import { PING_FRAME, RESET_EVENT, SSE_HEADERS, eventBody, eventFrame, isEventType, retryFrame, sendJsonError } from './sse-wire.js';
+import { PING_FRAME, RESET_EVENT, SSE_HEADERS, connectedFrame, eventBody, eventFrame, isEventType, retryFrame, sendJsonError } from './sse-wire.js';
 
 /** Structurally typed so any metrics registry fits. */
 export interface SseMetrics {
@@ -51,6 +51,8 @@ export interface SseProcessorOptions<Context = unknown> {
   maxBufferedBytes?: number;
   /** Safety net: compare each hub with its log this often (0: never). */
   catchUpIntervalMs?: number;
+  /** Named in the `connected` event each stream starts with. */
+  instanceId?: string;
   metrics?: SseMetrics | undefined;
   logger?: SseLogger | undefined;
 }
@@ -89,6 +91,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
   private readonly maxBufferedBytes: number;
   private readonly metrics: SseMetrics | undefined;
   private readonly logger: SseLogger | undefined;
+  private readonly instanceId: string | undefined;
   private closing = false;
 
   constructor(options: SseProcessorOptions<Context>) {
@@ -104,6 +107,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
     this.metrics = options.metrics;
     this.logger = options.logger;
+    this.instanceId = options.instanceId;
     this.log.setHandlers({
       live: (channel, event) => this.onLive(channel, event),
       resync: () => this.resyncAll(),
@@ -136,7 +140,8 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     if (this.closing) return this.comeBackLater(res, this.closeRetryMs);
     const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
     const header = req.headers['last-event-id'];
-    const cursor = parseCursor((Array.isArray(header) ? header[0] : header) ?? query.get('lastEventId') ?? '');
+    const cursorText = (Array.isArray(header) ? header[0] : header) ?? query.get('lastEventId') ?? '';
+    const cursor = parseCursor(cursorText);
     if (!cursor) return sendJsonError(res, 400, 'INVALID_LAST_EVENT_ID', 'Last-Event-ID is not an id this server issued');
     const decision = await this.policy.decide(query.get('channels'), context);
     if (!decision.ok) return sendJsonError(res, decision.status, decision.code, decision.message);
@@ -157,7 +162,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     if (connection.closed) return;
 
     res.writeHead(200, SSE_HEADERS);
-    res.write(retryFrame(this.retryMs));
+    res.write(retryFrame(this.retryMs) + connectedFrame(this.instanceId, decision.channels, cursorText));
     await this.replay(connection, cursor);
     if (connection.closed) return;
     const pending = connection.pending ?? [];
