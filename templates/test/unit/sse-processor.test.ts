@@ -130,6 +130,23 @@ describe('SSE processor (memory log, real sockets)', () => {
     expect(byQuery.connected?.resumedFrom).toBe(resumeFrom);
   });
 
+  it('gives a stream that saw no event a resume point: the connected event carries the starting id', async () => {
+    const h = await harness();
+    await h.processor.publish('notes', 'message', { index: 'before' });
+    const first = await h.open('channels=notes');
+    await first.waitFor((c) => c.connected !== undefined, 2_000, 'connected');
+    const startedAt = first.lastEventId;
+    expect(startedAt).toMatch(/^\d+-\d+$/);
+    first.close();
+    await first.closed;
+    const missed = [await h.processor.publish('notes', 'message', { index: 0 }), await h.processor.publish('notes', 'message', { index: 1 })];
+
+    const resumed = await h.open('channels=notes', startedAt);
+    await resumed.waitForEvents(2);
+    expect(resumed.envelopes().map((event) => event.id)).toEqual(missed);
+    expect(resumed.connected?.resumedFrom).toBe(startedAt);
+  });
+
   it('resumes several channels from one composite id', async () => {
     const h = await harness();
     const client = await h.open('channels=notes,revalidate');

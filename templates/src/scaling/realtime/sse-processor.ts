@@ -161,8 +161,15 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     }
     if (connection.closed) return;
 
+    for (let index = 0; index < connection.channels.length; index++) {
+      const after = cursorPosition(cursor, connection.channels[index] as string);
+      if (after !== undefined) connection.positions[index] = after;
+    }
     res.writeHead(200, SSE_HEADERS);
-    res.write(retryFrame(this.retryMs) + connectedFrame(this.instanceId, decision.channels, cursorText));
+    // The connected event carries the starting cursor as its id, so even a
+    // client that has seen no event yet resumes from here after a drop.
+    const opening = connectedFrame(this.instanceId, decision.channels, cursorText);
+    res.write(retryFrame(this.retryMs) + eventFrame(connection.cursor(), opening));
     await this.replay(connection, cursor);
     if (connection.closed) return;
     const pending = connection.pending ?? [];
@@ -184,10 +191,6 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
 
   /** Writes each resumed channel's history after the cursor (or a reset when it was trimmed). */
   private async replay(connection: SseConnection, cursor: ResumeCursor): Promise<void> {
-    for (let index = 0; index < connection.channels.length; index++) {
-      const after = cursorPosition(cursor, connection.channels[index] as string);
-      if (after !== undefined) connection.positions[index] = after;
-    }
     for (let index = 0; index < connection.channels.length; index++) {
       const channel = connection.channels[index] as string;
       const after = cursorPosition(cursor, channel);

@@ -28,8 +28,9 @@ export const CONNECTED_EVENT = 'connected';
 
 /**
  * The first event of every stream: which instance serves it, its channels and
- * the id it resumes from (null when it starts live). It has no `id:` line, so a
- * client's Last-Event-ID stays where the channel events left it.
+ * the id it resumes from (null when it starts live). Sent with the stream's
+ * starting cursor as `id:` (see eventFrame), so a client that drops before any
+ * channel event still resumes from where it started.
  */
 export function connectedFrame(instanceId: string | undefined, channels: readonly string[], resumedFrom: string): string {
   const data = { instanceId: instanceId ?? null, channels, resumedFrom: resumedFrom.trim() || null };
