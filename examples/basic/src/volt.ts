@@ -1,4 +1,5 @@
 import { createNotesRepository, type NotesRepository } from './features/notes/notes.repository.js';
+import type { InstanceStats, InstanceStatsReader } from './features/stats/instance-stats.js';
 import { Volt, type StoreAdapter, type VoltLogger, type VoltRuntime } from './volt/index.js';
 
 /**
@@ -12,6 +13,7 @@ export interface AppContext {
   logger: VoltLogger;
   instanceId: string;
   notes: NotesRepository;
+  stats: InstanceStatsReader;
 }
 
 /** Services for a router used without `instance({ services })` (e.g. `AppRouter.handler` on its own). */
@@ -20,7 +22,13 @@ function fallbackContext(runtime: VoltRuntime): AppContext {
   let context = fallbackContexts.get(runtime);
   if (!context) {
     const { store, logger } = runtime;
-    context = { store, logger, instanceId: runtime.config.instanceId ?? 'local', notes: createNotesRepository(store) };
+    const instanceId = runtime.config.instanceId ?? 'local';
+    const stats = async (): Promise<InstanceStats> => ({
+      instanceId,
+      cache: { hits: 0, misses: 0, hitPercentage: null },
+      sse: { connections: 0 },
+    });
+    context = { store, logger, instanceId, notes: createNotesRepository(store), stats };
     fallbackContexts.set(runtime, context);
   }
   return context;

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { createNotesRepository } from './features/notes/notes.repository.js';
 import type { Note } from './features/notes/notes.schema.js';
+import { instanceStatsFrom } from './features/stats/instance-stats.js';
 import { createCaches, type Caches } from './scaling/cache/index.js';
 import { createRedisConnections, type RedisConnections } from './scaling/redis/connections.js';
 import { createRealtimeTransport, type SseProcessor } from './scaling/realtime/index.js';
@@ -17,6 +18,7 @@ import { createMemoryStore } from './scaling/store/memory-store.js';
 import type { StoreAdapter, VoltLogger } from './volt/index.js';
 import type { AppContext } from './volt.js';
 import { AppRouter } from './volt.router.js';
+import { loadPublicFiles, withPublicFiles } from './web/public-files.js';
 
 export interface AppOverrides {
   logger?: VoltLogger;
@@ -66,9 +68,9 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   });
   // L1 hits are counted in batches: flush them so a scrape sees every hit.
   metrics.onScrape(caches.flushMetrics);
-  const realtime = createRealtimeTransport({ settings: config.realtime, redis: connections ?? null, logger, metrics });
+  const realtime = createRealtimeTransport({ settings: config.realtime, redis: connections ?? null, instanceId: config.instanceId, logger, metrics });
   const notes = createNotesRepository(store, { listCache: caches.namespace<Note[]>('notes', config.cache.notes) });
-  const services: AppContext = { store, logger, instanceId: config.instanceId, notes };
+  const services: AppContext = { store, logger, instanceId: config.instanceId, notes, stats: instanceStatsFrom(metrics, config.instanceId) };
   const instanceHeader = { 'x-instance-id': config.instanceId };
 
   const router = AppRouter.instance({
@@ -96,7 +98,9 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     redisTimeoutMs: config.readinessRedisTimeoutMs,
   });
   // Health probes, request ids, metrics and request logs, in front of the kernel.
-  const operations = withOperations(router.listener, {
+  // The demo page (public/) at `/`, then the API.
+  const site = withPublicFiles(router.listener, loadPublicFiles(), instanceHeader);
+  const operations = withOperations(site, {
     instanceId: config.instanceId,
     health,
     metrics,

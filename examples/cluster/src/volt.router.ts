@@ -1,5 +1,6 @@
 import { notesController } from './features/notes/notes.controller.js';
 import { pingController } from './features/ping/ping.controller.js';
+import { statsController } from './features/stats/stats.controller.js';
 import { volt } from './volt.js';
 // plop:imports (npm run gen controller <name> adds imports above this line)
 
@@ -11,6 +12,7 @@ export const AppRouter = volt.router({
   controllers: {
     ping: pingController,
     notes: notesController,
+    stats: statsController,
     // plop:controllers (npm run gen controller <name> adds controllers above this line)
   },
 });

@@ -296,8 +296,14 @@ export class Kernel {
         this.finish(req, res, call.response, call.response);
         return;
       }
-      if (route.querySchema !== undefined) request.query = await validate(route.querySchema, request.query, 'query');
-      if (route.bodySchema !== undefined) request.body = await validate(route.bodySchema, request.body, 'body');
+      if (route.querySchema !== undefined) {
+        const query = validate(route.querySchema, request.query, 'query');
+        request.query = isThenable(query) ? await query : query;
+      }
+      if (route.bodySchema !== undefined) {
+        const body = validate(route.bodySchema, request.body, 'body');
+        request.body = isThenable(body) ? await body : body;
+      }
       let result = route.handler(call);
       if (isThenable(result)) result = await result;
       this.finish(req, res, call.response, result);
@@ -310,6 +316,10 @@ export class Kernel {
     try {
       let context = this.buildContext(call.request);
       if (isThenable(context)) context = await context;
+      // The transport writes its own head: hand it the router's fixed headers
+      // (X-Instance-Id, ...) through setHeader, which writeHead merges.
+      const fixed = this.send.staticHeaders;
+      for (let index = 0; index < fixed.length; index += 2) res.setHeader(fixed[index]!, fixed[index + 1]!);
       this.transport!.serve(req, res, context);
     } catch (error) {
       this.fail(req, res, error, route);
@@ -382,10 +392,16 @@ export class Kernel {
   }
 }
 
-/** Standard Schema validation; failures are a 400 whose details name each field. */
-async function validate(schema: StandardSchemaV1, value: unknown, location: 'body' | 'query'): Promise<unknown> {
-  let result = schema['~standard'].validate(value);
-  if (isThenable(result)) result = await result;
+/**
+ * Standard Schema validation; failures are a 400 whose details name each
+ * field. Synchronous schemas (zod's usual case) answer without a promise.
+ */
+function validate(schema: StandardSchemaV1, value: unknown, location: 'body' | 'query'): unknown {
+  const result = schema['~standard'].validate(value);
+  return isThenable(result) ? result.then((settled) => validated(settled, location)) : validated(result, location);
+}
+
+function validated(result: StandardSchemaV1.Result<unknown>, location: 'body' | 'query'): unknown {
   if (result.issues !== undefined) {
     const details = toValidationDetails(result.issues, location);
     const first = details[0];

@@ -32,6 +32,13 @@ for (const mode of ['standalone', 'cluster'] as const) {
     let cluster: RedisCluster | undefined;
     let env: Record<string, string>;
     let apps: AppProcess[] = [];
+    /** Instances a single test starts; stopped in afterAll even when the test fails. */
+    const extra: AppProcess[] = [];
+    const startExtra = async (name: string, options?: Parameters<typeof startApp>[2]) => {
+      const app = await startApp(name, env, options);
+      extra.push(app);
+      return app;
+    };
     let publisher: RealtimePublisher;
 
     beforeAll(async () => {
@@ -47,7 +54,7 @@ for (const mode of ['standalone', 'cluster'] as const) {
     }, 120_000);
 
     afterAll(async () => {
-      await Promise.all(apps.map((app) => app.stop()));
+      await Promise.all([...apps, ...extra].map((app) => app.stop()));
       await publisher?.close();
       await standalone?.close();
       await cluster?.close();
@@ -105,7 +112,7 @@ for (const mode of ['standalone', 'cluster'] as const) {
     });
 
     it('an instance killed mid-stream (SIGKILL): its clients resume on the others and lose nothing', async () => {
-      const victim = await startApp('victim', env);
+      const victim = await startExtra('victim');
       const ports = () => [victim, ...apps].filter((app) => app.pid !== undefined).map((app) => app.port);
       const clients = Array.from({ length: 6 }, () => new ResumingSseClient(ports, `${EVENTS}?channels=notes`, 0));
       await Promise.all(clients.map((client) => client.start()));
@@ -132,7 +139,7 @@ for (const mode of ['standalone', 'cluster'] as const) {
     }, 60_000);
 
     it('an instance shut down gracefully (SIGTERM): streams end with a short retry, clients resume elsewhere, nothing lost', async () => {
-      const leaving = await startApp('leaving', env);
+      const leaving = await startExtra('leaving');
       const raw = await SseClient.open({ port: leaving.port, path: `${EVENTS}?channels=notes` });
       const ports = () => [leaving, ...apps].map((app) => app.port);
       const clients = Array.from({ length: 4 }, () => new ResumingSseClient(ports, `${EVENTS}?channels=notes`, 0));
@@ -163,7 +170,7 @@ for (const mode of ['standalone', 'cluster'] as const) {
     }, 60_000);
 
     it('1,000 idle connections: one Redis subscription per channel, released with memory when they close', async () => {
-      const app = await startApp('memory', env, { inspect: true });
+      const app = await startExtra('memory', { inspect: true });
       const channels = ['notes', 'revalidate', 'broadcast'];
       const openMany = async () => {
         const opened: SseClient[] = [];

@@ -13,6 +13,13 @@ export interface SseEvent {
   data: string;
 }
 
+/** Data of the `connected` event every stream starts with. */
+export interface ConnectedInfo {
+  instanceId: string | null;
+  channels: string[];
+  resumedFrom: string | null;
+}
+
 export interface SseClientOptions {
   port: number;
   host?: string;
@@ -34,6 +41,8 @@ export class SseClient {
   /** Last `id:` seen, as an EventSource would send it back in `Last-Event-ID`. */
   lastEventId = '';
   retry: number | undefined;
+  /** The stream's `connected` event, once received. */
+  connected: ConnectedInfo | undefined;
   pings = 0;
   ended = false;
   readonly closed: Promise<void>;
@@ -166,7 +175,10 @@ export class SseClient {
   private onLine(line: string): void {
     if (line === '') {
       if (this.pendingId !== undefined) this.lastEventId = this.pendingId;
-      if (this.pendingData.length > 0) {
+      if (this.pendingEvent === 'connected') {
+        // The stream's opening event (serving instance, resume point), not a channel event.
+        this.connected = JSON.parse(this.pendingData.join('\n')) as ConnectedInfo;
+      } else if (this.pendingData.length > 0) {
         const event = { id: this.pendingId ?? this.lastEventId, event: this.pendingEvent || 'message', data: this.pendingData.join('\n') };
         if (this.keep) this.events.push(event);
         this.options.onEvent?.(event, this);

@@ -24,7 +24,7 @@ afterEach(async () => {
 /** A real node:http server whose context names the user from a test-only header. */
 async function harness(options: Partial<SseProcessorOptions<Context>> & { maxLength?: number } = {}): Promise<Harness> {
   const log = new MemoryChannelLog({ maxLength: options.maxLength ?? 100 });
-  const processor = new SseProcessor<Context>({ log, ...options });
+  const processor = new SseProcessor<Context>({ log, instanceId: 'test-instance', ...options });
   const server = createServer((req, res) => {
     const user = req.headers['x-test-user'];
     processor.serve(req, res, typeof user === 'string' ? { user: { id: user } } : {});
@@ -60,8 +60,9 @@ describe('SSE processor (memory log, real sockets)', () => {
     expect(client.headers['cache-control']).toBe('no-cache, no-transform');
     expect(client.headers['x-accel-buffering']).toBe('no');
     expect(client.headers['connection']).toBe('keep-alive');
-    await client.waitFor((c) => c.retry !== undefined, 2_000, 'retry');
+    await client.waitFor((c) => c.retry !== undefined && c.connected !== undefined, 2_000, 'retry and connected');
     expect(client.retry).toBe(1234);
+    expect(client.connected).toEqual({ instanceId: 'test-instance', channels: ['notes'], resumedFrom: null });
 
     const id = await h.processor.publish('notes', 'note.created', { text: 'line one\nline two' });
     await client.waitForEvents(1);
@@ -125,6 +126,25 @@ describe('SSE processor (memory log, real sockets)', () => {
     await byQuery.waitForEvents(51);
     expect(byHeader.envelopes().map((event) => event.id)).toEqual([...missed, live]);
     expect(byQuery.envelopes().map((event) => event.id)).toEqual([...missed, live]);
+    expect(byHeader.connected?.resumedFrom).toBe(resumeFrom);
+    expect(byQuery.connected?.resumedFrom).toBe(resumeFrom);
+  });
+
+  it('gives a stream that saw no event a resume point: the connected event carries the starting id', async () => {
+    const h = await harness();
+    await h.processor.publish('notes', 'message', { index: 'before' });
+    const first = await h.open('channels=notes');
+    await first.waitFor((c) => c.connected !== undefined, 2_000, 'connected');
+    const startedAt = first.lastEventId;
+    expect(startedAt).toMatch(/^\d+-\d+$/);
+    first.close();
+    await first.closed;
+    const missed = [await h.processor.publish('notes', 'message', { index: 0 }), await h.processor.publish('notes', 'message', { index: 1 })];
+
+    const resumed = await h.open('channels=notes', startedAt);
+    await resumed.waitForEvents(2);
+    expect(resumed.envelopes().map((event) => event.id)).toEqual(missed);
+    expect(resumed.connected?.resumedFrom).toBe(startedAt);
   });
 
   it('resumes several channels from one composite id', async () => {

@@ -30,10 +30,15 @@ export const notesController = volt.controller({
       handler: async ({ request, context, response, realtime }) => {
         const note = await context.notes.create(request.body.text, context.instanceId);
         if (realtime.enabled) {
-          // The note is saved either way: a failed publish is logged, not turned into an error.
-          realtime.publish(NOTES_CHANNEL, note, { type: 'note.created' }).catch((error: unknown) => {
+          // Awaited, so a 201 means the event is in the channel's stream and any
+          // instance can replay it. The note is saved either way: a publish that
+          // still fails after the Redis client's retries is logged, not a 500
+          // (a client retrying the POST would create the note twice).
+          try {
+            await realtime.publish(NOTES_CHANNEL, note, { type: 'note.created' });
+          } catch (error) {
             context.logger.error({ err: error, noteId: note.id }, 'note.created publish failed');
-          });
+          }
         }
         return response.revalidate(['notes.list']).created(note);
       },

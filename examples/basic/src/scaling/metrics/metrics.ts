@@ -122,9 +122,17 @@ export function createMetrics(options: MetricsOptions) {
     return () => scrapeHooks.delete(hook);
   }
 
+  /** Cache lookups since start-up, batched counts included (the demo page's hit ratio). */
+  async function cacheLookups(): Promise<{ hits: number; misses: number }> {
+    for (const hook of scrapeHooks) hook();
+    const [hits, misses] = await Promise.all([sumOf(cacheHitsTotal), sumOf(cacheMissesTotal)]);
+    return { hits, misses };
+  }
+
   return {
     registry,
     onScrape,
+    cacheLookups,
     httpRequestDuration,
     observeRequest,
     sseActiveConnections,

@@ -21,7 +21,7 @@ import type { ChannelLog, LiveEvent, LoggedEvent } from './channel-log.js';
 import { ChannelPolicy, defaultChannelRules, isChannelName, type ChannelRule } from './channel-rules.js';
 import { ZERO_ID, compareIds, cursorPosition, parseCursor, type ResumeCursor } from './event-id.js';
 import { SseConnection } from './sse-connection.js';
-import { PING_FRAME, RESET_EVENT, SSE_HEADERS, eventBody, eventFrame, isEventType, retryFrame, sendJsonError } from './sse-wire.js';
+import { PING_FRAME, RESET_EVENT, SSE_HEADERS, connectedFrame, eventBody, eventFrame, isEventType, retryFrame, sendJsonError } from './sse-wire.js';
 
 /** Structurally typed so any metrics registry fits. */
 export interface SseMetrics {
@@ -51,6 +51,8 @@ export interface SseProcessorOptions<Context = unknown> {
   maxBufferedBytes?: number;
   /** Safety net: compare each hub with its log this often (0: never). */
   catchUpIntervalMs?: number;
+  /** Named in the `connected` event each stream starts with. */
+  instanceId?: string;
   metrics?: SseMetrics | undefined;
   logger?: SseLogger | undefined;
 }
@@ -89,6 +91,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
   private readonly maxBufferedBytes: number;
   private readonly metrics: SseMetrics | undefined;
   private readonly logger: SseLogger | undefined;
+  private readonly instanceId: string | undefined;
   private closing = false;
 
   constructor(options: SseProcessorOptions<Context>) {
@@ -104,6 +107,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
     this.metrics = options.metrics;
     this.logger = options.logger;
+    this.instanceId = options.instanceId;
     this.log.setHandlers({
       live: (channel, event) => this.onLive(channel, event),
       resync: () => this.resyncAll(),
@@ -136,7 +140,8 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     if (this.closing) return this.comeBackLater(res, this.closeRetryMs);
     const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
     const header = req.headers['last-event-id'];
-    const cursor = parseCursor((Array.isArray(header) ? header[0] : header) ?? query.get('lastEventId') ?? '');
+    const cursorText = (Array.isArray(header) ? header[0] : header) ?? query.get('lastEventId') ?? '';
+    const cursor = parseCursor(cursorText);
     if (!cursor) return sendJsonError(res, 400, 'INVALID_LAST_EVENT_ID', 'Last-Event-ID is not an id this server issued');
     const decision = await this.policy.decide(query.get('channels'), context);
     if (!decision.ok) return sendJsonError(res, decision.status, decision.code, decision.message);
@@ -156,8 +161,15 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     }
     if (connection.closed) return;
 
+    for (let index = 0; index < connection.channels.length; index++) {
+      const after = cursorPosition(cursor, connection.channels[index] as string);
+      if (after !== undefined) connection.positions[index] = after;
+    }
     res.writeHead(200, SSE_HEADERS);
-    res.write(retryFrame(this.retryMs));
+    // The connected event carries the starting cursor as its id, so even a
+    // client that has seen no event yet resumes from here after a drop.
+    const opening = connectedFrame(this.instanceId, decision.channels, cursorText);
+    res.write(retryFrame(this.retryMs) + eventFrame(connection.cursor(), opening));
     await this.replay(connection, cursor);
     if (connection.closed) return;
     const pending = connection.pending ?? [];
@@ -179,10 +191,6 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
 
   /** Writes each resumed channel's history after the cursor (or a reset when it was trimmed). */
   private async replay(connection: SseConnection, cursor: ResumeCursor): Promise<void> {
-    for (let index = 0; index < connection.channels.length; index++) {
-      const after = cursorPosition(cursor, connection.channels[index] as string);
-      if (after !== undefined) connection.positions[index] = after;
-    }
     for (let index = 0; index < connection.channels.length; index++) {
       const channel = connection.channels[index] as string;
       const after = cursorPosition(cursor, channel);

@@ -23,6 +23,20 @@ export function retryFrame(ms: number): string {
   return `retry: ${Math.max(0, Math.floor(ms))}\n\n`;
 }
 
+/** The event type every stream starts with, before any replay. */
+export const CONNECTED_EVENT = 'connected';
+
+/**
+ * The first event of every stream: which instance serves it, its channels and
+ * the id it resumes from (null when it starts live). Sent with the stream's
+ * starting cursor as `id:` (see eventFrame), so a client that drops before any
+ * channel event still resumes from where it started.
+ */
+export function connectedFrame(instanceId: string | undefined, channels: readonly string[], resumedFrom: string): string {
+  const data = { instanceId: instanceId ?? null, channels, resumedFrom: resumedFrom.trim() || null };
+  return `event: ${CONNECTED_EVENT}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 /**
  * The part of an event frame shared by every connection: the `id:` line differs
  * per connection (its cursor), the rest is built once per event.

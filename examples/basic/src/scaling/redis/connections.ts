@@ -57,6 +57,7 @@ export interface RedisConnections {
 }
 
 const FAILOVER_RETRY_DELAY_MS = 100;
+const FAILOVER_BUDGET_MS = 15_000;
 
 function baseRedisOptions(settings: ConnectedRedisSettings, options: RedisConnectionOptions): RedisOptions {
   return {
@@ -84,10 +85,12 @@ function clusterOptions(
     // errors to requests. Single commands follow MOVED and ride it out; they
     // still share one socket per node and are written without waiting.
     enableAutoPipelining: false,
-    // A master failover takes a few seconds (node timeout + election). With 64
-    // redirections spaced 100 ms apart, commands ride through it instead of
-    // surfacing CLUSTERDOWN / MOVED errors to requests.
-    maxRedirections: 64,
+    // A master failover takes a few seconds (node timeout + election: 3.5-4.5 s
+    // with infra/redis's 2 s node timeout, up to ~8 s on a loaded machine).
+    // Redirections spaced 100 ms apart let commands ride through up to
+    // FAILOVER_BUDGET_MS instead of surfacing CLUSTERDOWN / MOVED errors; a
+    // command waits at most that long, then fails.
+    maxRedirections: Math.ceil(FAILOVER_BUDGET_MS / FAILOVER_RETRY_DELAY_MS),
     retryDelayOnFailover: FAILOVER_RETRY_DELAY_MS,
     retryDelayOnClusterDown: FAILOVER_RETRY_DELAY_MS,
     retryDelayOnTryAgain: FAILOVER_RETRY_DELAY_MS,

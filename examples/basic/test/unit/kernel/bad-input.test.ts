@@ -1,10 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Volt, silentLogger } from '../../../src/volt/index.js';
+import { Volt, silentLogger, type StandardSchemaV1 } from '../../../src/volt/index.js';
 import { getJson, postJson, rawExchange, serve, uploadUntilAnswered, type Served } from './harness.js';
 
 const LIMIT = 64 * 1024;
 const volt = Volt.context({ app: 'test' }).logger(silentLogger).config({ basePATH: '/api', bodyLimitBytes: LIMIT }).create();
+
+/** A hand-written Standard Schema whose validation is asynchronous (any vendor works, not only zod). */
+const asyncEvenNumber: StandardSchemaV1<unknown, { n: number }> = {
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate: async (value) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const n = (value as { n?: unknown } | undefined)?.n;
+      return typeof n === 'number' && n % 2 === 0 ? { value: { n } } : { issues: [{ message: 'n must be an even number', path: [{ key: 'n' }] }] };
+    },
+  },
+};
 
 const items = volt.controller({
   name: 'items',
@@ -24,6 +37,7 @@ const items = volt.controller({
       handler: ({ request, response }) => response.created(request.body),
     }),
     form: volt.mutation({ path: '/form', method: 'POST', handler: ({ request, response }) => response.success(request.body) }),
+    even: volt.mutation({ path: '/even', method: 'POST', body: asyncEvenNumber, handler: ({ request, response }) => response.success(request.body.n / 2) }),
     remove: volt.mutation({ path: '/:id', method: 'DELETE', handler: ({ response }) => response.noContent() }),
   },
 });
@@ -165,5 +179,16 @@ describe('bad input gets the documented status and envelope, and the server keep
     const res = await getJson(url('/'), { method: 'POST', headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_ERROR');
+  });
+
+  it('an asynchronous Standard Schema validates too, with the same error shape', async () => {
+    expect((await postJson(url('/even'), { n: 8 })).body).toEqual({ data: 4, error: null });
+    const bad = await postJson(url('/even'), { n: 3 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toEqual({
+      code: 'VALIDATION_ERROR',
+      message: 'Invalid body: body.n: n must be an even number',
+      details: [{ location: 'body', path: 'n', message: 'n must be an even number' }],
+    });
   });
 });

@@ -35,6 +35,8 @@ export interface CreateRealtimeOptions<Context> {
   /** The app's shared Redis connections; null for the in-memory log. */
   redis: RedisConnections | null;
   rules?: ChannelRule<Context>[];
+  /** Named in each stream's `connected` event. */
+  instanceId?: string;
   metrics?: SseMetrics | undefined;
   logger?: SseLogger | undefined;
 }
@@ -57,6 +59,7 @@ export function createRealtimeTransport<Context = unknown>(options: CreateRealti
     // Redis only: a lost announcement with nothing published after it is found within this time.
     catchUpIntervalMs: redis ? 5_000 : 0,
     ...(options.rules ? { rules: options.rules } : {}),
+    ...(options.instanceId ? { instanceId: options.instanceId } : {}),
     metrics: options.metrics,
     logger: options.logger,
   });
