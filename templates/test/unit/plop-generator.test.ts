@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The generated project's own `npm run gen controller <name>`: run plop's CLI
 // on a copy of the template, then typecheck the copy and run the generated test.
 const templateDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const rootModules = join(templateDir, '../node_modules');
+// A generated project has its own node_modules; templates/ in the generator's
+// repository resolves packages from the repository root's.
+const rootModules = [join(templateDir, 'node_modules'), join(templateDir, '../node_modules')].find((dir) => existsSync(dir)) ?? join(templateDir, 'node_modules');
 const SKIP = new Set(['node_modules', 'dist', 'coverage', '.stack', 'test-results']);
 
 let project: string;
@@ -23,7 +25,7 @@ const plop = (...args: string[]) => run([join(rootModules, 'plop/bin/plop.js'), 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'volt-gen-'));
   cpSync(templateDir, project, { recursive: true, filter: (source) => !SKIP.has(basename(source)) });
-  // The copy resolves packages from the repository's node_modules, as `npm install` would provide them.
+  // The copy resolves packages from the installed node_modules, as `npm install` would provide them.
   symlinkSync(rootModules, join(project, 'node_modules'), 'dir');
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'gen-check', private: true, type: 'module' }));
 });
