@@ -102,16 +102,29 @@ export class RedisL2 {
     return new Promise<T>((resolve, reject) => {
       // The command may still complete after the timeout; it is then ignored (and counted once).
       let done = false;
-      const timer = setTimeout(() => {
-        // Timers run before I/O in an event-loop turn: after a stalled loop (GC,
-        // CPU starvation) the reply may be waiting in the socket. setImmediate
-        // runs after this turn's I/O, so only a reply that really is late times out.
+      let armedAt = performance.now();
+      let rearmed = false;
+      const expire = () => {
+        // A timer that fires late means this process, not Redis, was stalled
+        // (GC, CPU starvation); the command may not even have been written yet
+        // (auto-pipelining writes on the next turn). Give it one more full
+        // timeout of a responsive loop before blaming Redis.
+        if (!rearmed && performance.now() - armedAt > this.options.timeoutMs * 1.5) {
+          rearmed = true;
+          armedAt = performance.now();
+          timer = setTimeout(expire, this.options.timeoutMs);
+          return;
+        }
+        // Timers run before I/O in an event-loop turn: the reply may be waiting
+        // in the socket. setImmediate runs after this turn's I/O, so only a
+        // reply that really is late times out.
         setImmediate(() => {
           if (done) return;
           done = true;
           reject(this.failed(new L2UnavailableError(`redis call timed out after ${this.options.timeoutMs} ms`)));
         });
-      }, this.options.timeoutMs);
+      };
+      let timer = setTimeout(expire, this.options.timeoutMs);
       let pending: Promise<T>;
       try {
         pending = call();
