@@ -197,11 +197,14 @@ async function quitOne(client: RedisClient, timeoutMs: number): Promise<void> {
  * cache that may have missed invalidations. Returns an unsubscribe function.
  */
 export function onReconnect(client: RedisClient, listener: () => void): () => void {
+  // Failed attempts before the first successful connection missed nothing.
+  let everReady = client.status === 'ready';
   let lost = false;
   const markLost = () => {
-    lost = true;
+    if (everReady) lost = true;
   };
   const onReady = () => {
+    everReady = true;
     if (!lost) return;
     lost = false;
     listener();

@@ -148,9 +148,16 @@ export class RedisStore implements StoreAdapter {
     };
     onReconnect(client, notify);
     if (this.connections.mode === 'cluster') {
-      // A node left: the subscriber may be moving to another node.
+      // A node left: the subscriber may be moving to another node. Topology
+      // changes while the client first connects missed nothing: it had no
+      // subscription yet.
+      let established = client.status === 'ready';
+      client.once('ready', () => {
+        established = true;
+      });
       let lost = false;
       client.on('-node', () => {
+        if (!established) return;
         lost = true;
         notify();
       });
