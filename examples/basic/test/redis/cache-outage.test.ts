@@ -72,11 +72,17 @@ describe('cache during a cluster master failover', () => {
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const loop = cacheLoop(instances, 'failover');
-    await sleep(500);
-    const victim = await cluster.masterFor((await instances[0]!.caches.namespace<number>('failover').redisKey('k1'))!);
-    const { failoverMs } = await cluster.killMaster(victim);
-    await sleep(1_000);
-    const report = await loop.stop();
+    let failoverMs: number;
+    try {
+      await sleep(500);
+      const victim = await cluster.masterFor((await instances[0]!.caches.namespace<number>('failover').redisKey('k1'))!);
+      ({ failoverMs } = await cluster.killMaster(victim));
+      await sleep(1_000);
+    } finally {
+      // Stop the load even when the failover itself fails, so the test ends.
+      await loop.stop();
+    }
+    const report = loop.report;
     loopDelay.disable();
     const errors = await counterValue(instances[0]!.metrics.redisCommandErrorsTotal, { connection: 'cache' });
     console.log(
