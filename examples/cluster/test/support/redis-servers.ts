@@ -260,11 +260,16 @@ export class RedisCluster {
    */
   async killMaster(master?: RedisNode): Promise<FailoverResult> {
     const victim = master ?? (await this.masterFor());
-    const topology = await this.topology();
-    const victimInfo = topology.find((info) => info.address === victim.address);
-    const replicaInfo = topology.find((info) => info.masterId === victimInfo?.id);
-    if (!victimInfo || !replicaInfo) throw new Error(`master ${victim.address} has no replica`);
-    const replica = this.node(replicaInfo.address);
+    // Ask the master itself: another node's view of who replicates whom can
+    // lag behind the gossip for a moment.
+    let replicaAddress: string | undefined;
+    await waitFor(`a replica of ${victim.address}`, async () => {
+      const view = parseClusterNodes(await victim.cli('CLUSTER', 'NODES'));
+      const victimInfo = view.find((info) => info.address === victim.address || info.address.endsWith(`:${victim.port}`));
+      replicaAddress = view.find((info) => victimInfo !== undefined && info.masterId === victimInfo.id)?.address;
+      return replicaAddress !== undefined;
+    });
+    const replica = this.node(replicaAddress!);
     await waitFor(`replica ${replica.address} link up`, async () =>
       (await replica.cli('INFO', 'replication')).includes('master_link_status:up'),
     );
