@@ -20,18 +20,50 @@ export function asyncDestination(dest: number | string = 1): DestinationStream {
 }
 
 /**
+ * Direct access to a logger's output for code that writes many lines of one
+ * fixed shape (the request log): it builds the JSON itself and hands lines
+ * over in batches, then they look exactly like `logger.info(fields, msg)`.
+ */
+export interface JsonLineSink {
+  enabled(level: 'info' | 'debug'): boolean;
+  /** The start of a line up to its bindings: `{"level":"info","time":…,"instance":…,"pid":…` */
+  head(level: 'info' | 'debug'): string;
+  /** Whole lines, newline-terminated. */
+  write(lines: string): void;
+  /** Pushes out whatever the destination still buffers (used at exit). */
+  flushSync(): void;
+}
+
+const sinks = new WeakMap<Logger, JsonLineSink>();
+
+/**
  * JSON lines, one object per event, with the instance id on every line so logs
  * from many instances can be merged and filtered.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? asyncDestination(1);
-  return pino(
+  const base = { instance: options.instanceId, pid: process.pid };
+  const logger = pino(
     {
       level: options.level,
-      base: { instance: options.instanceId, pid: process.pid },
+      base,
       // `"level":"info"` rather than `30`: readable, and what log pipelines match on.
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,
   );
+  // pino writes `level`, `time`, the base bindings, the fields, then `msg`.
+  const bindings = `,"instance":${JSON.stringify(base.instance)},"pid":${base.pid}`;
+  sinks.set(logger, {
+    enabled: (level) => logger.isLevelEnabled(level),
+    head: (level) => `{"level":"${level}","time":${Date.now()}${bindings}`,
+    write: (lines) => destination.write(lines),
+    flushSync: () => (destination as { flushSync?: () => void }).flushSync?.(),
+  });
+  return logger;
+}
+
+/** The line sink of a logger made by `createLogger`; undefined for any other logger. */
+export function jsonLineSinkOf(logger: object): JsonLineSink | undefined {
+  return sinks.get(logger as Logger);
 }

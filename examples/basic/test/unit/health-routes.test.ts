@@ -103,6 +103,9 @@ describe('request ids', () => {
     const port = await serve(createHealth({ serviceId: 'h', version: '1' }));
     const kept = await call(port, '/health/live', { headers: { 'x-request-id': 'abc-123_XYZ.9' } });
     expect(kept.headers['x-request-id']).toBe('abc-123_XYZ.9');
+    // Header names are case-insensitive on the wire.
+    const mixedCase = await call(port, '/health/live', { headers: { 'X-Request-ID': 'Trace-From-Proxy' } });
+    expect(mixedCase.headers['x-request-id']).toBe('Trace-From-Proxy');
     for (const bad of ['has space', 'x'.repeat(200), 'quote"', '']) {
       const res = await call(port, '/health/live', { headers: { 'x-request-id': bad } });
       expect(res.headers['x-request-id']).not.toBe(bad);

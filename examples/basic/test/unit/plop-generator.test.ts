@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // on a copy of the template, then typecheck the copy and run the generated test.
 const templateDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 // A generated project has its own node_modules; templates/ in the generator's
-// repository resolves packages from the repository root's.
-const rootModules = [join(templateDir, 'node_modules'), join(templateDir, '../node_modules')].find((dir) => existsSync(dir)) ?? join(templateDir, 'node_modules');
+// repository resolves packages from the repository root's (vitest may leave
+// a cache-only node_modules/.vite in templates/, so look for a package).
+const rootModules =
+  [join(templateDir, 'node_modules'), join(templateDir, '../node_modules')].find((dir) => existsSync(join(dir, 'plop'))) ?? join(templateDir, 'node_modules');
 const SKIP = new Set(['node_modules', 'dist', 'coverage', '.stack', 'test-results']);
 
 let project: string;

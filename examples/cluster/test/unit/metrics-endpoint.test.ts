@@ -115,12 +115,15 @@ describe('/metrics', () => {
 describe('request log', () => {
   it('writes one JSON line per request with id, method, path, status, duration and instance', async () => {
     lines.length = 0;
+    // The probe first: had it been logged, its line would be in the same batch as the request's.
+    await get(appPort, '/health/live');
     const res = await get(appPort, '/api/v1/notes/42?secret=1', { 'x-request-id': 'trace-42' });
     expect(res.headers['x-request-id']).toBe('trace-42');
-    await get(appPort, '/health/live');
-    await expect.poll(() => lines.length).toBeGreaterThanOrEqual(1);
-    const requestLines = lines.filter((l) => l.msg === 'request');
-    expect(requestLines).toHaveLength(1); // the probe is logged at debug, below LOG_LEVEL=info
+    await expect.poll(() => lines.some((l) => l.reqId === 'trace-42')).toBe(true);
+    const requestLines = lines.filter((l) => l.msg === 'request' && l.reqId === 'trace-42');
+    expect(requestLines).toHaveLength(1);
+    // Probes are logged at debug, below LOG_LEVEL=info.
+    expect(lines.some((l) => l.path === '/health/live')).toBe(false);
     expect(requestLines[0]).toMatchObject({
       level: 'info',
       instance: 'metrics-test',

@@ -5,7 +5,8 @@ import type { Metrics } from '../metrics/index.js';
 import type { Health } from './health.js';
 import { addResponseHeaders } from './header-adding-response.js';
 import { bearerTokenMatches, sendMetrics } from './metrics-endpoint.js';
-import { createRequestIds } from './request-id.js';
+import { createRequestIds, rawHeader } from './request-id.js';
+import { createRequestLog, type RequestLogger } from './request-log.js';
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -21,7 +22,7 @@ export interface OperationsOptions {
   health: Health;
   metrics?: Metrics | undefined;
   /** One line per request at info (probes and scrapes at debug); pino or any logger of that shape. */
-  logger?: Pick<Logger, 'info' | 'debug'> | { info(obj: object, msg?: string): void; debug(obj: object, msg?: string): void } | undefined;
+  logger?: Pick<Logger, 'info' | 'debug'> | RequestLogger | undefined;
   /** When set, `/metrics` is also served on this port to `Authorization: Bearer <token>`. */
   metricsToken?: string | undefined;
   /** The matched route pattern of a request (a metric label must not be the raw path). */
@@ -65,6 +66,7 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
   const { instanceId, health, metrics, logger, metricsToken, routeOf } = options;
   const addInstanceId = options.kernelSetsInstanceId !== true;
   const nextRequestId = createRequestIds(instanceId);
+  const requestLog = logger ? createRequestLog(logger) : undefined;
   let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
 
@@ -76,20 +78,18 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     const opsRoute = res[OPS_ROUTE];
     const route = opsRoute ?? routeOf?.(req) ?? 'unmatched';
     metrics?.observeRequest(req.method ?? 'GET', route, status, durationMs);
-    if (logger) {
-      const line: Record<string, unknown> = {
-        reqId: req.id,
-        method: req.method,
+    requestLog?.write(
+      {
+        reqId: req.id!,
+        method: req.method!,
         path: pathOf(req.url),
         route,
         status,
         durationMs: Math.round(durationMs * 1000) / 1000,
-      };
-      // The client went away before the whole response was written.
-      if (!res.writableFinished) line.aborted = true;
-      if (opsRoute === undefined) logger.info(line, 'request');
-      else logger.debug(line, 'request');
-    }
+        aborted: !res.writableFinished,
+      },
+      opsRoute === undefined ? 'info' : 'debug',
+    );
     if (--inFlight === 0 && idleWaiters.length > 0) {
       const waiters = idleWaiters;
       idleWaiters = [];
@@ -101,7 +101,7 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     res[START] = performance.now();
     inFlight++;
     res.on('close', onClose); // emitted once; `on` skips the wrapper `once` allocates
-    const id = nextRequestId(req.headers['x-request-id']);
+    const id = nextRequestId(rawHeader(req.rawHeaders, 'x-request-id'));
     req.id = id;
     // Once draining, answer and let the client reconnect elsewhere, so
     // keep-alive clients (nginx upstream pools) leave this instance.

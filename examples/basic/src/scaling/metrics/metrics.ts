@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { WindowedHitRatio } from './hit-ratio.js';
+import { RequestDurationHistogram } from './request-duration.js';
 
 export interface MetricsOptions {
   /** Added as the `instance` label of every series. */
@@ -26,10 +27,9 @@ export function createMetrics(options: MetricsOptions) {
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const httpRequestDuration = new Histogram({
+  const httpRequestDuration = new RequestDurationHistogram({
     name: 'http_request_duration_ms',
     help: 'HTTP request duration in milliseconds, by route pattern, method and status code',
-    labelNames: ['route', 'method', 'status'] as const,
     buckets: DURATION_BUCKETS_MS,
     registers,
   });
@@ -102,18 +102,9 @@ export function createMetrics(options: MetricsOptions) {
     registers,
   });
 
-  // One labelled child per (method, route, status): observing through it skips
-  // hashing the label object on every request.
-  const durationChildren = new Map<string, { observe(value: number): void }>();
   /** Record one finished HTTP request. `route` is the route pattern, never the raw path. */
   function observeRequest(method: string, route: string, status: number, durationMs: number): void {
-    const key = `${method} ${status} ${route}`;
-    let child = durationChildren.get(key);
-    if (child === undefined) {
-      child = httpRequestDuration.labels({ route, method, status: String(status) });
-      durationChildren.set(key, child);
-    }
-    child.observe(durationMs);
+    httpRequestDuration.observe(method, route, status, durationMs);
   }
 
   /** Runs `hook` at each scrape before the cache counters are read; returns the unsubscribe. */

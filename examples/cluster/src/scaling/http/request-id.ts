@@ -18,3 +18,16 @@ export function createRequestIds(instanceId: string): (incoming: string | string
     return prefix + counter.toString(36);
   };
 }
+
+/**
+ * One request header by its lower-case name, read from `rawHeaders`: node
+ * builds `req.headers` on first access, a cost the kernel's fast GET path
+ * never pays otherwise. The first occurrence wins.
+ */
+export function rawHeader(rawHeaders: readonly string[], lowerCaseName: string): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === lowerCaseName.length && name.toLowerCase() === lowerCaseName) return rawHeaders[i + 1];
+  }
+  return undefined;
+}
