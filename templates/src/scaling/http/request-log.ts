@@ -58,15 +58,19 @@ export function createRequestLog(logger: RequestLogger): RequestLog {
 }
 
 function batchedRequestLog(sink: JsonLineSink): RequestLog {
-  let pending = '';
+  // Lines are kept apart and joined once: a string grown with `+=` is a chain
+  // the destination would have to flatten, measure and copy piece by piece.
+  let pending: string[] = [];
+  let pendingChars = 0;
   let timer: NodeJS.Timeout | undefined;
 
   function flush(): void {
     clearTimeout(timer);
     timer = undefined;
-    if (pending === '') return;
-    const lines = pending;
-    pending = '';
+    if (pending.length === 0) return;
+    const lines = pending.join('');
+    pending = [];
+    pendingChars = 0;
     sink.write(lines);
   }
   const flushAtExit = () => {
@@ -83,16 +87,24 @@ function batchedRequestLog(sink: JsonLineSink): RequestLog {
   return {
     write(record, level) {
       if (!sink.enabled(level)) return;
-      pending +=
-        `${sink.head(level)},"reqId":${JSON.stringify(record.reqId)},"method":${JSON.stringify(record.method)}` +
-        `,"path":${JSON.stringify(record.path)},"route":${JSON.stringify(record.route)}` +
+      const line =
+        `${sink.head(level)},"reqId":${jsonString(record.reqId)},"method":${jsonString(record.method)}` +
+        `,"path":${jsonString(record.path)},"route":${jsonString(record.route)}` +
         `,"status":${record.status},"durationMs":${record.durationMs}` +
         `${record.aborted ? ',"aborted":true' : ''},"msg":"request"}\n`;
-      if (pending.length >= BATCH_CHARS) flush();
+      pending.push(line);
+      pendingChars += line.length;
+      if (pendingChars >= BATCH_CHARS) flush();
       else if (timer === undefined) timer = setTimeout(flush, BATCH_MS).unref();
     },
     flush,
   };
+}
+
+/** Printable ASCII without `"` or `\`: quoting is enough (faster than JSON.stringify). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+function jsonString(value: string): string {
+  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
 }
 
 // One `exit` listener for every request log of the process (tests create many):
