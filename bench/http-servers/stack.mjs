@@ -2,7 +2,8 @@
 // send-time compression, request ids, the duration histogram and one request
 // log line at info (written to /dev/null through the production buffered
 // destination), health routes in front. Compiled template from VOLT_DIST.
-// Variants: STACK_COMPRESSION=0, STACK_LOGS=0, STACK_METRICS=0;
+// Variants: STACK_COMPRESSION=0, STACK_LOGS=0, STACK_METRICS=0, STACK_LOG_DEST=noop
+// (request lines built but handed to a destination that drops them);
 // STACK_EAGER_COMPRESSION=1 puts the `compression` package in front of every
 // request instead (the usual middleware placement), for comparison.
 // STACK_SEED_NOTES=N creates N notes of varied text (GET /api/v1/notes lists
@@ -61,7 +62,7 @@ if (process.env.STACK_EAGER_COMPRESSION === '1') {
     instanceId,
     health: createHealth({ serviceId: instanceId, version: 'bench' }),
     metrics: on('STACK_METRICS') ? createMetrics({ instanceId }) : undefined,
-    logger: on('STACK_LOGS') ? createLogger({ level: 'info', instanceId, destination: asyncDestination('/dev/null') }) : undefined,
+    logger: on('STACK_LOGS') ? createLogger({ level: 'info', instanceId, destination: process.env.STACK_LOG_DEST === 'noop' ? { write() {} } : asyncDestination('/dev/null') }) : undefined,
     routeOf: router.matchedRoute,
     kernelSetsInstanceId: true,
   }).listener;

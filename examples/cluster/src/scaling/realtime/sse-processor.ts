@@ -373,9 +373,18 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
   private deliver(hub: ChannelHub, event: LoggedEvent): void {
     hub.lastId = event.id;
     const body = bodyOf(hub.channel, event);
+    // A single-channel stream's cursor is the event id, so all of them get the
+    // same bytes: encoded once per event instead of once per connection.
+    let shared: Buffer | undefined;
     let written = 0;
     for (const connection of hub.connections) {
-      const index = connection.channels.length === 1 ? 0 : connection.channels.indexOf(hub.channel);
+      if (connection.channels.length === 1 && connection.pending === null) {
+        if (!this.advance(connection, 0, event.id)) continue;
+        shared ??= Buffer.from(eventFrame(event.id, body));
+        if (this.write(connection, shared)) written++;
+        continue;
+      }
+      const index = connection.channels.indexOf(hub.channel);
       if (connection.pending) connection.pending.push(index, event.id, body);
       else if (this.deliverTo(connection, index, event.id, body)) written++;
     }
@@ -383,14 +392,20 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
   }
 
   private deliverTo(connection: SseConnection, index: number, id: string, body: string): boolean {
-    const position = connection.positions[index] as string;
-    if (position !== '' && compareIds(id, position) <= 0) return false;
-    connection.positions[index] = id;
+    if (!this.advance(connection, index, id)) return false;
     return this.write(connection, eventFrame(connection.cursor(), body));
   }
 
+  /** Moves a connection's position on one channel to `id`; false when it already has that event. */
+  private advance(connection: SseConnection, index: number, id: string): boolean {
+    const position = connection.positions[index] as string;
+    if (position !== '' && compareIds(id, position) <= 0) return false;
+    connection.positions[index] = id;
+    return true;
+  }
+
   /** Writes, or closes a connection whose client does not keep up (it resumes by id). */
-  private write(connection: SseConnection, text: string, replaying = false): boolean {
+  private write(connection: SseConnection, text: string | Buffer, replaying = false): boolean {
     if (connection.closed) return false;
     connection.res.write(text);
     if (!replaying && connection.res.writableLength > this.maxBufferedBytes) {
