@@ -6,8 +6,8 @@
  *                         [--servers raw,volt,fastify,volt-pool] [--scenarios ping,notes-create] [--no-write]
  *
  * The template is compiled with tsc first (no on-the-fly transpiling in a
- * measurement). Every server runs in its own long-lived child process;
- * autocannon runs here. Each round visits every scenario and every server
+ * measurement). Every server runs in its own long-lived child process, new
+ * for each scenario; autocannon runs here. Each round visits every server
  * (warm-up, then measurement), in an order that rotates round by round, so
  * background load spreads over all of them.
  * Medians per (scenario, server) and the kernel's ratios are printed and
@@ -199,12 +199,14 @@ async function main(): Promise<void> {
   const cpuSamples = new Map<string, number[]>();
   const problems: string[] = [];
   // One long-lived process per server (as in production: JIT-warm, heap sized),
-  // idle while another is measured.
-  const processes = new Map<string, Running>();
-  for (const server of servers) processes.set(server.name, await start(server));
-  try {
-    for (let round = 0; round < rounds; round++) {
-      for (const scenario of scenarios) {
+  // idle while another is measured. Fresh processes for each scenario: the
+  // notes scenario fills each server's store, and a ping measured after it
+  // would pay for that heap in garbage collection, more for some servers than others.
+  for (const scenario of scenarios) {
+    const processes = new Map<string, Running>();
+    try {
+      for (const server of servers) processes.set(server.name, await start(server));
+      for (let round = 0; round < rounds; round++) {
         for (let i = 0; i < servers.length; i++) {
           const server = servers[(i + round) % servers.length]!;
           const running = processes.get(server.name)!;
@@ -224,9 +226,9 @@ async function main(): Promise<void> {
           );
         }
       }
+    } finally {
+      for (const running of processes.values()) await stop(running);
     }
-  } finally {
-    for (const running of processes.values()) await stop(running);
   }
 
   const rows: string[] = [];
