@@ -109,6 +109,29 @@ for (const mode of ['standalone', 'cluster'] as const) {
       }
     });
 
+    it('stores an append sent again after a lost reply once, answering with the first id', async () => {
+      // What ioredis does when a connection drops before a reply (a failover):
+      // the same command, token included, goes out again.
+      const append = (a.connections.command as unknown as Record<string, (...args: unknown[]) => Promise<string>>).sseAppend!.bind(a.connections.command);
+      const tokenKey = a.log.appendTokenKey('resent', 'token-1');
+      const args = [a.log.streamKey('resent'), tokenKey, 1000, 'message', '{"n":1}', a.log.liveChannel('resent'), cluster ? 'SPUBLISH' : 'PUBLISH', 60];
+      const first = await append(...args);
+      const again = await append(...args);
+      expect(again).toBe(first);
+      expect(await a.connections.command.xlen(a.log.streamKey('resent'))).toBe(1);
+      const ttl = await a.connections.command.ttl(tokenKey);
+      expect(ttl).toBeGreaterThan(50);
+      expect(ttl).toBeLessThanOrEqual(60);
+      // Ordinary publishes each get their own token.
+      await a.processor.publish('resent', 'message', { n: 2 });
+      await a.processor.publish('resent', 'message', { n: 2 });
+      expect(await a.connections.command.xlen(a.log.streamKey('resent'))).toBe(3);
+      if (cluster) {
+        const slot = await a.connections.command.call('CLUSTER', 'KEYSLOT', a.log.streamKey('resent'));
+        expect(await a.connections.command.call('CLUSTER', 'KEYSLOT', tokenKey)).toBe(slot);
+      }
+    });
+
     it('fans out an event published on one instance to clients of both, in order, exactly once', async () => {
       const onA = await sse(a, 'notes');
       const onB = await sse(b, 'notes');

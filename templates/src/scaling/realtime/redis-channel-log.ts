@@ -8,6 +8,7 @@
  * (SPUBLISH/SSUBSCRIBE), whose messages stay on one shard instead of being
  * broadcast over the cluster bus.
  */
+import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { ZERO_ID, compareIds } from './event-id.js';
@@ -15,18 +16,29 @@ import type { ChannelLog, LiveEvent, LogHandlers, LogPosition, LoggedEvent } fro
 import { onReconnect, type RedisClient, type RedisConnections } from '../redis/connections.js';
 
 /*
- * KEYS[1] stream; ARGV: maxlen, type, json, live channel, publish command.
+ * KEYS[1] stream, KEYS[2] this append's token; ARGV: maxlen, type, json, live
+ * channel, publish command, token lifetime (s).
  * The announcement is `id \n prevId \n type \n json`: prevId (the entry before
  * this one) lets receivers detect a missed announcement.
+ * The token makes an append idempotent: ioredis sends a command again when its
+ * connection drops before the reply (a failover), and an append that had
+ * already run then answers with the id it got instead of adding the event
+ * a second time under a new id.
  */
 const APPEND_SCRIPT = `
+local done = redis.call('GET', KEYS[2])
+if done then return done end
 local previous = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local prevId = '0-0'
 if previous[1] then prevId = previous[1][1] end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
 redis.call(ARGV[5], ARGV[4], id .. '\\n' .. prevId .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
+redis.call('SET', KEYS[2], id, 'EX', ARGV[6])
 return id
 `;
+
+/** Long enough to cover any resend (the cluster redirection budget is 15 s). */
+const APPEND_TOKEN_TTL_SECONDS = 60;
 
 /*
  * XINFO STREAM through a keyed script: client libraries cannot tell which key
@@ -52,7 +64,16 @@ interface WaitRound {
   pausedUntil: number;
 }
 
-type AppendCommand = (stream: string, maxLength: number, type: string, json: string, live: string, publish: string) => Promise<string>;
+type AppendCommand = (
+  stream: string,
+  tokenKey: string,
+  maxLength: number,
+  type: string,
+  json: string,
+  live: string,
+  publish: string,
+  tokenTtlSeconds: number,
+) => Promise<string>;
 type ScriptedClient = RedisClient & { sseAppend: AppendCommand; ssePosition: (stream: string) => Promise<unknown[]> };
 
 export interface RedisChannelLogOptions {
@@ -75,6 +96,9 @@ export class RedisChannelLog implements ChannelLog {
   private readonly sharded: boolean;
   private readonly publishCommand: string;
   private readonly prefix: string;
+  /** Unique to this log object: tokens never collide across instances or restarts. */
+  private readonly tokenPrefix = `${randomBytes(6).toString('hex')}-`;
+  private appends = 0;
   private readonly maxLength: number;
   private readonly waitReplicas: number;
   private readonly waitTimeoutMs: number;
@@ -96,7 +120,7 @@ export class RedisChannelLog implements ChannelLog {
     this.waitTimeoutMs = options.waitTimeoutMs ?? 100;
     const command = connections.command as ScriptedClient;
     if (typeof command.sseAppend !== 'function') {
-      command.defineCommand('sseAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+      command.defineCommand('sseAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
       command.defineCommand('ssePosition', { numberOfKeys: 1, lua: POSITION_SCRIPT });
     }
     this.command = command;
@@ -130,9 +154,24 @@ export class RedisChannelLog implements ChannelLog {
     return `${this.prefix}:{${channel}}:live`;
   }
 
+  /** The key that remembers one append's id (same slot as the stream). */
+  appendTokenKey(channel: string, token: string): string {
+    return `${this.prefix}:{${channel}}:sent:${token}`;
+  }
+
   async append(channel: string, type: string, json: string): Promise<string> {
     const stream = this.streamKey(channel);
-    const id = await this.command.sseAppend(stream, this.maxLength, type, json, this.liveChannel(channel), this.publishCommand);
+    const token = `${this.tokenPrefix}${(++this.appends).toString(36)}`;
+    const id = await this.command.sseAppend(
+      stream,
+      this.appendTokenKey(channel, token),
+      this.maxLength,
+      type,
+      json,
+      this.liveChannel(channel),
+      this.publishCommand,
+      APPEND_TOKEN_TTL_SECONDS,
+    );
     if (this.waitReplicas > 0) await this.waitForReplicas(stream, id);
     return id;
   }
