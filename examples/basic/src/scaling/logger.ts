@@ -54,9 +54,21 @@ export function createLogger(options: LoggerOptions): Logger {
   );
   // pino writes `level`, `time`, the base bindings, the fields, then `msg`.
   const bindings = `,"instance":${JSON.stringify(base.instance)},"pid":${base.pid}`;
+  // Many lines share a millisecond under load: the head is rebuilt only when the time or level changes.
+  let headTime = 0;
+  let headLevel = '';
+  let head = '';
   sinks.set(logger, {
     enabled: (level) => logger.isLevelEnabled(level),
-    head: (level) => `{"level":"${level}","time":${Date.now()}${bindings}`,
+    head: (level) => {
+      const now = Date.now();
+      if (now !== headTime || level !== headLevel) {
+        headTime = now;
+        headLevel = level;
+        head = `{"level":"${level}","time":${now}${bindings}`;
+      }
+      return head;
+    },
     write: (lines) => destination.write(lines),
     flushSync: () => (destination as { flushSync?: () => void }).flushSync?.(),
   });
