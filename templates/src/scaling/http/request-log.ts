@@ -37,8 +37,8 @@ const BATCH_MS = 100;
  * general path a line cost 4-5 µs of CPU here (serializing an arbitrary
  * object, then sonic-boom measuring the byte length of its whole pending
  * buffer on every write): a quarter of a ping's total cost. For a logger made
- * by `createLogger`, this builds the fixed-shape line from a template (same
- * bytes as `logger.info(record, 'request')`) and hands lines to the
+ * by `createLogger`, this builds the fixed-shape line from a template (the
+ * bytes pino writes for the same fields; `aborted` only when true) and hands lines to the
  * destination 16 KB at a time, or 100 ms after the first one (pino's own
  * buffered destination waits up to 250 ms), and at exit. Any other logger
  * gets `logger.info(record, 'request')`.
