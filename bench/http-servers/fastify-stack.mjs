@@ -2,12 +2,13 @@
 // user would assemble it: @fastify/compress (threshold 1 KB), the request id
 // from X-Request-Id echoed back, one pino line per request at info (through
 // the same buffered destination, to /dev/null) and the same prom-client
-// duration histogram observed in an onResponse hook; the same two routes as
-// fastify.mjs. Prints {"port":N}.
+// duration histogram observed in an onResponse hook; the same routes as
+// fastify.mjs (fastify-routes.mjs). Prints {"port":N}.
 import compress from '@fastify/compress';
 import Fastify, { LogController } from 'fastify';
 import { pino } from 'pino';
 import { Histogram, Registry } from 'prom-client';
+import { addBenchRoutes } from './fastify-routes.mjs';
 
 const INSTANCE = 'bench-1';
 let counter = 0;
@@ -42,23 +43,7 @@ app.addHook('onResponse', async (req, reply) => {
   req.log.info({ method: req.method, path: req.url.split('?')[0], route, status: reply.statusCode, durationMs: reply.elapsedTime }, 'request');
 });
 
-app.get('/api/v1/ping', async (_req, reply) => {
-  reply.header('x-instance-id', INSTANCE);
-  return { data: { pong: true }, error: null };
-});
-
-const notes = new Map();
-let seq = 0;
-app.post(
-  '/api/v1/notes',
-  { schema: { body: { type: 'object', required: ['text'], properties: { text: { type: 'string', minLength: 1, maxLength: 500 } } } } },
-  async (req, reply) => {
-    const note = { id: ++seq, text: req.body.text, createdAt: new Date().toISOString(), instanceId: INSTANCE };
-    notes.set(`notes:${note.id}`, JSON.stringify(note));
-    reply.code(201).header('x-instance-id', INSTANCE);
-    return { data: note, error: null };
-  },
-);
+addBenchRoutes(app, INSTANCE);
 
 const address = await app.listen({ port: 0, host: '127.0.0.1' });
 process.stdout.write(`${JSON.stringify({ port: Number(new URL(address).port) })}\n`);

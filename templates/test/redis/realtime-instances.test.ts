@@ -40,6 +40,24 @@ for (const mode of ['standalone', 'cluster'] as const) {
       return app;
     };
     let publisher: RealtimePublisher;
+    /** Publishes on `notes` every ~5 ms until stopped; `acknowledged` holds the ids in order. */
+    const publishSteadily = () => {
+      const acknowledged: string[] = [];
+      let running = true;
+      const loop = (async () => {
+        for (let index = 0; running; index++) {
+          acknowledged.push(await publisher.publish('notes', 'message', { index }));
+          await sleep(5);
+        }
+      })();
+      return {
+        acknowledged,
+        stop: () => {
+          running = false;
+          return loop;
+        },
+      };
+    };
 
     beforeAll(async () => {
       if (mode === 'standalone') {
@@ -116,19 +134,12 @@ for (const mode of ['standalone', 'cluster'] as const) {
       const ports = () => [victim, ...apps].filter((app) => app.pid !== undefined).map((app) => app.port);
       const clients = Array.from({ length: 6 }, () => new ResumingSseClient(ports, `${EVENTS}?channels=notes`, 0));
       await Promise.all(clients.map((client) => client.start()));
-      const acknowledged: string[] = [];
-      let publishing = true;
-      const publishLoop = (async () => {
-        for (let index = 0; publishing; index++) {
-          acknowledged.push(await publisher.publish('notes', 'message', { index }));
-          await sleep(5);
-        }
-      })();
+      const publishing = publishSteadily();
+      const { acknowledged } = publishing;
       await sleep(500);
       await victim.kill();
       await sleep(1_000);
-      publishing = false;
-      await publishLoop;
+      await publishing.stop();
       for (const client of clients) {
         await client.waitFor((c) => streamIds(c, 'notes').length >= acknowledged.length, 15_000, `${acknowledged.length} events`);
         expect(client.reconnects).toBeGreaterThanOrEqual(1);
@@ -144,19 +155,12 @@ for (const mode of ['standalone', 'cluster'] as const) {
       const ports = () => [leaving, ...apps].map((app) => app.port);
       const clients = Array.from({ length: 4 }, () => new ResumingSseClient(ports, `${EVENTS}?channels=notes`, 0));
       await Promise.all(clients.map((client) => client.start()));
-      const acknowledged: string[] = [];
-      let publishing = true;
-      const publishLoop = (async () => {
-        for (let index = 0; publishing; index++) {
-          acknowledged.push(await publisher.publish('notes', 'message', { index }));
-          await sleep(5);
-        }
-      })();
+      const publishing = publishSteadily();
+      const { acknowledged } = publishing;
       await sleep(300);
       await leaving.stop();
       await sleep(500);
-      publishing = false;
-      await publishLoop;
+      await publishing.stop();
       // The stream said "come back in 500 ms" before it ended.
       expect(raw.retry).toBe(500);
       expect(raw.ended).toBe(true);

@@ -8,6 +8,7 @@ import { withOperations } from '../../src/scaling/http/operations-listener.js';
 import { createLogger } from '../../src/scaling/logger.js';
 import { createMetrics } from '../../src/scaling/metrics/index.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { httpRequest } from '../support/http-request.js';
 
 const TOKEN = 'a-very-long-metrics-token';
 const metrics = createMetrics({ instanceId: 'metrics-test' });
@@ -59,18 +60,7 @@ afterAll(async () => {
   await new Promise((resolve) => metricsServer.close(resolve));
 });
 
-function get(port: number, path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: IncomingMessage['headers']; body: string }>((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
+const get = (port: number, path: string, headers: Record<string, string> = {}) => httpRequest(port, path, { headers });
 
 async function scrape() {
   const res = await get(metricsPort, '/metrics');

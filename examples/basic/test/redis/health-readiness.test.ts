@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealth } from '../../src/scaling/http/health.js';
@@ -7,19 +7,9 @@ import { createMetrics } from '../../src/scaling/metrics/index.js';
 import { createRedisConnections, type RedisConnections } from '../../src/scaling/redis/connections.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { startStandalone, type StandaloneRedis } from '../support/redis-servers.js';
+import { httpRequest } from '../support/http-request.js';
 
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
+const get = (port: number, path: string) => httpRequest(port, path);
 
 describe('readiness follows a real Redis', () => {
   let redis: StandaloneRedis;

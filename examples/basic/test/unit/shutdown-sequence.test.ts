@@ -1,9 +1,10 @@
-import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createHealth } from '../../src/scaling/http/health.js';
 import { withOperations } from '../../src/scaling/http/operations-listener.js';
 import { createShutdown } from '../../src/scaling/http/shutdown.js';
+import { httpRequest } from '../support/http-request.js';
 
 function kernel(req: IncomingMessage, res: ServerResponse): void {
   const delay = req.url === '/slow' ? 400 : req.url === '/stuck' ? 60_000 : 0;
@@ -22,18 +23,7 @@ async function start() {
   return { health, ops, server, port, events, exited };
 }
 
-function get(port: number, path: string, agent?: Agent) {
-  return new Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }>((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, agent: agent ?? false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
+const get = (port: number, path: string, agent?: Agent) => httpRequest(port, path, { agent: agent ?? false });
 
 describe('graceful shutdown', () => {
   it('fails readiness, drains, finishes in-flight work, closes idle keep-alive sockets, then resources, and exits 0', async () => {

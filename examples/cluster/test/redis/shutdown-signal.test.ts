@@ -4,12 +4,13 @@
  * open SSE streams and an idle keep-alive connection.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SseClient } from '../support/sse-client.js';
 import { startStandalone, type StandaloneRedis } from '../support/redis-servers.js';
+import { httpRequest } from '../support/http-request.js';
 
 const templatesDir = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -67,18 +68,7 @@ async function startServer(redisUrl: string, env: Record<string, string>): Promi
   return { child, lines, exited, ...(await ports) };
 }
 
-function get(port: number, path: string, agent: Agent | false = false) {
-  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
+const get = (port: number, path: string, agent: Agent | false = false) => httpRequest(port, path, { agent });
 
 /**
  * POST /api/v1/notes whose body arrives in two parts: in flight until

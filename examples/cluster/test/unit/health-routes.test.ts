@@ -1,8 +1,9 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHealth, type Health } from '../../src/scaling/http/health.js';
 import { withOperations } from '../../src/scaling/http/operations-listener.js';
+import { httpRequest } from '../support/http-request.js';
 
 function kernel(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'application/json' });
@@ -21,18 +22,7 @@ async function serve(health: Health): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function call(port: number, path: string, options: { method?: string; headers?: Record<string, string> } = {}) {
-  return new Promise<{ status: number; headers: IncomingMessage['headers']; body: string }>((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
+const call = (port: number, path: string, options: { method?: string; headers?: Record<string, string> } = {}) => httpRequest(port, path, options);
 
 describe('health routes', () => {
   it('answers liveness cheaply, with the instance id, outside any API base path', async () => {
