@@ -93,7 +93,8 @@ export async function startStack(options: { redis: 'cluster' | 'standalone'; ins
   const stateDir = mkdtempSync(path.join(tmpdir(), 'stack-state-'));
   const port = await freePort();
   const redisPassword = randomBytes(12).toString('hex');
-  const env = { ...process.env, REDIS_PASSWORD: redisPassword, LOG_LEVEL: 'warn' };
+  // The default log level, so the tests see the request lines users get (logs/<name>.log).
+  const env = { ...process.env, REDIS_PASSWORD: redisPassword, LOG_LEVEL: 'info' };
   const stackScript = path.join(projectRoot, 'scripts', 'stack.ts');
   const common = ['--state-dir', stateDir];
   const state = () => JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as StackState;

@@ -3,6 +3,9 @@
  * instances, nginx with the compose nginx.conf), exercised only through nginx.
  * Needs redis-server, redis-cli, nginx and root (private /etc/hosts).
  */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseClient } from '../support/sse-client.js';
@@ -94,6 +97,27 @@ describe('the stack through nginx', () => {
     expect(live.headers['x-frame-options']).toBe('DENY');
     for (const hidden of ['/metrics', '/health', '/health/ready']) {
       expect((await send({ port: stack.port, path: hidden })).status, hidden).toBe(404);
+    }
+  });
+
+  it("logs one request id at both hops: the caller's X-Request-Id, else nginx's own", async () => {
+    const callerId = `caller-${randomUUID()}`;
+    const withId = await send({ port: stack.port, path: '/api/v1/ping', headers: { 'x-request-id': callerId } });
+    expect(withId.status).toBe(200);
+    expect(withId.headers['x-request-id']).toBe(callerId);
+    const withoutId = await send({ port: stack.port, path: '/api/v1/ping' });
+    expect(withoutId.status).toBe(200);
+    const nginxId = withoutId.headers['x-request-id'] as string;
+    expect(nginxId).toMatch(/^[0-9a-f]{32}$/);
+
+    // Request lines reach the app's log within its 100 ms batch window.
+    const logOf = (name: string) => readFileSync(path.join(stack.stateDir, 'logs', `${name}.log`), 'utf8');
+    const appLine = (instance: string, id: string) => logOf(instance).split('\n').find((line) => line.includes(`"reqId":"${id}"`));
+    for (let i = 0; i < 50 && !(appLine(withId.instance!, callerId) && appLine(withoutId.instance!, nginxId)); i++) await sleep(100);
+    for (const [answer, id] of [[withId, callerId], [withoutId, nginxId]] as const) {
+      const line = JSON.parse(appLine(answer.instance!, id) ?? 'null') as { route: string; status: number; instance: string } | null;
+      expect(line, `request line of ${id} in ${answer.instance}.log`).toMatchObject({ route: '/api/v1/ping', status: 200, instance: answer.instance });
+      expect(logOf('nginx'), `access log line of ${id}`).toMatch(new RegExp(`"GET /api/v1/ping HTTP/1\\.1" 200 .* rid=${id}$`, 'm'));
     }
   });
 
