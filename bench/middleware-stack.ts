@@ -11,7 +11,8 @@
  * cases alternate round by round so background load spreads over all of
  * them. Reported: median requests/s, server CPU time per response (from
  * /proc, all threads, so the log writer counts too; median and minimum: on a
- * shared machine the minimum is the least disturbed run), bytes per response.
+ * shared machine the minimum is the least disturbed run), the main thread's
+ * share of it (the thread that bounds requests/s), bytes per response.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -50,6 +51,7 @@ const SERVERS: Record<string, ServerVariant> = {
   raw: { script: script('raw.mjs') },
   kernel: { script: script('volt.mjs') },
   stack: { script: script('stack.mjs'), env: { STACK_SEED_NOTES: '50' } },
+  'stack-log-writes-dropped': { script: script('stack.mjs'), env: { STACK_LOG_DEST: 'noop' } },
   'stack-no-logs': { script: script('stack.mjs'), env: { STACK_LOGS: '0' } },
   'stack-no-logs-no-metrics': { script: script('stack.mjs'), env: { STACK_LOGS: '0', STACK_METRICS: '0' } },
   'stack-no-compression': { script: script('stack.mjs'), env: { STACK_COMPRESSION: '0', STACK_SEED_NOTES: '50' } },
@@ -67,6 +69,7 @@ export const CASES: Case[] = [
   { label: 'ping: raw node:http', server: 'raw', path: '/api/v1/ping', headers: BROWSER },
   { label: 'ping: bare kernel', server: 'kernel', path: '/api/v1/ping', headers: BROWSER },
   { label: 'ping: default stack (compression, metrics, request id, logs)', server: 'stack', path: '/api/v1/ping', headers: BROWSER },
+  { label: 'ping: default stack, request lines built but not written', server: 'stack-log-writes-dropped', path: '/api/v1/ping', headers: BROWSER },
   { label: 'ping: default stack without request logs', server: 'stack-no-logs', path: '/api/v1/ping', headers: BROWSER },
   { label: 'ping: default stack without request logs and metrics', server: 'stack-no-logs-no-metrics', path: '/api/v1/ping', headers: BROWSER },
   { label: 'ping: kernel + `compression` as ordinary middleware', server: 'kernel+compression-middleware', path: '/api/v1/ping', headers: BROWSER },
@@ -96,9 +99,13 @@ async function start(variant: ServerVariant): Promise<{ child: ChildProcess; por
   return { child, port };
 }
 
-/** User + system CPU seconds of a process, all its threads included. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * User + system CPU seconds of a process: all its threads (`/proc/PID/stat`,
+ * so the log writer's thread pool counts too) or only the main thread, the
+ * one that runs JavaScript and bounds requests/s (`/proc/PID/task/PID/stat`).
+ */
+function cpuSeconds(pid: number, mainThreadOnly = false): number {
+  const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
@@ -106,19 +113,24 @@ function cpuSeconds(pid: number): number {
 interface Run {
   rps: number;
   cpuUs: number;
+  mainCpuUs: number;
   bytes: number;
   p99: number;
   bad: number;
 }
 
 async function measure(server: { child: ChildProcess; port: number }, c: Case, duration: number, connections: number): Promise<Run> {
-  const before = cpuSeconds(server.child.pid!);
+  const pid = server.child.pid!;
+  const before = cpuSeconds(pid);
+  const mainBefore = cpuSeconds(pid, true);
   const result = await autocannon({ url: `http://127.0.0.1:${server.port}${c.path}`, connections, duration, headers: c.headers });
-  const cpu = cpuSeconds(server.child.pid!) - before;
+  const cpu = cpuSeconds(pid) - before;
+  const mainCpu = cpuSeconds(pid, true) - mainBefore;
   const responses = Math.max(result.requests.total, 1);
   return {
     rps: result.requests.average,
     cpuUs: (cpu / responses) * 1e6,
+    mainCpuUs: (mainCpu / responses) * 1e6,
     bytes: result.throughput.total / responses,
     p99: result.latency.p99,
     bad: result.errors + result.non2xx,
@@ -175,6 +187,7 @@ async function main(): Promise<void> {
       rps: median(list.map((r) => r.rps)),
       cpuUs: median(list.map((r) => r.cpuUs)),
       cpuMinUs: Math.min(...list.map((r) => r.cpuUs)),
+      mainCpuUs: median(list.map((r) => r.mainCpuUs)),
       bytes: median(list.map((r) => r.bytes)),
       p99: median(list.map((r) => r.p99)),
       all: list.map((r) => Math.round(r.rps)).join(', '),
@@ -183,13 +196,13 @@ async function main(): Promise<void> {
   });
   const raw = summary.find((s) => s.c.server === 'raw');
   const lines = [
-    '| case | req/s (median) | runs | req/s vs raw | server CPU µs/response (median, min) | raw CPU / this CPU (medians, mins) | bytes/response | p99 ms |',
-    '|---|---:|---|---:|---:|---:|---:|---:|',
+    '| case | req/s (median) | runs | req/s vs raw | server CPU µs/response (median, min) | main thread CPU µs/response (median) | raw CPU / this CPU (medians, mins) | bytes/response | p99 ms |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of summary) {
     const ping = raw !== undefined && s.c.path === raw.c.path;
     lines.push(
-      `| ${s.c.label} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.all} | ${ping ? `${(s.rps / raw.rps).toFixed(2)}x` : ''} | ${s.cpuUs.toFixed(1)}, ${s.cpuMinUs.toFixed(1)} | ${ping ? `${(raw.cpuUs / s.cpuUs).toFixed(2)}x, ${(raw.cpuMinUs / s.cpuMinUs).toFixed(2)}x` : ''} | ${Math.round(s.bytes).toLocaleString('en-US')} | ${s.p99} |`,
+      `| ${s.c.label} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.all} | ${ping ? `${(s.rps / raw.rps).toFixed(2)}x` : ''} | ${s.cpuUs.toFixed(1)}, ${s.cpuMinUs.toFixed(1)} | ${s.mainCpuUs.toFixed(1)} | ${ping ? `${(raw.cpuUs / s.cpuUs).toFixed(2)}x, ${(raw.cpuMinUs / s.cpuMinUs).toFixed(2)}x` : ''} | ${Math.round(s.bytes).toLocaleString('en-US')} | ${s.p99} |`,
     );
   }
   const bad = summary.filter((s) => s.bad > 0).map((s) => `${s.c.label}: ${s.bad}`);
