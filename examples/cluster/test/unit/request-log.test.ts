@@ -53,6 +53,39 @@ describe('request log', () => {
     expect(Math.abs(Date.now() - (parsed.time as number))).toBeLessThan(5_000);
   });
 
+  it('stays identical to pino for repeated static routes, changing statuses and methods, and any duration', async () => {
+    const fast = recordingDestination();
+    const reference = recordingDestination();
+    const requestLog = createRequestLog(createLogger({ level: 'info', instanceId: 'same', destination: fast.stream }));
+    const pinoLogger = createLogger({ level: 'info', instanceId: 'same', destination: reference.stream });
+    const ping = { reqId: 'a-1', method: 'GET', path: '/api/v1/ping', route: '/api/v1/ping', status: 200, aborted: false };
+    const durations = [0, 0.001, 0.01, 0.1, 0.5, 0.999, 1, 1.2, 1.23, 12.345, 999.999, 1000, 86_400_000.001, 3_600_000.5];
+    // Rounded to the microsecond as the operations layer does, plus values it never produces.
+    for (let i = 0; i < 300; i++) durations.push(Math.round(Math.random() * 10 ** (i % 9)) / 1000);
+    durations.push(1.23456, 1e-7, 2 ** 53);
+    const records: RequestRecord[] = durations.map((durationMs, i) => ({
+      ...ping,
+      reqId: `a-${i}`,
+      durationMs,
+      // The same route with another status or method, a parameterised route, an aborted stream.
+      ...(i % 7 === 3 ? { status: 304 } : {}),
+      ...(i % 11 === 5 ? { method: 'HEAD' } : {}),
+      ...(i % 13 === 6 ? { path: '/api/v1/notes/42', route: '/api/v1/notes/:id' } : {}),
+      ...(i % 17 === 8 ? { aborted: true } : {}),
+    }));
+    for (const r of records) {
+      requestLog.write(r, 'info');
+      const { aborted, ...fields } = r;
+      pinoLogger.info(aborted ? { ...fields, aborted } : fields, 'request');
+    }
+    requestLog.flush();
+    await nextTurn();
+
+    const withoutTime = (line: string) => line.replace(/"time":\d+/, '"time":0');
+    expect(fast.lines()).toHaveLength(records.length);
+    expect(fast.lines().map(withoutTime)).toEqual(reference.lines().map(withoutTime));
+  });
+
   it('hands lines to the destination together, 100 ms after the first', async () => {
     const destination = recordingDestination();
     const requestLog = createRequestLog(createLogger({ level: 'info', instanceId: 'batch', destination: destination.stream }));

@@ -84,13 +84,23 @@ function batchedRequestLog(sink: JsonLineSink): RequestLog {
   unflushedAtExit.add(flushAtExit);
   ensureExitHook();
 
+  // Static routes repeat the same method, path, route and status request after
+  // request: that part of the line is kept per route and reused.
+  const middles = new Map<string, { method: string; status: number; middle: string }>();
+  function middleOf(record: RequestRecord): string {
+    if (record.path !== record.route) return middle(record);
+    const known = middles.get(record.route);
+    if (known !== undefined && known.method === record.method && known.status === record.status) return known.middle;
+    const built = middle(record);
+    middles.set(record.route, { method: record.method, status: record.status, middle: built });
+    return built;
+  }
+
   return {
     write(record, level) {
       if (!sink.enabled(level)) return;
       const line =
-        `${sink.head(level)},"reqId":${jsonString(record.reqId)},"method":${jsonString(record.method)}` +
-        `,"path":${jsonString(record.path)},"route":${jsonString(record.route)}` +
-        `,"status":${record.status},"durationMs":${record.durationMs}` +
+        `${sink.head(level)},"reqId":${jsonString(record.reqId)}${middleOf(record)}${milliseconds(record.durationMs)}` +
         `${record.aborted ? ',"aborted":true' : ''},"msg":"request"}\n`;
       pending.push(line);
       pendingChars += line.length;
@@ -99,6 +109,28 @@ function batchedRequestLog(sink: JsonLineSink): RequestLog {
     },
     flush,
   };
+}
+
+/** `,"method":…,"path":…,"route":…,"status":…,"durationMs":` */
+function middle(record: RequestRecord): string {
+  return (
+    `,"method":${jsonString(record.method)},"path":${jsonString(record.path)}` +
+    `,"route":${jsonString(record.route)},"status":${record.status},"durationMs":`
+  );
+}
+
+// ".001" … ".999" without trailing zeros, "" for a whole number of milliseconds.
+const FRACTIONS = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`));
+/**
+ * A duration as JSON.stringify writes it. Rounded to the microsecond (as the
+ * operations layer records it), it is whole milliseconds from V8's
+ * small-number string cache plus a fraction from the table, instead of a
+ * shortest-round-trip double conversion per line.
+ */
+function milliseconds(durationMs: number): string {
+  const micros = Math.round(durationMs * 1000);
+  if (micros / 1000 !== durationMs || micros < 0 || micros > Number.MAX_SAFE_INTEGER) return JSON.stringify(durationMs);
+  return `${Math.floor(micros / 1000)}${FRACTIONS[micros % 1000]}`;
 }
 
 /** Printable ASCII without `"` or `\`: quoting is enough (faster than JSON.stringify). */
