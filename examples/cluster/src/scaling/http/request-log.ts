@@ -85,7 +85,8 @@ function batchedRequestLog(sink: JsonLineSink): RequestLog {
   ensureExitHook();
 
   // Static routes repeat the same method, path, route and status request after
-  // request: that part of the line is kept per route and reused.
+  // request: that part of the line is kept per route (one entry per route
+  // pattern, as only a path equal to its pattern is kept) and reused.
   const middles = new Map<string, { method: string; status: number; middle: string }>();
   function middleOf(record: RequestRecord): string {
     if (record.path !== record.route) return middle(record);
