@@ -78,18 +78,22 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     const opsRoute = res[OPS_ROUTE];
     const route = opsRoute ?? routeOf?.(req) ?? 'unmatched';
     metrics?.observeRequest(req.method ?? 'GET', route, status, durationMs);
-    requestLog?.write(
-      {
-        reqId: req.id!,
-        method: req.method!,
-        path: pathOf(req.url),
-        route,
-        status,
-        durationMs: Math.round(durationMs * 1000) / 1000,
-        aborted: !res.writableFinished,
-      },
-      opsRoute === undefined ? 'info' : 'debug',
-    );
+    const level = opsRoute === undefined ? 'info' : 'debug';
+    // At LOG_LEVEL=warn no record is gathered at all.
+    if (requestLog?.enabled(level)) {
+      requestLog.write(
+        {
+          reqId: req.id!,
+          method: req.method!,
+          path: pathOf(req.url),
+          route,
+          status,
+          durationMs: Math.round(durationMs * 1000) / 1000,
+          aborted: !res.writableFinished,
+        },
+        level,
+      );
+    }
     if (--inFlight === 0 && idleWaiters.length > 0) {
       const waiters = idleWaiters;
       idleWaiters = [];

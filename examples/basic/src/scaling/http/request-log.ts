@@ -21,6 +21,8 @@ export interface RequestLogger {
 }
 
 export interface RequestLog {
+  /** Whether a line at `level` would be written: callers skip gathering the record otherwise. */
+  enabled(level: 'info' | 'debug'): boolean;
   /** Logs one request at `level` (API requests at info, probes and scrapes at debug). */
   write(record: RequestRecord, level: 'info' | 'debug'): void;
   /** Hands lines still batched in memory to the logger's destination. */
@@ -47,6 +49,7 @@ export function createRequestLog(logger: RequestLogger): RequestLog {
   const sink = jsonLineSinkOf(logger);
   if (sink === undefined) {
     return {
+      enabled: () => true,
       write(record, level) {
         const { aborted, ...fields } = record;
         logger[level](aborted ? { ...fields, aborted } : fields, 'request');
@@ -98,6 +101,7 @@ function batchedRequestLog(sink: JsonLineSink): RequestLog {
   }
 
   return {
+    enabled: (level) => sink.enabled(level),
     write(record, level) {
       if (!sink.enabled(level)) return;
       const line =
