@@ -29,6 +29,17 @@ export const handlebarsHelpers = {
   },
   /** {{pmInstall pm}} -> npm install / pnpm install / yarn install / bun install */
   pmInstall: (...values: unknown[]) => `${String(args(values)[0])} install`,
+  /**
+   * {{{indent text 2}}}: every non-empty line of a multi-line text indented by
+   * that many spaces, e.g. a YAML file embedded under a key. Throws when the
+   * text is missing, so a template never renders an empty section by mistake.
+   */
+  indent: (...values: unknown[]) => {
+    const [text, width] = args(values);
+    if (typeof text !== 'string' || typeof width !== 'number') throw new Error('indent: expected {{{indent text spaces}}}');
+    const pad = ' '.repeat(width);
+    return text.replace(/\n$/, '').split('\n').map((line) => (line === '' ? '' : pad + line)).join('\n');
+  },
   /** {{join list ","}} */
   join: (...values: unknown[]) => {
     const [list, separator] = args(values) as [unknown[], unknown];

@@ -10,7 +10,7 @@ import { packageInfo } from './package-root.js';
 import { detectPackageManager } from './package-manager.js';
 import { buildPlan, MANIFEST_FILE, type PlanEntry, type PlanSources } from './plan.js';
 import { inspectTarget } from './target-dir.js';
-import { manifestJson, templateData } from './template-data.js';
+import { manifestJson, readInfraTexts, templateData } from './template-data.js';
 import { KEPT_ON_FORCE, writeProjectAtomically } from './write-project.js';
 
 // prompts, render, install and git are imported where they are used: node-plop,
@@ -76,7 +76,7 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
     name: answers.name,
     state,
     render: async (dir) => {
-      await renderPlan(plan, templateData(answers, pkg.version), dir);
+      await renderPlan(plan, templateData(answers, pkg.version, await readInfraTexts(sources.infraDir ?? pkg.infraDir)), dir);
       await writeFile(path.join(dir, MANIFEST_FILE), manifestJson(answers, pkg.version));
     },
   }).catch((error: unknown) => {

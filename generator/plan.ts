@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 /** One file of the generated project. */
@@ -22,11 +22,22 @@ export const MANIFEST_FILE = 'volt-scaled.json';
 
 /** Build output, caches and local state that live next to the templates while they are tested in place. */
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'coverage', 'test-results', '.stack', '.git']);
-const SKIPPED_FILES = new Set(['.env', '.DS_Store', MANIFEST_FILE]);
+/** Local secrets (.env, the Kubernetes Secret's secrets.env) never leave the machine they were made on. */
+const SKIPPED_FILES = new Set(['.env', 'secrets.env', '.DS_Store', MANIFEST_FILE]);
 const SKIPPED_SUFFIXES = ['.log', '.tsbuildinfo'];
 
 /** npm strips `.gitignore` from published packages, so the template ships it as `_gitignore`. */
 const RENAMES: Record<string, string> = { _gitignore: '.gitignore' };
+
+/**
+ * infra/ files the Kubernetes manifests use as well. kustomize reads only files
+ * under its own directory, so deploy/kubernetes/ gets copies of them.
+ */
+export const KUSTOMIZE_COPIES: ReadonlyArray<{ infra: string; target: string }> = [
+  { infra: 'redis/redis.conf', target: 'deploy/kubernetes/base/redis.conf' },
+  { infra: 'redis/redis-cluster.conf', target: 'deploy/kubernetes/overlays/cluster/redis-cluster.conf' },
+  { infra: 'redis/create-cluster.sh', target: 'deploy/kubernetes/overlays/cluster/create-cluster.sh' },
+];
 
 /** The generated project's own plop templates: `.hbs` files that must stay templates. */
 const VERBATIM_DIR = 'plop';
@@ -39,6 +50,10 @@ export function buildPlan(sources: PlanSources): PlanEntry[] {
   if (sources.infraDir) {
     for (const relative of listFiles(sources.infraDir)) {
       entries.push(entryFor(sources.infraDir, relative, 'infra/'));
+    }
+    for (const copy of KUSTOMIZE_COPIES) {
+      const source = path.join(sources.infraDir, ...copy.infra.split('/'));
+      if (existsSync(source)) entries.push({ source, target: copy.target, kind: 'copy' });
     }
   }
   assertNoDuplicateTargets(entries);

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Answers } from './answers.js';
 
 /** The values every `.hbs` file can use. */
@@ -10,9 +12,23 @@ export interface TemplateData {
   generatorVersion: string;
   /** [1, 2, ..., instances], for {{#each instanceList}} blocks (app1, app2, ...). */
   instanceList: number[];
+  /** Kubernetes: the autoscaler's ceiling, and the pods a PodDisruptionBudget keeps (one may always go). */
+  hpaMaxReplicas: number;
+  pdbMinAvailable: number;
+  /** infra/prometheus/alerts.yml, which the Prometheus Operator's PrometheusRule carries as its spec. */
+  alertRules?: string;
 }
 
-export function templateData(answers: Answers, generatorVersion: string): TemplateData {
+/** Texts of infra/ files that other generated files embed. */
+export interface InfraTexts {
+  alertRules: string;
+}
+
+export async function readInfraTexts(infraDir: string): Promise<InfraTexts> {
+  return { alertRules: await readFile(path.join(infraDir, 'prometheus', 'alerts.yml'), 'utf8') };
+}
+
+export function templateData(answers: Answers, generatorVersion: string, infra?: InfraTexts): TemplateData {
   return {
     name: answers.name,
     redis: answers.redis,
@@ -21,6 +37,9 @@ export function templateData(answers: Answers, generatorVersion: string): Templa
     isCluster: answers.redis === 'cluster',
     generatorVersion,
     instanceList: Array.from({ length: answers.instances }, (_, i) => i + 1),
+    hpaMaxReplicas: answers.instances * 3,
+    pdbMinAvailable: answers.instances - 1,
+    ...(infra && { alertRules: infra.alertRules }),
   };
 }
 
