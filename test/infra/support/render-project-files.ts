@@ -5,7 +5,7 @@ import type { RedisMode } from '../../../generator/args.js';
 import { packageInfo } from '../../../generator/package-root.js';
 import { buildPlan } from '../../../generator/plan.js';
 import { renderPlan } from '../../../generator/render.js';
-import { templateData } from '../../../generator/template-data.js';
+import { readInfraTexts, templateData } from '../../../generator/template-data.js';
 
 export interface Flavour {
   redis: RedisMode;
@@ -31,6 +31,6 @@ export async function renderProjectFiles(flavour: Flavour, wanted: (target: stri
     install: false,
     git: false,
   };
-  await renderPlan(plan, templateData(answers, pkg.version), dir);
+  await renderPlan(plan, templateData(answers, pkg.version, await readInfraTexts(pkg.infraDir)), dir);
   return dir;
 }
