@@ -1,7 +1,10 @@
+import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandLineOf, EXAMPLES, generateExample } from '../../scripts/examples.js';
+import { fieldErrors, schemaErrors } from '../infra/support/kubernetes-validation.js';
+import { kustomize, run, secretsCommand } from '../infra/support/kustomize.js';
 import { makeTempDir, readTree, removeDir } from '../support/run-cli.js';
 
 const examplesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
@@ -22,6 +25,22 @@ describe('committed examples', () => {
       expect(committed.get(file), `${hint} (${file} differs)`).toBe(content);
     }
     expect([...committed.keys()].some((file) => file.split('/').includes('node_modules'))).toBe(false);
+  });
+
+  it.each(EXAMPLES.map((example) => [example.dir, example] as const))('examples/%s/deploy/kubernetes renders with kustomize into valid objects for its answers', async (dir, example) => {
+    // A copy, so the Secret's file is made as a user makes it, outside the repository.
+    const project = path.join(work, `kubernetes-${dir}`);
+    await cp(path.join(examplesDir, dir), project, { recursive: true });
+    await run(await secretsCommand(project), project);
+    const objects = await kustomize(path.join(project, 'deploy/kubernetes'));
+    expect(await schemaErrors(objects)).toEqual([]);
+    expect(fieldErrors(objects)).toEqual([]);
+    const instances = example.dir === 'cluster' ? 3 : 2;
+    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number } };
+    expect(deployment.spec.replicas).toBe(instances);
+    const redis = objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name);
+    expect(redis).toEqual([example.dir === 'cluster' ? 'redis-cluster' : 'redis']);
+    expect(objects.every((o) => o.kind === 'Namespace' || o.metadata.namespace === example.projectName)).toBe(true);
   });
 
   it('the two examples differ where their answers differ', async () => {

@@ -20,7 +20,11 @@ describe('template data and helpers', () => {
       isCluster: true,
       generatorVersion: '1.2.3',
       instanceList: [1, 2, 3],
+      hpaMaxReplicas: 9,
+      pdbMinAvailable: 2,
     });
+    expect(templateData({ ...answers, instances: 1 }, '1.2.3')).toMatchObject({ hpaMaxReplicas: 3, pdbMinAvailable: 0 });
+    expect(templateData(answers, '1.2.3', { alertRules: 'groups: []\n' }).alertRules).toBe('groups: []\n');
   });
 
   it('renders the helpers the templates use', () => {
@@ -34,6 +38,10 @@ describe('template data and helpers', () => {
     expect(render('{{pmRun "bun" "stack" "start"}}', data)).toBe('bun run stack start');
     expect(render('{{{json instanceList}}}', data)).toBe('[\n  1,\n  2,\n  3\n]');
     expect(render('{{join instanceList ","}}', data)).toBe('1,2,3');
+    expect(render('spec:\n{{{indent rules 2}}}\n', { rules: 'groups:\n  - name: a\n\n    x: "{{ $labels.instance }}"\n' })).toBe(
+      'spec:\n  groups:\n    - name: a\n\n      x: "{{ $labels.instance }}"\n',
+    );
+    expect(() => render('{{{indent missing 2}}}', data)).toThrow(/indent: expected/);
   });
 
   it('writes a manifest without timestamps, so equal answers give equal bytes', () => {

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packageInfo } from '../../generator/package-root.js';
-import { buildPlan } from '../../generator/plan.js';
+import { buildPlan, KUSTOMIZE_COPIES } from '../../generator/plan.js';
 import { makeTempDir, removeDir } from '../support/run-cli.js';
 
 async function writeFiles(root: string, files: string[]): Promise<void> {
@@ -71,5 +71,10 @@ describe('buildPlan', () => {
     expect(plan.some((entry) => entry.target.split('/').includes('node_modules'))).toBe(false);
     expect(plan.some((entry) => entry.target.endsWith('.hbs') && !entry.target.startsWith('plop/'))).toBe(false);
     expect(plan.every((entry) => !entry.target.startsWith('infra/') || entry.source.startsWith(infraDir))).toBe(true);
+    // kustomize reads only files under deploy/kubernetes/: the infra files it needs are copied there.
+    for (const copy of KUSTOMIZE_COPIES) {
+      expect(byTarget.get(copy.target)).toEqual({ source: path.join(infraDir, copy.infra), target: copy.target, kind: 'copy' });
+    }
+    expect(byTarget.get('deploy/kubernetes/components/prometheus-operator/prometheus-rule.yaml')?.kind).toBe('render');
   });
 });

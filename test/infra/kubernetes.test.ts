@@ -294,14 +294,14 @@ describe('the manifests agree with the app', () => {
 });
 
 describe('Redis in each overlay', () => {
-  const secretRefs = (workload: any): string[] =>
+  const secretRefs = (workload: any): Array<{ name: string; key: string }> =>
     podSpecOf(workload).containers.flatMap((c: any) => (c.env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => e.valueFrom.secretKeyRef));
 
   it('every Secret and ConfigMap a pod uses is in the render, with the key it reads', () => {
     for (const objects of allRenders()) {
       const secret = objects.find((o) => o.kind === 'Secret') as any;
       for (const workload of objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))) {
-        const refs = secretRefs(workload) as Array<{ name: string; key: string }>;
+        const refs = secretRefs(workload);
         expect(refs.length, describeObject(workload)).toBeGreaterThan(0);
         for (const ref of refs) {
           expect(ref.name).toBe(secret.metadata.name);
