@@ -2,8 +2,9 @@
 # Creates the Redis Cluster from six empty nodes (3 masters, 3 replicas), or
 # does nothing when the nodes already form one, then waits until every node
 # reports `cluster_state:ok` and every replica is in sync with its master.
-# Run by the one-shot `redis-cluster-init` service of docker-compose.yml and by
-# `npm run stack`:  create-cluster.sh redis-1:6379 redis-2:6379 ... redis-6:6379
+# Run by the one-shot `redis-cluster-init` service of docker-compose.yml, by
+# `npm run stack` and by the redis-cluster-create Job on Kubernetes:
+#   create-cluster.sh redis-1:6379 redis-2:6379 ... redis-6:6379
 # A password, if any, comes from REDISCLI_AUTH (redis-cli reads it itself).
 set -eu
 
