@@ -29,7 +29,7 @@ async function promtool(args: string[], input?: string, cwd = dir): Promise<{ co
 describe('Prometheus configuration', () => {
   it('has valid alerting and recording rules', async () => {
     const { code, output } = await promtool(['check', 'rules', 'alerts.yml']);
-    expect(output).toContain('SUCCESS: 8 rules found');
+    expect(output).toContain('SUCCESS: 10 rules found');
     expect(code).toBe(0);
   });
 
@@ -90,7 +90,12 @@ describe('Prometheus configuration', () => {
     const metrics = createMetrics({ instanceId: 'promtool' });
     metrics.observeRequest('GET', '/api/v1/notes/:id', 404, 2.5);
     metrics.sseActiveConnections.set(3);
-    const { output } = await promtool(['check', 'metrics'], await metrics.registry.metrics());
+    metrics.sseDeliveryLag.observe(0.004);
+    metrics.cacheHitsTotal.inc({ namespace: 'notes', layer: 'l1' });
+    metrics.trackRedisConnections(() => [{ role: 'command', state: 'ready', count: 1 }]);
+    const text = await metrics.registry.metrics();
+    for (const name of ['sse_delivery_lag_seconds_bucket', 'cache_hits_total', 'db_connections_active']) expect(text).toContain(`${name}{`);
+    const { output } = await promtool(['check', 'metrics'], text);
     expect(output).not.toMatch(/parsing error|error while linting/);
     // Lint remarks on our metrics other than the seed-mandated millisecond unit
     // would be real problems (prom-client's default nodejs_* names are its own).

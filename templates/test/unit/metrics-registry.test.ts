@@ -47,7 +47,7 @@ describe('createMetrics', () => {
       cache_invalidations_total: 'counter',
       redis_connection_up: 'gauge',
       redis_command_errors_total: 'counter',
-      sse_delivery_lag_ms: 'histogram',
+      sse_delivery_lag_seconds: 'histogram',
       db_connections_active: 'gauge',
     });
     expect(sampleValue(samples, 'sse_events_total', { type: 'message' })).toBe(1);

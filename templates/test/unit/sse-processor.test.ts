@@ -274,9 +274,9 @@ describe('SSE processor (memory log, real sockets)', () => {
     for (const client of clients) await client.waitForEvents(5);
     const { samples } = parsePrometheusText(await metrics.registry.metrics());
     expect(sampleValue(samples, 'sse_events_total', { type: 'message' })).toBe(15);
-    expect(sampleValue(samples, 'sse_delivery_lag_ms_count')).toBe(5);
-    expect(sampleValue(samples, 'sse_delivery_lag_ms_bucket', { le: '50' })).toBe(0);
-    expect(sampleValue(samples, 'sse_delivery_lag_ms_sum')).toBeGreaterThanOrEqual(5 * 59);
+    expect(sampleValue(samples, 'sse_delivery_lag_seconds_count')).toBe(5);
+    expect(sampleValue(samples, 'sse_delivery_lag_seconds_bucket', { le: '0.05' })).toBe(0);
+    expect(sampleValue(samples, 'sse_delivery_lag_seconds_sum')).toBeGreaterThanOrEqual(5 * 0.059);
   });
 
   it('refuses to publish on a malformed channel or event type', async () => {

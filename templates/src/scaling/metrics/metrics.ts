@@ -51,10 +51,11 @@ export function createMetrics(options: MetricsOptions) {
   });
 
   // Observed once per event per instance, not per client: the cost stays flat with fan-out.
+  // In seconds, Prometheus' base unit (only the seed's names carry `_ms`).
   const sseDeliveryLag = new Histogram({
-    name: 'sse_delivery_lag_ms',
-    help: 'Milliseconds from an event entering its channel log (the time in its id) to its write to this instance\'s clients',
-    buckets: DURATION_BUCKETS_MS,
+    name: 'sse_delivery_lag_seconds',
+    help: "Seconds from an event entering its channel log (the time in its id) to its write to this instance's clients",
+    buckets: DURATION_BUCKETS_MS.map((ms) => ms / 1000),
     registers,
   });
 

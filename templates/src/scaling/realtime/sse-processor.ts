@@ -27,7 +27,7 @@ import { PING_FRAME, RESET_EVENT, SSE_HEADERS, connectedFrame, eventBody, eventF
 export interface SseMetrics {
   sseActiveConnections: { inc(value?: number): void; dec(value?: number): void };
   sseEventsTotal: { inc(labels: { type: string }, value?: number): void };
-  sseDeliveryLag: { observe(valueMs: number): void };
+  sseDeliveryLag: { observe(seconds: number): void };
 }
 
 export interface SseLogger {
@@ -392,7 +392,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     if (written > 0 && this.metrics) {
       this.metrics.sseEventsTotal.inc({ type: event.type }, written);
       // The id's time is the log's clock (Redis's): a clock ahead of ours reads as 0.
-      this.metrics.sseDeliveryLag.observe(Math.max(0, Date.now() - idTime(event.id)));
+      this.metrics.sseDeliveryLag.observe(Math.max(0, Date.now() - idTime(event.id)) / 1000);
     }
   }
 
