@@ -78,6 +78,7 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
     expect(Object.keys(services.nginx!.depends_on!)).toEqual(apps);
     expect(Object.values(services.nginx!.depends_on!).every((d) => d.condition === 'service_healthy')).toBe(true);
     expect(services.prometheus!.profiles).toEqual(['monitoring']);
+    expect(services.grafana!.profiles).toEqual(['monitoring']);
   });
 
   it('mounts only files the project contains', async () => {

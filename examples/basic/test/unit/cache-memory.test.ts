@@ -235,9 +235,13 @@ describe('DistributedCache in memory mode', () => {
     await c.getOrSet('k', () => 1);
     await c.delete('k');
     caches.flushMetrics();
-    expect(await counterValue(metrics.cacheHitsTotal, { layer: 'l1' })).toBe(2);
-    expect(await counterValue(metrics.cacheMissesTotal, { layer: 'l1' })).toBe(1);
+    expect(await counterValue(metrics.cacheHitsTotal, { namespace: 'metered', layer: 'l1' })).toBe(2);
+    expect(await counterValue(metrics.cacheMissesTotal, { namespace: 'metered', layer: 'l1' })).toBe(1);
     expect(await counterValue(metrics.cacheInvalidationsTotal)).toBe(1);
+    // A namespace has its series from the start (at 0), so its hit ratio exists before its first hit.
+    caches.namespace('idle');
+    const idle = (await metrics.cacheMissesTotal.get()).values.filter((v) => v.labels.namespace === 'idle');
+    expect(idle).toEqual([expect.objectContaining({ labels: { namespace: 'idle', layer: 'l1' }, value: 0 })]);
     await caches.close();
   });
 });

@@ -47,6 +47,8 @@ describe('createMetrics', () => {
       cache_invalidations_total: 'counter',
       redis_connection_up: 'gauge',
       redis_command_errors_total: 'counter',
+      sse_delivery_lag_seconds: 'histogram',
+      db_connections_active: 'gauge',
     });
     expect(sampleValue(samples, 'sse_events_total', { type: 'message' })).toBe(1);
     expect(sampleValue(samples, 'redis_connection_up', { connection: 'command' })).toBe(1);
@@ -60,6 +62,26 @@ describe('createMetrics', () => {
     m.cacheHitsTotal.inc({ layer: 'l2' }, 2);
     m.cacheMissesTotal.inc({ layer: 'l2' }, 2);
     expect(sampleValue((await scrape(m)).samples, 'cache_hit_percentage')).toBe(80);
+  });
+});
+
+describe('db_connections_active', () => {
+  it('sums what every tracked owner reports at scrape time, until it is untracked', async () => {
+    const m = createMetrics({ instanceId: 'x', defaultMetrics: false });
+    let ready = 1;
+    const stop = m.trackRedisConnections(() => [
+      { role: 'command', state: 'ready', count: ready },
+      { role: 'subscriber', state: 'ready', count: 2 },
+    ]);
+    m.trackRedisConnections(() => [{ role: 'subscriber', state: 'ready', count: 1 }]);
+    let samples = (await scrape(m)).samples;
+    expect(sampleValue(samples, 'db_connections_active', { role: 'command', state: 'ready' })).toBe(1);
+    expect(sampleValue(samples, 'db_connections_active', { role: 'subscriber', state: 'ready' })).toBe(3);
+    ready = 0;
+    stop();
+    samples = (await scrape(m)).samples;
+    expect(sampleValue(samples, 'db_connections_active', { role: 'command' })).toBeUndefined();
+    expect(sampleValue(samples, 'db_connections_active', { role: 'subscriber', state: 'ready' })).toBe(1);
   });
 });
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createMetrics } from '../../src/scaling/metrics/index.js';
 import { createRedisConnections, onReconnect, type RedisConnections } from '../../src/scaling/redis/connections.js';
 import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/redis-settings.js';
+import { parsePrometheusText } from '../support/prometheus-text.js';
 
 type ClusterSettings = Extract<RedisSettings, { mode: 'cluster' }>;
 import { startCluster, startStandalone, type RedisCluster, type StandaloneRedis } from '../support/redis-servers.js';
@@ -47,6 +49,49 @@ describe('redis connections: standalone', () => {
     await connections.command.publish('news', 'one');
     await expect.poll(() => received).toEqual(['one']);
     expect(await connections.command.get('greeting')).toBe('hello');
+  });
+});
+
+describe('db_connections_active', () => {
+  let redis: StandaloneRedis;
+  let connections: RedisConnections;
+  const metrics = createMetrics({ instanceId: 'connections-test', defaultMetrics: false });
+
+  /** role -> state -> value, as Prometheus would scrape it. */
+  async function scrape(): Promise<Record<string, Record<string, number>>> {
+    const table: Record<string, Record<string, number>> = {};
+    for (const sample of parsePrometheusText(await metrics.registry.metrics()).samples) {
+      if (sample.name !== 'db_connections_active') continue;
+      (table[sample.labels.role!] ??= {})[sample.labels.state!] = sample.value;
+    }
+    return table;
+  }
+  const only = (state: string, count: number) => ({ ready: 0, connecting: 0, reconnecting: 0, closed: 0, [state]: count });
+
+  beforeAll(async () => {
+    redis = await startStandalone();
+    connections = createRedisConnections({ mode: 'standalone', url: redis.url }, { maxRetriesPerRequest: 1, metrics });
+  });
+  afterAll(async () => {
+    await connections?.quit();
+    await redis?.close();
+  });
+
+  it('counts the connections by role and state through a Redis outage and the final quit', async () => {
+    await expect.poll(scrape).toEqual({ command: only('ready', 1), subscriber: only('ready', 0) });
+    const first = connections.subscriber('first');
+    const second = connections.subscriber('second');
+    await first.subscribe('a');
+    await second.subscribe('b');
+    expect(await scrape()).toEqual({ command: only('ready', 1), subscriber: only('ready', 2) });
+
+    await redis.node.stop();
+    await expect.poll(scrape, { timeout: 5_000 }).toEqual({ command: only('reconnecting', 1), subscriber: only('reconnecting', 2) });
+    await redis.node.start();
+    await expect.poll(scrape, { timeout: 15_000 }).toEqual({ command: only('ready', 1), subscriber: only('ready', 2) });
+
+    await connections.quit();
+    await expect.poll(scrape).toEqual({ command: only('closed', 1), subscriber: only('closed', 2) });
   });
 });
 

@@ -109,9 +109,12 @@ export class DistributedCache<T = unknown> {
     this.l1 = new L1Cache(options.l1, this.now);
     const metrics = options.metrics;
     // Children bound once; L1 hits are also batched (prom-client hashes labels on every inc).
-    this.hitL1 = metrics?.cacheHitsTotal.labels({ layer: 'l1' });
-    this.hitL2 = metrics?.cacheHitsTotal.labels({ layer: 'l2' });
-    this.miss = metrics?.cacheMissesTotal.labels({ layer: options.l2 ? 'l2' : 'l1' });
+    // Each starts at 0, so a namespace's hit ratio exists from its first lookup.
+    const namespace = options.namespace;
+    this.hitL1 = metrics?.cacheHitsTotal.labels({ namespace, layer: 'l1' });
+    this.hitL2 = options.l2 ? metrics?.cacheHitsTotal.labels({ namespace, layer: 'l2' }) : undefined;
+    this.miss = metrics?.cacheMissesTotal.labels({ namespace, layer: options.l2 ? 'l2' : 'l1' });
+    for (const counter of [this.hitL1, this.hitL2, this.miss]) counter?.inc(0);
     this.generation = new NamespaceGeneration(`cache:${this.namespace}:gen`, options.l2, (generation) => {
       void this.announce({ kind: 'clear', generation });
     });

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WindowedHitRatio } from './hit-ratio.js';
 import { RequestDurationHistogram } from './request-duration.js';
 
@@ -13,6 +13,9 @@ export interface MetricsOptions {
 
 /** Milliseconds; an API answer on loopback is around 1 ms, a slow one seconds. */
 const DURATION_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+/** Connections of one owner counted by role and state, read at each scrape. */
+export type ConnectionCounts = () => Iterable<{ role: string; state: string; count: number }>;
 
 /**
  * Every metric of the application on one registry per app, so several apps
@@ -47,6 +50,15 @@ export function createMetrics(options: MetricsOptions) {
     registers,
   });
 
+  // Observed once per event per instance, not per client: the cost stays flat with fan-out.
+  // In seconds, Prometheus' base unit (only the seed's names carry `_ms`).
+  const sseDeliveryLag = new Histogram({
+    name: 'sse_delivery_lag_seconds',
+    help: "Seconds from an event entering its channel log (the time in its id) to its write to this instance's clients",
+    buckets: DURATION_BUCKETS_MS.map((ms) => ms / 1000),
+    registers,
+  });
+
   /*
    * A cache lookup records exactly one outcome: a hit labelled with the layer
    * that answered, or a miss labelled with the last layer consulted (l2 when
@@ -57,8 +69,8 @@ export function createMetrics(options: MetricsOptions) {
   const scrapeHooks = new Set<() => void>();
   const cacheHitsTotal = new Counter({
     name: 'cache_hits_total',
-    help: 'Cache lookups answered from the cache, by layer (l1 in-process, l2 Redis)',
-    labelNames: ['layer'] as const,
+    help: 'Cache lookups answered from the cache, by namespace and layer (l1 in-process, l2 Redis)',
+    labelNames: ['namespace', 'layer'] as const,
     registers,
     collect() {
       for (const hook of scrapeHooks) hook();
@@ -66,8 +78,8 @@ export function createMetrics(options: MetricsOptions) {
   });
   const cacheMissesTotal = new Counter({
     name: 'cache_misses_total',
-    help: 'Cache lookups not answered by any layer, by the last layer consulted',
-    labelNames: ['layer'] as const,
+    help: 'Cache lookups not answered by any layer, by namespace and the last layer consulted',
+    labelNames: ['namespace', 'layer'] as const,
     registers,
   });
 
@@ -102,6 +114,20 @@ export function createMetrics(options: MetricsOptions) {
     registers,
   });
 
+  const connectionSources = new Set<ConnectionCounts>();
+  const dbConnectionsActive = new Gauge({
+    name: 'db_connections_active',
+    help: 'Redis connections of this instance, by role (command, subscriber) and state (ready, connecting, reconnecting, closed)',
+    labelNames: ['role', 'state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const source of connectionSources) {
+        for (const { role, state, count } of source()) this.inc({ role, state }, count);
+      }
+    },
+  });
+
   /** Record one finished HTTP request. `route` is the route pattern, never the raw path. */
   function observeRequest(method: string, route: string, status: number, durationMs: number): void {
     httpRequestDuration.observe(method, route, status, durationMs);
@@ -111,6 +137,12 @@ export function createMetrics(options: MetricsOptions) {
   function onScrape(hook: () => void): () => void {
     scrapeHooks.add(hook);
     return () => scrapeHooks.delete(hook);
+  }
+
+  /** Reports `source`'s connections in `db_connections_active` until the returned function is called. */
+  function trackRedisConnections(source: ConnectionCounts): () => void {
+    connectionSources.add(source);
+    return () => connectionSources.delete(source);
   }
 
   /** Cache lookups since start-up, batched counts included (the demo page's hit ratio). */
@@ -128,12 +160,15 @@ export function createMetrics(options: MetricsOptions) {
     observeRequest,
     sseActiveConnections,
     sseEventsTotal,
+    sseDeliveryLag,
     cacheHitsTotal,
     cacheMissesTotal,
     cacheHitPercentage,
     cacheInvalidationsTotal,
     redisConnectionUp,
     redisCommandErrorsTotal,
+    dbConnectionsActive,
+    trackRedisConnections,
   };
 }
 

@@ -52,6 +52,11 @@ export function compareIds(a: string, b: string): number {
   return 0;
 }
 
+/** The millisecond time an id was issued at (its first part). */
+export function idTime(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}
+
 /** Channel -> position; `all` is set when the client sent a bare stream id. */
 export interface ResumeCursor {
   all?: string;

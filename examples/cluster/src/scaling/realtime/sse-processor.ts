@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RealtimeTransport } from '../../volt/realtime-transport.js';
 import type { ChannelLog, LiveEvent, LoggedEvent } from './channel-log.js';
 import { ChannelPolicy, defaultChannelRules, isChannelName, type ChannelRule } from './channel-rules.js';
-import { ZERO_ID, compareIds, cursorPosition, parseCursor, type ResumeCursor } from './event-id.js';
+import { ZERO_ID, compareIds, cursorPosition, idTime, parseCursor, type ResumeCursor } from './event-id.js';
 import { SseConnection } from './sse-connection.js';
 import { PING_FRAME, RESET_EVENT, SSE_HEADERS, connectedFrame, eventBody, eventFrame, isEventType, retryFrame, sendJsonError } from './sse-wire.js';
 
@@ -27,6 +27,7 @@ import { PING_FRAME, RESET_EVENT, SSE_HEADERS, connectedFrame, eventBody, eventF
 export interface SseMetrics {
   sseActiveConnections: { inc(value?: number): void; dec(value?: number): void };
   sseEventsTotal: { inc(labels: { type: string }, value?: number): void };
+  sseDeliveryLag: { observe(seconds: number): void };
 }
 
 export interface SseLogger {
@@ -388,7 +389,11 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
       if (connection.pending) connection.pending.push(index, event.id, body);
       else if (this.deliverTo(connection, index, event.id, body)) written++;
     }
-    if (written > 0) this.metrics?.sseEventsTotal.inc({ type: event.type }, written);
+    if (written > 0 && this.metrics) {
+      this.metrics.sseEventsTotal.inc({ type: event.type }, written);
+      // The id's time is the log's clock (Redis's): a clock ahead of ours reads as 0.
+      this.metrics.sseDeliveryLag.observe(Math.max(0, Date.now() - idTime(event.id)) / 1000);
+    }
   }
 
   private deliverTo(connection: SseConnection, index: number, id: string, body: string): boolean {
