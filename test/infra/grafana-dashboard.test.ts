@@ -196,7 +196,12 @@ describe('every panel query on a real Prometheus scraping the stack under traffi
 
   it('evaluates every target of every panel to a non-empty result holding a number', async () => {
     expect(Object.keys(variables)).not.toHaveLength(0);
-    const queries = allTargets.map(({ panel, target }) => ({ where: `"${panel.title}" ${target.refId}`, promql: substitute(target.expr, variables) }));
+    const queries = allTargets.map(({ panel, target }) => ({
+      where: `"${panel.title}" ${target.refId}`,
+      promql: substitute(target.expr, variables),
+      // Labels the legend names must be on every series (a `by (namespace)` over series without one gives a blank legend).
+      legendLabels: [...(target.legendFormat ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]!),
+    }));
 
     // Rates need two scrapes inside their window, recording rules a few
     // evaluations: poll until every query answers, then report what did not.
@@ -204,12 +209,18 @@ describe('every panel query on a real Prometheus scraping the stack under traffi
     const deadline = Date.now() + 60_000;
     do {
       failures = [];
-      for (const { where, promql } of queries) {
+      for (const { where, promql, legendLabels } of queries) {
         const answer = await prometheus!.query(promql);
-        if (answer.status !== 'success') failures.push(`${where}: ${answer.errorType}: ${answer.error}\n  ${promql}`);
-        else if (!answer.data.result.some((sample) => Number.isFinite(Number(sample.value[1])))) {
-          failures.push(`${where}: ${answer.data.result.length === 0 ? 'empty result' : 'no finite value'}\n  ${promql}`);
+        if (answer.status !== 'success') {
+          failures.push(`${where}: ${answer.errorType}: ${answer.error}\n  ${promql}`);
+          continue;
         }
+        const { result } = answer.data;
+        if (!result.some((sample) => Number.isFinite(Number(sample.value[1])))) {
+          failures.push(`${where}: ${result.length === 0 ? 'empty result' : 'no finite value'}\n  ${promql}`);
+        }
+        const unlabelled = legendLabels.filter((label) => result.some((sample) => !sample.metric[label]));
+        if (unlabelled.length > 0) failures.push(`${where}: series without ${unlabelled.join(', ')}\n  ${promql}`);
       }
       if (failures.length > 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
     } while (failures.length > 0 && Date.now() < deadline);
