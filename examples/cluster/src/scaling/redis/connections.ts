@@ -26,7 +26,7 @@ export interface RedisConnectionMetrics {
 
 export type ConnectionRole = 'command' | 'subscriber';
 /** Every state is reported, 0 included, so a graph of them never loses a line. */
-export const CONNECTION_STATES = ['ready', 'connecting', 'reconnecting', 'closed'] as const;
+const CONNECTION_STATES = ['ready', 'connecting', 'reconnecting', 'closed'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 export interface RedisLogger {
