@@ -82,7 +82,7 @@ export function parsePackageManager(value: string): PackageManager {
 }
 
 /** node:util's messages mention "parseArgs"; say it in the user's words. */
-function cleanParseArgsMessage(error: unknown): string {
+export function cleanParseArgsMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = /Unknown option '([^']+)'/.exec(message);
   if (unknown) return `Unknown option ${unknown[1]}`;

@@ -11,9 +11,10 @@ import { detectPackageManager } from './package-manager.js';
 import { buildPlan, MANIFEST_FILE, type PlanEntry, type PlanSources } from './plan.js';
 import { inspectTarget } from './target-dir.js';
 import { manifestJson, readInfraTexts, templateData } from './template-data.js';
+import { UPGRADE_COMMAND } from './upgrade/args.js';
 import { KEPT_ON_FORCE, writeProjectAtomically } from './write-project.js';
 
-// prompts, render, install and git are imported where they are used: node-plop,
+// prompts, render, install, git and upgrade are imported where they are used: node-plop,
 // @clack/prompts and execa take most of the start-up time, and --help,
 // --version or a --no-install --no-git run should not pay for what they skip.
 
@@ -26,6 +27,7 @@ export interface RunOptions extends RunContext {
 export async function run(argv: readonly string[], options: RunOptions): Promise<number> {
   const io = createIo(options);
   try {
+    if (argv[0] === UPGRADE_COMMAND) return await (await import('./upgrade/command.js')).upgrade(argv.slice(1), io, options.sources);
     return await generate(argv, io, options.sources);
   } catch (error) {
     if (error instanceof CliError) {

@@ -1,11 +1,26 @@
-import { chmod, copyFile, mkdir, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodePlop, { type CustomActionConfig } from 'node-plop';
 import { registerHandlebarsHelpers } from './handlebars-helpers.js';
-import type { PlanEntry } from './plan.js';
-import type { TemplateData } from './template-data.js';
+import { MANIFEST_FILE, type PlanEntry } from './plan.js';
+import { manifestJson, templateData, type TemplateAnswers, type TemplateData } from './template-data.js';
 
 const COPY_ACTION = 'copyVerbatim';
+
+/**
+ * Everything a project is made of, written under destDir: the plan's files and
+ * volt-scaled.json. Creating a project and `upgrade` (which renders the old and
+ * the new template side by side) both go through here.
+ */
+export async function renderProject(
+  plan: readonly PlanEntry[],
+  answers: TemplateAnswers,
+  generatorVersion: string,
+  destDir: string,
+): Promise<void> {
+  await renderPlan(plan, templateData(answers, generatorVersion), destDir);
+  await writeFile(path.join(destDir, MANIFEST_FILE), manifestJson(answers, generatorVersion));
+}
 
 /**
  * Writes every plan entry under destDir through node-plop: `.hbs` files with

@@ -19,6 +19,9 @@ export interface TemplateData {
   alertRules?: string;
 }
 
+/** The answers a project's files depend on (not where it lives or what ran after it was written). */
+export type TemplateAnswers = Pick<Answers, 'name' | 'redis' | 'instances' | 'pm'>;
+
 /** Texts of infra/ files that other generated files embed. */
 export interface InfraTexts {
   alertRules: string;
@@ -28,7 +31,7 @@ export async function readInfraTexts(infraDir: string): Promise<InfraTexts> {
   return { alertRules: await readFile(path.join(infraDir, 'prometheus', 'alerts.yml'), 'utf8') };
 }
 
-export function templateData(answers: Answers, generatorVersion: string, infra?: InfraTexts): TemplateData {
+export function templateData(answers: TemplateAnswers, generatorVersion: string, infra?: InfraTexts): TemplateData {
   return {
     name: answers.name,
     redis: answers.redis,
@@ -44,7 +47,7 @@ export function templateData(answers: Answers, generatorVersion: string, infra?:
 }
 
 /** Contents of `volt-scaled.json`: no timestamps, so the same answers give the same bytes. */
-export function manifestJson(answers: Answers, generatorVersion: string): string {
+export function manifestJson(answers: Omit<TemplateAnswers, 'name'>, generatorVersion: string): string {
   const manifest = {
     generator: 'create-volt-scaled',
     version: generatorVersion,
