@@ -16,8 +16,13 @@ export const FLAG_HELP: ReadonlyArray<[flag: string, description: string]> = [
   ['-v, --version', 'Print the version'],
 ];
 
+/** Flags and descriptions in two aligned columns. */
+function flagLines(flags: ReadonlyArray<[flag: string, description: string]>): string[] {
+  const width = Math.max(...flags.map(([flag]) => flag.length));
+  return flags.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`);
+}
+
 export function helpText(version: string): string {
-  const width = Math.max(...FLAG_HELP.map(([flag]) => flag.length));
   return [
     `create-volt-scaled ${version}`,
     '',
@@ -33,7 +38,7 @@ export function helpText(version: string): string {
     'Prompts for anything not given when run in a terminal; with --yes or CI set, uses defaults.',
     '',
     'Options:',
-    ...FLAG_HELP.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`),
+    ...flagLines(FLAG_HELP),
     '',
     'Examples:',
     '  create-volt-scaled my-app',
@@ -49,14 +54,13 @@ export function helpText(version: string): string {
 
 /** The upgrade command's flags; kept in step with upgrade/args.ts by a test. */
 export const UPGRADE_FLAG_HELP: ReadonlyArray<[flag: string, description: string]> = [
-  ['--from <file.tgz>', 'Package tarball of the version in volt-scaled.json (default: npm pack create-volt-scaled@<that version>)'],
+  ['--from <file.tgz>', 'Package tarball of the version in volt-scaled.json (default: npm pack it)'],
   ['--dry-run', 'Print what would change in each file, write nothing'],
   ['--force', 'Upgrade even with uncommitted changes or outside a git repository'],
   ['-h, --help', 'Show this help'],
 ];
 
 export function upgradeHelpText(version: string): string {
-  const width = Math.max(...UPGRADE_FLAG_HELP.map(([flag]) => flag.length));
   return [
     `create-volt-scaled upgrade ${version}`,
     '',
@@ -86,7 +90,7 @@ export function upgradeHelpText(version: string): string {
     '[dir] is the project directory (default: the current directory).',
     '',
     'Options:',
-    ...UPGRADE_FLAG_HELP.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`),
+    ...flagLines(UPGRADE_FLAG_HELP),
     '',
     'Examples:',
     '  npm create volt-scaled@latest -- upgrade',
