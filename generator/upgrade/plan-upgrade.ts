@@ -67,7 +67,7 @@ function planFile(file: string, inputs: UpgradeInputs, onDependenciesChanged: ()
   if (localReason) {
     // Created only when new in the template: a local file missing from a fresh clone is not the upgrade's to recreate.
     if (!ours) return theirs && !base ? { path: file, outcome: 'added', notes: [], write: theirs } : undefined;
-    return theirs && !ours.content.equals(theirs.content) ? kept(file, `${localReason}: never overwritten`) : undefined;
+    return templateChanged && theirs && !ours.content.equals(theirs.content) ? kept(file, `${localReason}: never overwritten`) : undefined;
   }
   if (!theirs) {
     if (!ours || !base) return undefined;

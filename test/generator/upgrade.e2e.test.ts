@@ -232,7 +232,7 @@ describe('upgrade between packed versions', () => {
   });
 
   it('the upgraded project installs, typechecks and passes its unit tests', async () => {
-    const installed = await sh('npm', ['install', '--no-audit', '--no-fund'], projectDir);
+    const installed = await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], projectDir);
     expect(installed.exitCode, installed.all).toBe(0);
     const typecheck = await sh('npm', ['run', 'typecheck'], projectDir);
     expect(typecheck.exitCode, typecheck.all).toBe(0);
