@@ -65,7 +65,7 @@ async function npmPack(version: string, projectDir: string, env: NodeJS.ProcessE
   const spec = `${PACKAGE_NAME}@${version}`;
   const destination = path.join(workDir, 'packed');
   await mkdir(destination, { recursive: true });
-  const result = await execa('npm', ['pack', spec, '--pack-destination', destination, '--ignore-scripts', '--silent'], {
+  const result = await execa('npm', ['pack', spec, '--pack-destination', destination, '--ignore-scripts', '--loglevel=error'], {
     cwd: projectDir,
     env,
     extendEnv: false,
@@ -83,14 +83,13 @@ async function npmPack(version: string, projectDir: string, env: NodeJS.ProcessE
   );
 }
 
-/** npm's own reason (e.g. "code E404", "404 Not Found"), without the pointer to its debug log. */
+/** npm's own reason (e.g. "code E404", "404 Not Found - GET ..."), without stack traces or the pointer to its debug log. */
 function npmErrorLines(output: string): string[] {
-  return output
+  const lines = output
     .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !/complete log of this run|^npm error\s*$/.test(line))
-    .slice(-4)
-    .map((line) => `  ${line}`);
+    .map((line) => line.replace(/^npm (error|ERR!) ?/, '').trimEnd())
+    .filter((line) => !/^(\s|\d*$|[{}]|syscall |errno |A complete log of this run)/.test(line));
+  return [...new Set(lines)].slice(0, 3).map((line) => `  ${line}`);
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

@@ -368,7 +368,19 @@ describe('create-volt-scaled upgrade', () => {
       // A registry on a closed port, no retries: npm pack fails at once, offline.
       const env = cleanEnv({ npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0', npm_config_cache: path.join(tmp, 'npm-cache') });
       const result = await expectRefused([], /^Error: Cannot get the template this project was generated from \(create-volt-scaled@0\.0\.1\): npm pack create-volt-scaled@0\.0\.1 exited with code 1\. Nothing was written\./, { env });
+      expect(result.stderr).toMatch(/\n  code ECONNREFUSED\n  FetchError: request to http:\/\/127\.0\.0\.1:9\/create-volt-scaled failed/);
       expect(result.stderr).toMatch(/pass the package tarball of create-volt-scaled@0\.0\.1 with --from <file\.tgz>/);
+    });
+
+    it('a version the registry does not have', async () => {
+      const registry = await serveRegistry([{ name: 'create-volt-scaled', version: '0.0.2', tarball: oldTarball }]);
+      try {
+        const env = cleanEnv({ npm_config_registry: registry.url, npm_config_cache: path.join(tmp, 'npm-cache') });
+        const result = await expectRefused([], /Cannot get the template this project was generated from \(create-volt-scaled@0\.0\.1\)/, { env });
+        expect(result.stderr).toMatch(/\n  code ETARGET\n/);
+      } finally {
+        await registry.close();
+      }
     });
   });
 });
