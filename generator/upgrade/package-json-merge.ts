@@ -11,8 +11,6 @@ export interface PackageJsonMerge {
   text: string;
   /** Values where the user's choice was kept over a different template change, for the summary. */
   notes: string[];
-  /** A dependency range was added, changed or removed: the lockfile needs an install. */
-  dependenciesChanged: boolean;
 }
 
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
@@ -30,12 +28,24 @@ export function mergePackageJson(ours: string, base: string, theirs: string): Pa
   const theirsJson = parseObject(theirs, "The new template's package.json", undefined);
   const notes: string[] = [];
   const merged = mergeObjects(oursJson, baseJson, theirsJson, [], notes);
-  const dependenciesChanged = DEPENDENCY_FIELDS.some((field) => !isDeepStrictEqual(oursJson[field], merged[field]));
 
   let text = JSON.stringify(merged, null, indentOf(ours));
   if (ours.endsWith('\n')) text += '\n';
   if (usesCrlf(ours)) text = toCrlf(text);
-  return { text, notes, dependenciesChanged };
+  return { text, notes };
+}
+
+/** Whether a new package.json adds, changes or removes a dependency range, so the lockfile needs an install. */
+export function dependenciesDiffer(before: string, after: string): boolean {
+  const parse = (text: string) => {
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
+  const [a, b] = [parse(before), parse(after)];
+  return !a || !b || DEPENDENCY_FIELDS.some((field) => !isDeepStrictEqual(a[field], b[field]));
 }
 
 function mergeValues(ours: Json | undefined, base: Json | undefined, theirs: Json | undefined, at: string[], notes: string[]): Json | undefined {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FileTree, FileVersion, ProjectEntry } from './file-tree.js';
-import { mergePackageJson } from './package-json-merge.js';
+import { dependenciesDiffer, mergePackageJson } from './package-json-merge.js';
 import { decodeText, mergeText, toCrlf, toLf, usesCrlf, type MergeLabels } from './text-merge.js';
 
 export type Outcome = 'updated' | 'merged' | 'conflicted' | 'added' | 'removed' | 'kept';
@@ -45,16 +45,15 @@ export function sidecarPath(file: string): string {
 /** Decides every file's outcome, in memory; nothing is read or written here. */
 export function planUpgrade(inputs: UpgradeInputs): UpgradePlan {
   const paths = [...new Set([...inputs.base.keys(), ...inputs.theirs.keys()])].sort();
-  const changes: FileChange[] = [];
-  let dependenciesChanged = false;
-  for (const file of paths) {
-    const change = planFile(file, inputs, () => (dependenciesChanged = true));
-    if (change) changes.push(change);
-  }
+  const changes = paths.map((file) => planFile(file, inputs)).filter((change) => change !== undefined);
+  const newPackageJson = changes.find((change) => change.path === 'package.json')?.write;
+  const oldPackageJson = inputs.ours.get('package.json');
+  const dependenciesChanged =
+    newPackageJson !== undefined && (oldPackageJson === undefined || oldPackageJson === 'not-a-file' || dependenciesDiffer(oldPackageJson.content.toString('utf8'), newPackageJson.content.toString('utf8')));
   return { changes, dependenciesChanged };
 }
 
-function planFile(file: string, inputs: UpgradeInputs, onDependenciesChanged: () => void): FileChange | undefined {
+function planFile(file: string, inputs: UpgradeInputs): FileChange | undefined {
   const base = inputs.base.get(file);
   const theirs = inputs.theirs.get(file);
   const ours = inputs.ours.get(file);
@@ -77,7 +76,7 @@ function planFile(file: string, inputs: UpgradeInputs, onDependenciesChanged: ()
     if (!base) return { path: file, outcome: 'added', notes: [], write: theirs };
     return templateChanged ? kept(file, 'you deleted it; the template changed it, so it was not restored') : undefined;
   }
-  return mergeFile(file, { ours, base, theirs }, inputs, onDependenciesChanged);
+  return mergeFile(file, { ours, base, theirs }, inputs);
 }
 
 /** Both the user's project and the new template have the file. */
@@ -85,7 +84,6 @@ function mergeFile(
   file: string,
   sides: { ours: FileVersion; base: FileVersion | undefined; theirs: FileVersion },
   inputs: UpgradeInputs,
-  onDependenciesChanged: () => void,
 ): FileChange | undefined {
   const { ours, base, theirs } = sides;
   const crlf = isCrlfText(ours.content);
@@ -113,7 +111,6 @@ function mergeFile(
     outcome = 'merged';
   } else if (file === 'package.json' && base) {
     const merged = mergePackageJson(ours.content.toString('utf8'), base.content.toString('utf8'), theirs.content.toString('utf8'));
-    if (merged.dependenciesChanged) onDependenciesChanged();
     content = Buffer.from(merged.text);
     notes.push(...merged.notes);
     outcome = content.equals(ours.content) ? 'kept' : 'merged';

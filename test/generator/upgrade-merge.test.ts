@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../generator/errors.js';
 import { applyChanges } from '../../generator/upgrade/apply-changes.js';
 import { parseUpgradeArgs } from '../../generator/upgrade/args.js';
-import { mergePackageJson } from '../../generator/upgrade/package-json-merge.js';
+import { dependenciesDiffer, mergePackageJson } from '../../generator/upgrade/package-json-merge.js';
+import { planUpgrade } from '../../generator/upgrade/plan-upgrade.js';
 import { decodeText, mergeText, usesCrlf } from '../../generator/upgrade/text-merge.js';
 import { fingerprint, writeFiles } from '../support/upgrade-fixtures.js';
 import { makeTempDir, removeDir, runCli } from '../support/run-cli.js';
@@ -57,7 +58,7 @@ describe('mergePackageJson', () => {
       devDependencies: { tsx: '^4.0.0' },
     });
     expect(merged.notes).toEqual(['kept your dependencies.pino "^9.5.0" (the template has "^10.0.0")']);
-    expect(merged.dependenciesChanged).toBe(true);
+    expect(dependenciesDiffer(json(ours), merged.text)).toBe(true);
   });
 
   it('adds and removes what the template added and removed, unless the user changed it', () => {
@@ -78,11 +79,41 @@ describe('mergePackageJson', () => {
     const merged = mergePackageJson(ours, json({ name: 'app', scripts: { build: 'tsc', test: 'vitest run' } }), json({ name: 'app', scripts: { build: 'tsc -b', test: 'vitest' } }));
     expect(merged.text).toBe(`{\r\n    "name": "app",\r\n    "scripts": {\r\n        "test": "vitest"\r\n    }\r\n}\r\n`);
     expect(merged.notes).toEqual(['kept your removal of scripts.build (the template has "tsc -b")']);
-    expect(merged.dependenciesChanged).toBe(false);
+    expect(dependenciesDiffer(ours, merged.text)).toBe(false);
   });
 
   it('refuses a package.json that is not JSON, without a stack trace', () => {
     expect(() => mergePackageJson('{ "name": ', json(base), json(base))).toThrow(/Your package\.json is not valid JSON/);
+  });
+});
+
+describe('planUpgrade', () => {
+  const file = (text: string, mode = 0o644) => ({ content: Buffer.from(text), mode });
+  const plan = (base: Record<string, string>, theirs: Record<string, string>, ours: Record<string, string>) =>
+    planUpgrade({
+      base: new Map(Object.entries(base).map(([name, text]) => [name, file(text)])),
+      theirs: new Map(Object.entries(theirs).map(([name, text]) => [name, file(text)])),
+      ours: new Map(Object.entries(ours).map(([name, text]) => [name, file(text)])),
+      localFileReason: () => undefined,
+      labels,
+    });
+
+  it('says an install is needed when an untouched package.json gets new dependency ranges', () => {
+    const before = '{ "dependencies": { "zod": "^3.0.0" } }\n';
+    const after = '{ "dependencies": { "zod": "^4.0.0" } }\n';
+    const result = plan({ 'package.json': before }, { 'package.json': after }, { 'package.json': before });
+    expect(result.changes).toEqual([{ path: 'package.json', outcome: 'updated', notes: [], write: file(after) }]);
+    expect(result.dependenciesChanged).toBe(true);
+  });
+
+  it('does not when only scripts change', () => {
+    const result = plan({ 'package.json': '{ "scripts": { "a": "x" } }\n' }, { 'package.json': '{ "scripts": { "a": "y" } }\n' }, { 'package.json': '{ "scripts": { "a": "x" } }\n' });
+    expect(result.changes.map((change) => change.outcome)).toEqual(['updated']);
+    expect(result.dependenciesChanged).toBe(false);
+  });
+
+  it('leaves a file alone when the user already made the template\'s change', () => {
+    expect(plan({ 'a.ts': 'old\n' }, { 'a.ts': 'new\n' }, { 'a.ts': 'new\n' }).changes).toEqual([]);
   });
 });
 
