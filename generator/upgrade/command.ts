@@ -10,7 +10,7 @@ import { MANIFEST_FILE, type PlanSources } from '../plan.js';
 import { manifestJson, type TemplateAnswers } from '../template-data.js';
 import { applyChanges, type FileOperation } from './apply-changes.js';
 import { parseUpgradeArgs } from './args.js';
-import { readProjectEntries, renderTemplateTree, type FileTree } from './file-tree.js';
+import { readProjectEntries, renderTemplateTree, type FileTree, type ProjectEntry } from './file-tree.js';
 import { ignoredPaths, inspectWorkTree, type WorkTree } from './git-state.js';
 import { readManifest } from './manifest.js';
 import { planUpgrade, sidecarPath, type UpgradePlan } from './plan-upgrade.js';
@@ -48,55 +48,69 @@ export async function upgrade(argv: readonly string[], io: Io, sourcesOverride?:
   const workTree = await inspectWorkTree(projectDir, io.env);
   if (!flags.dryRun && !flags.force) refuseUnsafeWorkTree(workTree, projectDir);
 
+  const { plan, ours } = await planProjectUpgrade({
+    projectDir,
+    answers,
+    from: { version: manifest.version, tarball: flags.from === undefined ? undefined : path.resolve(io.cwd, flags.from) },
+    to: { version: pkg.version, sources: sourcesOverride ?? { templatesDir: pkg.templatesDir, infraDir: pkg.infraDir } },
+    workTree,
+    env: io.env,
+  });
+  const report = (dryRun: boolean) =>
+    describeUpgrade(plan, {
+      name: answers.name,
+      from: manifest.version,
+      to: pkg.version,
+      pm: answers.pm,
+      dryRun,
+      undoableWithGit: workTree.kind === 'repository' && workTree.changed.length === 0,
+      uncommitted: workTree.kind === 'repository' ? workTree.changed.length : 0,
+    });
+  if (flags.dryRun) {
+    io.print(report(true));
+    return 0;
+  }
+
+  const manifestFile = ours.get(MANIFEST_FILE);
+  const manifestMode = manifestFile && manifestFile !== 'not-a-file' ? manifestFile.mode : 0o644;
+  const operations: FileOperation[] = [
+    ...operationsOf(plan),
+    { path: MANIFEST_FILE, write: { content: Buffer.from(manifestJson(manifest.answers, pkg.version)), mode: manifestMode } },
+  ];
+  await applyChanges(projectDir, operations, ours).catch((error: unknown) => {
+    throw new CliError(`Writing the upgrade failed: ${(error as Error).message}`, `${projectDir} was left as it was before the upgrade.`);
+  });
+  io.print(report(false));
+  return plan.changes.some((change) => change.outcome === 'conflicted') ? 1 : 0;
+}
+
+/** Gets and renders both template versions in a temporary folder and decides every file's outcome; writes nothing in the project. */
+async function planProjectUpgrade(options: {
+  projectDir: string;
+  answers: TemplateAnswers;
+  from: { version: string; tarball: string | undefined };
+  to: { version: string; sources: PlanSources };
+  workTree: WorkTree;
+  env: NodeJS.ProcessEnv;
+}): Promise<{ plan: UpgradePlan; ours: Map<string, ProjectEntry> }> {
+  const { projectDir, answers, from, to, workTree, env } = options;
   const workDir = await mkdtemp(path.join(tmpdir(), 'create-volt-scaled-upgrade-'));
   try {
-    const old = await getTemplatePackage({
-      version: manifest.version,
-      from: flags.from === undefined ? undefined : path.resolve(io.cwd, flags.from),
-      projectDir,
-      env: io.env,
-      workDir,
-    });
-    const base = await render(old.sources, answers, manifest.version, path.join(workDir, 'base'));
-    const theirs = await render(sourcesOverride ?? { templatesDir: pkg.templatesDir, infraDir: pkg.infraDir }, answers, pkg.version, path.join(workDir, 'theirs'));
+    const old = await getTemplatePackage({ version: from.version, from: from.tarball, projectDir, env, workDir });
+    const base = await render(old.sources, answers, from.version, path.join(workDir, 'base'));
+    const theirs = await render(to.sources, answers, to.version, path.join(workDir, 'theirs'));
 
     const templatePaths = [...new Set([...base.keys(), ...theirs.keys()])];
     const ours = await readProjectEntries(projectDir, [...templatePaths, ...templatePaths.map(sidecarPath), MANIFEST_FILE]);
-    const ignored = workTree.kind === 'repository' ? await ignoredPaths(projectDir, io.env, templatePaths) : new Set<string>();
+    const ignored = workTree.kind === 'repository' ? await ignoredPaths(projectDir, env, templatePaths) : new Set<string>();
     const plan = planUpgrade({
       base,
       theirs,
       ours,
       localFileReason: (file) => (ignored.has(file) ? 'git-ignored' : isSecretsFile(file) ? 'an .env file' : undefined),
-      labels: { ours: 'yours', theirs: `create-volt-scaled ${pkg.version}` },
+      labels: { ours: 'yours', theirs: `create-volt-scaled ${to.version}` },
     });
-
-    const report = (dryRun: boolean) =>
-      describeUpgrade(plan, {
-        name: answers.name,
-        from: manifest.version,
-        to: pkg.version,
-        pm: answers.pm,
-        dryRun,
-        undoableWithGit: workTree.kind === 'repository' && workTree.changed.length === 0,
-        uncommitted: workTree.kind === 'repository' ? workTree.changed.length : 0,
-      });
-    if (flags.dryRun) {
-      io.print(report(true));
-      return 0;
-    }
-
-    const manifestFile = ours.get(MANIFEST_FILE);
-    const manifestMode = manifestFile && manifestFile !== 'not-a-file' ? manifestFile.mode : 0o644;
-    const operations: FileOperation[] = [
-      ...operationsOf(plan),
-      { path: MANIFEST_FILE, write: { content: Buffer.from(manifestJson(manifest.answers, pkg.version)), mode: manifestMode } },
-    ];
-    await applyChanges(projectDir, operations, ours).catch((error: unknown) => {
-      throw new CliError(`Writing the upgrade failed: ${(error as Error).message}`, `${projectDir} was left as it was before the upgrade.`);
-    });
-    io.print(report(false));
-    return plan.changes.some((change) => change.outcome === 'conflicted') ? 1 : 0;
+    return { plan, ours };
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
