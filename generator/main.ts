@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { answersFromFlags, resolveTarget, type Answers } from './answers.js';
 import { parseCliArgs } from './args.js';
 import { CliError, StepFailedError, UsageError } from './errors.js';
@@ -10,7 +8,6 @@ import { packageInfo } from './package-root.js';
 import { detectPackageManager } from './package-manager.js';
 import { buildPlan, MANIFEST_FILE, type PlanEntry, type PlanSources } from './plan.js';
 import { inspectTarget } from './target-dir.js';
-import { manifestJson, readInfraTexts, templateData } from './template-data.js';
 import { UPGRADE_COMMAND } from './upgrade/args.js';
 import { KEPT_ON_FORCE, writeProjectAtomically } from './write-project.js';
 
@@ -71,16 +68,13 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
   if (state === 'non-empty') {
     io.print(`Replacing everything in ${answers.targetDir} except ${KEPT_ON_FORCE.join(', ')} with the new project.`);
   }
-  const { renderPlan } = await import('./render.js');
+  const { renderProject } = await import('./render.js');
   const started = performance.now();
   await writeProjectAtomically({
     targetDir: answers.targetDir,
     name: answers.name,
     state,
-    render: async (dir) => {
-      await renderPlan(plan, templateData(answers, pkg.version, await readInfraTexts(sources.infraDir ?? pkg.infraDir)), dir);
-      await writeFile(path.join(dir, MANIFEST_FILE), manifestJson(answers, pkg.version));
-    },
+    render: (dir) => renderProject(sources, answers, pkg.version, dir, plan),
   }).catch((error: unknown) => {
     throw new CliError((error as Error).message, `Nothing was written to ${answers.targetDir}.`);
   });

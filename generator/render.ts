@@ -2,24 +2,33 @@ import { chmod, copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodePlop, { type CustomActionConfig } from 'node-plop';
 import { registerHandlebarsHelpers } from './handlebars-helpers.js';
-import { MANIFEST_FILE, type PlanEntry } from './plan.js';
-import { manifestJson, templateData, type TemplateAnswers, type TemplateData } from './template-data.js';
+import { buildPlan, MANIFEST_FILE, type PlanEntry, type PlanSources } from './plan.js';
+import { manifestJson, readInfraTexts, templateData, type TemplateAnswers, type TemplateData } from './template-data.js';
 
 const COPY_ACTION = 'copyVerbatim';
 
 /**
- * Everything a project is made of, written under destDir: the plan's files and
- * volt-scaled.json. Creating a project and `upgrade` (which renders the old and
- * the new template side by side) both go through here.
+ * Everything a project is made of, written under destDir: the files of the
+ * templates in `sources` and volt-scaled.json. Creating a project and `upgrade`
+ * (which renders an older package's templates and this one's side by side)
+ * both go through here; the plan is passed in when the caller already built it.
  */
 export async function renderProject(
-  plan: readonly PlanEntry[],
+  sources: PlanSources,
   answers: TemplateAnswers,
   generatorVersion: string,
   destDir: string,
+  plan: readonly PlanEntry[] = buildPlan(sources),
 ): Promise<void> {
-  await renderPlan(plan, templateData(answers, generatorVersion), destDir);
+  // An older package may lack an infra file a newer template embeds; a template that needs it fails to render.
+  const infra = sources.infraDir ? await readInfraTexts(sources.infraDir).catch(unlessMissing) : undefined;
+  await renderPlan(plan, templateData(answers, generatorVersion, infra), destDir);
   await writeFile(path.join(destDir, MANIFEST_FILE), manifestJson(answers, generatorVersion));
+}
+
+function unlessMissing(error: NodeJS.ErrnoException): undefined {
+  if (error.code === 'ENOENT') return undefined;
+  throw error;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildPlan, MANIFEST_FILE, type PlanSources } from '../plan.js';
+import { MANIFEST_FILE, type PlanSources } from '../plan.js';
 import type { TemplateAnswers } from '../template-data.js';
 
 /** One file's bytes and permission bits. */
@@ -22,7 +22,7 @@ export type ProjectEntry = FileVersion | 'not-a-file';
  */
 export async function renderTemplateTree(sources: PlanSources, answers: TemplateAnswers, version: string, dir: string): Promise<FileTree> {
   const { renderProject } = await import('../render.js');
-  await renderProject(buildPlan(sources), answers, version, dir);
+  await renderProject(sources, answers, version, dir);
   const tree: FileTree = new Map();
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packageInfo } from '../../generator/package-root.js';
-import { buildPlan, type PlanSources } from '../../generator/plan.js';
+import type { PlanSources } from '../../generator/plan.js';
 import { renderProject } from '../../generator/render.js';
 import { cleanEnv, makeTempDir, removeDir, runCli } from '../support/run-cli.js';
 import { serveRegistry } from '../support/npm-registry.js';
@@ -121,7 +121,7 @@ describe('create-volt-scaled upgrade', () => {
 
     // What the old generator wrote: the same renderer, the old templates, the old version.
     projectDir = path.join(tmp, 'my-app');
-    await renderProject(buildPlan({ templatesDir: oldDir }), { name: 'my-app', redis: 'standalone', instances: 2, pm: 'npm' }, OLD_VERSION, projectDir);
+    await renderProject({ templatesDir: oldDir }, { name: 'my-app', redis: 'standalone', instances: 2, pm: 'npm' }, OLD_VERSION, projectDir);
     await git(projectDir, ['init', '--quiet']);
     await commitAll(projectDir, 'generated');
     await editAsUser(projectDir);
