@@ -156,10 +156,10 @@ async function projectName(projectDir: string): Promise<string> {
   }
 }
 
-/** .env and .env.<mode> hold secrets and local settings; .env.example is the template's documentation of them. */
+/** .env, .env.<mode> and <name>.env hold secrets and local settings; .env.example is the template's documentation of them. */
 function isSecretsFile(file: string): boolean {
   const name = path.posix.basename(file);
-  return name === '.env' || (name.startsWith('.env.') && name !== '.env.example');
+  return name.endsWith('.env') || (name.startsWith('.env.') && name !== '.env.example');
 }
 
 function operationsOf(plan: UpgradePlan): FileOperation[] {
