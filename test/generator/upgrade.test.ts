@@ -59,7 +59,7 @@ const OLD_TEMPLATES: Record<string, FixtureFile> = {
   'image.bin': Buffer.from([0, 1, 2, 3]),
   'local-settings.json': '{ "token": "template default" }\n',
   '.env.development': 'SECRET=template\n',
-  'deploy/secrets.env': 'TOKEN=template\n',
+  'deploy/local.env': 'TOKEN=template\n',
 };
 const NEW_TEMPLATES: Record<string, FixtureFile> = {
   'package.json.hbs': PACKAGE_JSON_NEW,
@@ -76,7 +76,7 @@ const NEW_TEMPLATES: Record<string, FixtureFile> = {
   'image.bin': Buffer.from([0, 1, 2, 4]),
   'local-settings.json': '{ "token": "new template default" }\n',
   '.env.development': 'SECRET=new template\n',
-  'deploy/secrets.env': 'TOKEN=new template\n',
+  'deploy/local.env': 'TOKEN=new template\n',
   'src/added.ts': 'export const added = true;\n',
   'lib/helper.ts': 'export const helper = true;\n',
   'src/both-added.ts': 'export const fromTemplate = 1;\n',
@@ -98,7 +98,7 @@ async function editAsUser(dir: string): Promise<void> {
     'image.bin': Buffer.from([0, 1, 2, 9]),
     'local-settings.json': '{ "token": "my own" }\n',
     '.env.development': 'SECRET=mine\n',
-    'deploy/secrets.env': 'TOKEN=mine\n',
+    'deploy/local.env': 'TOKEN=mine\n',
     'src/both-added.ts': 'export const mine = 1;\n',
     'src/my-feature.ts': 'export const feature = 1;\n',
   });
@@ -209,7 +209,7 @@ describe('create-volt-scaled upgrade', () => {
     expect(await read('.env.development')).toBe('SECRET=mine\n');
     expect(result.stdout).toMatch(/^  kept\s+local-settings\.json  \(git-ignored: never overwritten\)$/m);
     expect(result.stdout).toMatch(/^  kept\s+\.env\.development  \(an \.env file: never overwritten\)$/m);
-    expect(await read('deploy/secrets.env')).toBe('TOKEN=mine\n');
+    expect(await read('deploy/local.env')).toBe('TOKEN=mine\n');
     // A file the template added where the user already had one of their own: a whole-file conflict.
     expect(await read('src/both-added.ts')).toBe(`<<<<<<< yours\nexport const mine = 1;\n=======\nexport const fromTemplate = 1;\n>>>>>>> create-volt-scaled ${CURRENT_VERSION}\n`);
   });
