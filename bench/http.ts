@@ -3,7 +3,7 @@
  * fastify 5, on the same routes and the same work.
  *
  *   npm run bench:http -- [--duration 5] [--warmup 1] [--rounds 3] [--connections 50]
- *                         [--servers raw,volt,fastify,volt-pool] [--scenarios ping,notes-create] [--no-write]
+ *                         [--servers raw,volt,fastify,volt-stack] [--scenarios ping,notes-create] [--no-write]
  *
  * The template is compiled with tsc first (no on-the-fly transpiling in a
  * measurement). Every server runs in its own long-lived child process, new
@@ -69,7 +69,6 @@ export const SERVERS: ServerDefinition[] = [
   { name: 'raw', script: join(root, 'bench/http-servers/raw.mjs') },
   { name: 'volt', script: join(root, 'bench/http-servers/volt.mjs'), env: { VOLT_DIST: BUILD_DIR }, ours: true },
   { name: 'fastify', script: join(root, 'bench/http-servers/fastify.mjs') },
-  { name: 'volt-pool', script: join(root, 'bench/http-servers/volt.mjs'), env: { VOLT_DIST: BUILD_DIR, VOLT_CONTEXT_POOL: '1' }, ours: true },
   // The kernel with the default middleware stack (compression, metrics, request id, request logs).
   // Its own comparisons (compression placement, 20 KB responses, CPU per response): npm run bench:middleware.
   { name: 'volt-stack', script: join(root, 'bench/http-servers/stack.mjs'), env: { VOLT_DIST: BUILD_DIR }, ours: true },

@@ -1,7 +1,6 @@
 // The template's kernel, compiled by bench/http.ts (VOLT_DIST), serving the
 // real ping and notes features on the in-memory store, with the same
-// X-Instance-Id header app.ts sets. VOLT_CONTEXT_POOL=1 turns on the
-// context-object pool experiment. Prints {"port":N}.
+// X-Instance-Id header app.ts sets. Prints {"port":N}.
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,7 +22,6 @@ const router = AppRouter.instance({
   services: { store, logger: silentLogger, instanceId, notes: createNotesRepository(store) },
   config: { basePATH: '/api/v1', instanceId, exposeErrors: false },
   headers: { 'x-instance-id': instanceId },
-  ...(process.env.VOLT_CONTEXT_POOL === '1' ? { pool: true } : {}),
 });
 const server = createServer(router.listener);
 server.keepAliveTimeout = 5000;

@@ -67,3 +67,8 @@ export function errorBody(error: VoltError): ErrorBody {
   if (error.data !== undefined) body.data = error.data;
   return body;
 }
+
+/** The body of every JSON error response, whoever answers: `{ data: null, error }`. */
+export function errorEnvelope(error: ErrorBody): string {
+  return JSON.stringify({ data: null, error });
+}

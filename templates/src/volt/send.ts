@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
-import type { ErrorBody } from './errors.js';
+import { errorEnvelope, type ErrorBody } from './errors.js';
 
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
@@ -43,7 +43,7 @@ export function createSendSettings(staticHeaders: Record<string, string> | undef
  * `Buffer.byteLength` flattens the result before it is written.
  */
 export function envelope(data: unknown, error: ErrorBody | null): string {
-  if (error !== null) return JSON.stringify({ data: null, error });
+  if (error !== null) return errorEnvelope(error);
   const json = data === undefined ? 'null' : JSON.stringify(data);
   return `{"data":${json === undefined ? 'null' : json},"error":null}`;
 }

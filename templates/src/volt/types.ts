@@ -205,13 +205,13 @@ export type VoltController<TName extends string = string, TActions extends Recor
 
 export interface VoltConfig {
   baseURL?: string;
-  /** Prefix of every route; default `/api/v1`. */
+  /** Prefix of every route. @default '/api/v1' */
   basePATH?: string;
-  /** Request bodies above this are refused with 413; default 1 MB. */
+  /** Request bodies above this are refused with 413. @default 1 MiB */
   bodyLimitBytes?: number;
   /** HMAC key for signed cookies (`COOKIE_SECRET`). */
   cookieSecret?: string;
-  /** Put messages and stack traces of unexpected errors in responses; default: NODE_ENV === 'development'. */
+  /** Put messages and stack traces of unexpected errors in responses (development only). @default false */
   exposeErrors?: boolean;
   /** Identifies this process among many (context, logs). */
   instanceId?: string;

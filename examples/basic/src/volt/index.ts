@@ -26,14 +26,14 @@
  * `INVALID_JSON`, bodies over `bodyLimitBytes` 413 (connection closed),
  * other media types 415, schema failures 400 `VALIDATION_ERROR` with field
  * paths, a thrown `VoltError` keeps its code and status, anything else is a
- * 500 without details unless `exposeErrors` (NODE_ENV=development).
+ * 500 without details unless `exposeErrors` (app.ts sets it in development).
  */
 export { Volt, VoltBuilder, type VoltInstance, type VoltRouter, type RouterInstanceOptions } from './builder.js';
-export { VoltError, statusForCode } from './errors.js';
+export { VoltError, errorEnvelope, statusForCode, type ErrorBody } from './errors.js';
 export { createJsonLogger, silentLogger, type VoltLogger } from './logger.js';
 export { BROADCAST_CHANNEL, REVALIDATE_CHANNEL, REVALIDATE_EVENT, type RevalidatePayload } from './realtime.js';
 export type { RealtimeEvent, RealtimeTransport } from './realtime-transport.js';
-export { SSE_PATH, type RouteInfo } from './router.js';
+export { SSE_PATH, VOLT_DEFAULTS, type RouteInfo } from './kernel.js';
 export { JSON_CONTENT_TYPE, type ResponseCompressor } from './send.js';
 export { signValue, unsignValue } from './signing.js';
 export type { StandardSchemaV1, ValidationDetail } from './standard-schema.js';

@@ -1,4 +1,4 @@
-import type { ActionCall } from './exchange.js';
+import type { ActionCall } from './action-call.js';
 import { KIND_NONE } from './response.js';
 import type { Procedure, ProcedureDefinition, ProcedureFactory } from './types.js';
 

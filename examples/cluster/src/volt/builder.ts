@@ -4,7 +4,7 @@ import { createJsonLogger, type VoltLogger } from './logger.js';
 import { defineProcedure } from './procedure.js';
 import { createRealtime } from './realtime.js';
 import type { RealtimeTransport } from './realtime-transport.js';
-import { Kernel, type KernelOptions, type RouteInfo } from './router.js';
+import { Kernel, type KernelOptions, type RouteInfo } from './kernel.js';
 import type { ResponseCompressor } from './send.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { StoreAdapter } from './store.js';
@@ -35,8 +35,6 @@ export interface RouterInstanceOptions {
   compress?: ResponseCompressor;
   /** App services handed to the context function as `runtime.services`. */
   services?: unknown;
-  /** Context-object pool experiment (off; see KernelOptions.pool). */
-  pool?: boolean;
 }
 
 export interface VoltRouter<TControllers extends Record<string, VoltController> = Record<string, VoltController>> {

@@ -27,18 +27,6 @@ export class ResponseBuilder implements VoltResponse, SetCookieSink {
   revalidateKeys: string[] | null = null;
   streamSource: StreamSource | null = null;
 
-  /** Reuse for another request (context-pool experiment). */
-  reset(): void {
-    this.kind = KIND_NONE;
-    this.statusCode = 0;
-    this.data = null;
-    this.errorBody = null;
-    this.headers = null;
-    this.contentType = null;
-    this.revalidateKeys = null;
-    this.streamSource = null;
-  }
-
   success<T>(data: T): VoltResult<T> {
     this.kind = KIND_JSON;
     if (this.statusCode === 0) this.statusCode = 200;

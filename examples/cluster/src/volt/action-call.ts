@@ -9,11 +9,13 @@ const UNPARSED: unique symbol = Symbol('unparsed');
 const NO_RAW_BODY: RawBody = { type: BODY_NONE, bytes: undefined };
 
 /**
+ * What a handler is called with: `{ request, context, response, realtime }`.
+ *
  * `request`: one object per request whose parts are parsed on first use
  * (query, headers wrapper, cookies, body), so an action pays only for what
  * it reads. Validation replaces `query`/`body` with the schema's output.
  */
-export class VoltRequestImpl implements VoltRequest<Record<string, string>, unknown, unknown> {
+export class ActionRequest implements VoltRequest<Record<string, string>, unknown, unknown> {
   rawBody: RawBody = NO_RAW_BODY;
   private parsedQuery: unknown = UNPARSED;
   private parsedBody: unknown = UNPARSED;
@@ -21,28 +23,14 @@ export class VoltRequestImpl implements VoltRequest<Record<string, string>, unkn
   private cookieJar: RequestCookies | undefined;
 
   constructor(
-    public raw: IncomingMessage,
-    public method: string,
-    public path: string,
-    private search: string,
-    public params: Record<string, string>,
+    readonly raw: IncomingMessage,
+    readonly method: string,
+    readonly path: string,
+    private readonly search: string,
+    readonly params: Record<string, string>,
     private readonly response: ResponseBuilder,
     private readonly cookieSecret: string | undefined,
   ) {}
-
-  /** Reuse for another request (context-pool experiment, see `KernelOptions.pool`). */
-  reset(raw: IncomingMessage, method: string, path: string, search: string, params: Record<string, string>): void {
-    this.raw = raw;
-    this.method = method;
-    this.path = path;
-    this.search = search;
-    this.params = params;
-    this.rawBody = NO_RAW_BODY;
-    this.parsedQuery = UNPARSED;
-    this.parsedBody = UNPARSED;
-    this.headersView = undefined;
-    this.cookieJar = undefined;
-  }
 
   get query(): unknown {
     if (this.parsedQuery === UNPARSED) this.parsedQuery = parseQuery(this.search);
@@ -77,7 +65,7 @@ export class VoltRequestImpl implements VoltRequest<Record<string, string>, unkn
 export class ActionCall {
   context: unknown = undefined;
   constructor(
-    readonly request: VoltRequestImpl,
+    readonly request: ActionRequest,
     readonly response: ResponseBuilder,
     readonly realtime: VoltRealtime,
   ) {}

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { addRoute, createRouter, findRoute, type RouterContext } from 'rou3';
 import { readBody } from './body.js';
-import { VoltError, errorBody, type ErrorBody } from './errors.js';
-import { ActionCall, VoltRequestImpl } from './exchange.js';
+import { VoltError, errorBody, errorEnvelope, type ErrorBody } from './errors.js';
+import { ActionCall, ActionRequest } from './action-call.js';
 import { handleFetch } from './fetch.js';
 import type { VoltLogger } from './logger.js';
 import { compileStages, runStages, type Stage } from './procedure.js';
@@ -13,6 +13,13 @@ import { createSendSettings, envelope, writeBody, writeEmpty, writeStream, type 
 import { toValidationDetails, type StandardSchemaV1 } from './standard-schema.js';
 import type { StoreAdapter } from './store.js';
 import type { ContextFactory, HttpMethod, VoltAction, VoltConfig, VoltController, VoltRealtime, VoltRuntime } from './types.js';
+
+/** What a router uses for any setting its config leaves out (Volt.js's defaults). */
+export const VOLT_DEFAULTS = {
+  basePATH: '/api/v1',
+  bodyLimitBytes: 1024 * 1024,
+  exposeErrors: false,
+} as const;
 
 /** Everything a router instance runs with; `volt.router()` fills it from the builder. */
 export interface KernelOptions {
@@ -28,13 +35,6 @@ export interface KernelOptions {
   compress?: ResponseCompressor;
   /** Passed to the context function as `runtime.services`. */
   services?: unknown;
-  /**
-   * Experiment, off by default: recycle the per-request objects of direct
-   * (synchronous) actions once their response is written. Unsafe for handlers
-   * that keep using `request`/`response` after returning; kept only so the
-   * benchmark can measure it (see BENCHMARKS.md).
-   */
-  pool?: boolean;
 }
 
 export interface RouteInfo {
@@ -112,20 +112,18 @@ export class Kernel {
   private readonly exposeErrors: boolean;
   private readonly cookieSecret: string | undefined;
   private readonly transport: RealtimeTransport | null;
-  private readonly pool: ActionCall[] | null;
 
   constructor(controllers: readonly VoltController[], options: KernelOptions) {
     const config = {
       ...options.config,
-      basePATH: options.config.basePATH ?? '/api/v1',
-      bodyLimitBytes: options.config.bodyLimitBytes ?? 1024 * 1024,
-      exposeErrors: options.config.exposeErrors ?? process.env.NODE_ENV === 'development',
+      basePATH: options.config.basePATH ?? VOLT_DEFAULTS.basePATH,
+      bodyLimitBytes: options.config.bodyLimitBytes ?? VOLT_DEFAULTS.bodyLimitBytes,
+      exposeErrors: options.config.exposeErrors ?? VOLT_DEFAULTS.exposeErrors,
     };
     this.send = createSendSettings(options.headers, options.compress);
     if (typeof options.context === 'function') this.contextFactory = options.context as ContextFactory<unknown>;
     else this.staticContext = options.context;
     this.transport = options.realtime ?? null;
-    this.pool = options.pool === true ? [] : null;
     this.realtime = createRealtime(this.transport);
     this.logger = options.logger;
     this.bodyLimit = config.bodyLimitBytes;
@@ -204,19 +202,10 @@ export class Kernel {
       }
     }
     const search = q === -1 ? '' : url.slice(q + 1);
-    let call: ActionCall;
-    if (this.pool !== null && this.pool.length > 0) {
-      call = this.pool.pop()!;
-      call.request.reset(req, req.method!, path, search, params);
-      call.response.reset();
-      call.context = undefined;
-    } else {
-      const response = new ResponseBuilder();
-      call = new ActionCall(new VoltRequestImpl(req, req.method!, path, search, params, response, this.cookieSecret), response, this.realtime);
-    }
-    if (route.direct) this.executeDirect(req, res, call, route);
-    else if (route.sse) void this.serveEvents(req, res, call, route);
-    else void this.execute(req, res, call, route);
+    const response = new ResponseBuilder();
+    const call = new ActionCall(new ActionRequest(req, req.method!, path, search, params, response, this.cookieSecret), response, this.realtime);
+    if (route.sse) void this.serveEvents(req, res, call, route);
+    else this.run(req, res, call, route);
   };
 
   /** Fetch-runtime entry: `Request` in, `Response` out (bodies are buffered). */
@@ -232,81 +221,74 @@ export class Kernel {
     return findRoute(this.byPath, '', q === -1 ? url : url.slice(0, q), { params: false })?.data.pattern;
   };
 
-  private buildContext(request: VoltRequestImpl): unknown {
+  private buildContext(request: ActionRequest): unknown {
     return this.contextFactory === undefined ? this.staticContext : this.contextFactory(request as never, this.runtime);
   }
 
   /**
-   * The common GET case without an async function: a synchronous context and
-   * handler answer in the same tick with no promise allocated; a promise from
-   * either continues on the general path.
+   * Runs an action. Fast path, for `direct` routes (no body, procedures or
+   * query schema): a synchronous context and handler are answered within this
+   * call, with no async function and no promise; the first promise either of
+   * them returns hands the rest to `execute`.
    */
-  private executeDirect(req: IncomingMessage, res: ServerResponse, call: ActionCall, route: CompiledRoute): void {
+  private run(req: IncomingMessage, res: ServerResponse, call: ActionCall, route: CompiledRoute): void {
+    if (!route.direct) {
+      void this.execute(req, res, call, route);
+      return;
+    }
     try {
       const context = this.buildContext(call.request);
       if (isThenable(context)) {
-        void this.settle(req, res, call, route, context, true);
+        void this.execute(req, res, call, route, { context });
         return;
       }
       call.context = context;
       const result = route.handler(call);
-      if (isThenable(result)) void this.settle(req, res, call, route, result, false);
-      else {
-        this.finish(req, res, call.response, result);
-        if (this.pool !== null && call.response.kind !== KIND_STREAM && this.pool.length < 1024) this.pool.push(call);
-      }
+      if (isThenable(result)) void this.execute(req, res, call, route, { result });
+      else this.finish(req, res, call.response, result);
     } catch (error) {
       this.fail(req, res, error, route);
     }
   }
 
-  /** Finishes a direct route once its context (`isContext`) or its handler result resolves. */
-  private async settle(
+  /**
+   * The general path, in order: body, context, procedures, query and body
+   * validation, handler, response. `started` is what the fast path already
+   * began: a context or a handler result still to be awaited.
+   */
+  private async execute(
     req: IncomingMessage,
     res: ServerResponse,
     call: ActionCall,
     route: CompiledRoute,
-    pending: PromiseLike<unknown>,
-    isContext: boolean,
+    started?: { context?: PromiseLike<unknown>; result?: PromiseLike<unknown> },
   ): Promise<void> {
     try {
-      let result = await pending;
-      if (isContext) {
-        call.context = result;
+      let result: unknown = started?.result;
+      if (result === undefined) {
+        const request = call.request;
+        if (route.readsBody) {
+          const raw = readBody(req, this.bodyLimit);
+          request.rawBody = isThenable(raw) ? await raw : raw;
+        }
+        let context = started?.context ?? this.buildContext(request);
+        if (isThenable(context)) context = await context;
+        call.context = context;
+        if (route.stages !== null && (await runStages(route.stages, call))) {
+          this.finish(req, res, call.response, call.response);
+          return;
+        }
+        if (route.querySchema !== undefined) {
+          const query = validate(route.querySchema, request.query, 'query');
+          request.query = isThenable(query) ? await query : query;
+        }
+        if (route.bodySchema !== undefined) {
+          const body = validate(route.bodySchema, request.body, 'body');
+          request.body = isThenable(body) ? await body : body;
+        }
         result = route.handler(call);
-        if (isThenable(result)) result = await result;
       }
-      this.finish(req, res, call.response, result);
-    } catch (error) {
-      this.fail(req, res, error, route);
-    }
-  }
-
-  private async execute(req: IncomingMessage, res: ServerResponse, call: ActionCall, route: CompiledRoute): Promise<void> {
-    try {
-      const request = call.request;
-      if (route.readsBody) {
-        const raw = readBody(req, this.bodyLimit);
-        request.rawBody = isThenable(raw) ? await raw : raw;
-      }
-      let context = this.buildContext(request);
-      if (isThenable(context)) context = await context;
-      call.context = context;
-      if (route.stages !== null && (await runStages(route.stages, call))) {
-        this.finish(req, res, call.response, call.response);
-        return;
-      }
-      if (route.querySchema !== undefined) {
-        const query = validate(route.querySchema, request.query, 'query');
-        request.query = isThenable(query) ? await query : query;
-      }
-      if (route.bodySchema !== undefined) {
-        const body = validate(route.bodySchema, request.body, 'body');
-        request.body = isThenable(body) ? await body : body;
-      }
-      let result = route.handler(call);
-      if (isThenable(result)) result = await result;
-      this.finish(req, res, call.response, result);
+      this.finish(req, res, call.response, isThenable(result) ? await result : result);
     } catch (error) {
       this.fail(req, res, error, route);
     }
@@ -388,7 +370,7 @@ export class Kernel {
   }
 
   private sendError(req: IncomingMessage, res: ServerResponse, status: number, body: ErrorBody, extra: string[] | null): void {
-    writeBody(req, res, this.send, status, envelope(null, body), extra, null);
+    writeBody(req, res, this.send, status, errorEnvelope(body), extra, null);
   }
 }
 
