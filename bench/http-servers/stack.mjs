@@ -49,14 +49,16 @@ const router = AppRouter.instance({
   logger: silentLogger,
   services: { store, logger: silentLogger, instanceId, notes },
   config: { basePATH: '/api/v1', instanceId, exposeErrors: false },
-  headers: { 'x-instance-id': instanceId },
   ...(on('STACK_COMPRESSION') && process.env.STACK_EAGER_COMPRESSION !== '1' ? { compress: createCompressor({ thresholdBytes: 1024 }) } : {}),
 });
 
 let listener;
 if (process.env.STACK_EAGER_COMPRESSION === '1') {
   const middleware = compression({ threshold: 1024 });
-  listener = (req, res) => middleware(req, res, () => router.listener(req, res));
+  listener = (req, res) => {
+    res.setHeader('x-instance-id', instanceId);
+    middleware(req, res, () => router.listener(req, res));
+  };
 } else {
   listener = withOperations(router.listener, {
     instanceId,
@@ -64,7 +66,6 @@ if (process.env.STACK_EAGER_COMPRESSION === '1') {
     metrics: on('STACK_METRICS') ? createMetrics({ instanceId }) : undefined,
     logger: on('STACK_LOGS') ? createLogger({ level: 'info', instanceId, destination: process.env.STACK_LOG_DEST === 'noop' ? { write() {} } : asyncDestination('/dev/null') }) : undefined,
     routeOf: router.matchedRoute,
-    kernelSetsInstanceId: true,
   }).listener;
 }
 

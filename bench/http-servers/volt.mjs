@@ -1,6 +1,6 @@
 // The template's kernel, compiled by bench/http.ts (VOLT_DIST), serving the
-// real ping and notes features on the in-memory store, with the same
-// X-Instance-Id header app.ts sets. Prints {"port":N}.
+// real ping and notes features on the in-memory store, with an
+// X-Instance-Id header, as the app's responses carry. Prints {"port":N}.
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Config } from './config.js';
 import { createNotesRepository } from './features/notes/notes.repository.js';
 import type { Note } from './features/notes/notes.schema.js';
@@ -71,7 +70,6 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const realtime = createRealtimeTransport({ settings: config.realtime, redis: connections ?? null, instanceId: config.instanceId, logger, metrics });
   const notes = createNotesRepository(store, { listCache: caches.namespace<Note[]>('notes', config.cache.notes) });
   const services: AppContext = { store, logger, instanceId: config.instanceId, notes, stats: instanceStatsFrom(metrics, config.instanceId) };
-  const instanceHeader = { 'x-instance-id': config.instanceId };
 
   const router = AppRouter.instance({
     store,
@@ -85,8 +83,6 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       exposeErrors: config.env === 'development',
       instanceId: config.instanceId,
     },
-    // The kernel writes these with its own headers: every API response, 404s included.
-    headers: instanceHeader,
     // Offered only bodies of at least the threshold, at send time.
     compress: createCompressor({ thresholdBytes: config.compressionThresholdBytes }),
   });
@@ -99,7 +95,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   });
   // Health probes, request ids, metrics and request logs, in front of the kernel.
   // The demo page (public/) at `/`, then the API.
-  const site = withPublicFiles(router.listener, loadPublicFiles(), instanceHeader);
+  const site = withPublicFiles(router.listener, loadPublicFiles());
   const operations = withOperations(site, {
     instanceId: config.instanceId,
     health,
@@ -107,12 +103,11 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     logger,
     metricsToken: config.metricsToken,
     routeOf: router.matchedRoute,
-    kernelSetsInstanceId: true,
   });
 
   // Its writeHead adds the request id without pushing node off its fast path.
   const server = createServer({ keepAliveTimeout: 5_000, ServerResponse: HeaderAddingResponse }, operations.listener);
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, config.instanceId));
+  server.on('clientError', operations.clientError);
 
   return {
     server,
@@ -135,21 +130,4 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       await connections?.quit();
     },
   };
-}
-
-/**
- * Requests node's parser rejects (e.g. bytes left over after a body shorter
- * than sent) get a JSON 400 and a closed connection; the server keeps serving.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, instanceId: string): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-  const body = JSON.stringify({ data: null, error: { code: 'BAD_REQUEST', message: 'Malformed HTTP request' } });
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `X-Instance-Id: ${instanceId.replace(/[^\x20-\x7e]/g, "")}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRequestLog, type RequestRecord } from '../../src/scaling/http/request-log.js';
 import { createLogger } from '../../src/scaling/logger.js';
+import { silentLogger } from '../../src/volt/index.js';
 
 /** A destination that keeps each write it receives (one string per write). */
 function recordingDestination() {
@@ -128,6 +129,7 @@ describe('request log', () => {
   it('passes the record to any other logger as an object', () => {
     const calls: Array<[string, object, string | undefined]> = [];
     const requestLog = createRequestLog({
+      ...silentLogger,
       info: (obj, msg) => calls.push(['info', obj, msg]),
       debug: (obj, msg) => calls.push(['debug', obj, msg]),
     });

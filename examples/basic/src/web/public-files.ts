@@ -50,15 +50,12 @@ export function loadPublicFiles(directory: URL | string = PUBLIC_DIR): Map<strin
   return files;
 }
 
-/** `fixedHeaders` (e.g. X-Instance-Id) are merged into each file's headers once, here. */
-export function withPublicFiles(next: NodeListener, files: Map<string, PublicFile>, fixedHeaders: Record<string, string> = {}): NodeListener {
+export function withPublicFiles(next: NodeListener, files: Map<string, PublicFile>): NodeListener {
   if (files.size === 0) return next;
-  const served = new Map<string, PublicFile>();
-  for (const [path, file] of files) served.set(path, { ...file, headers: { ...file.headers, ...fixedHeaders } });
-  const notModifiedHeaders = (file: PublicFile) => ({ ...fixedHeaders, etag: file.etag, 'cache-control': 'no-cache' });
+  const notModifiedHeaders = (file: PublicFile) => ({ etag: file.etag, 'cache-control': 'no-cache' });
   return function publicFilesListener(req, res) {
     const method = req.method;
-    const file = method === 'GET' || method === 'HEAD' ? served.get(req.url ?? '') : undefined;
+    const file = method === 'GET' || method === 'HEAD' ? files.get(req.url ?? '') : undefined;
     if (!file) return next(req, res);
     if (req.headers['if-none-match'] === file.etag) {
       res.writeHead(304, notModifiedHeaders(file));

@@ -7,6 +7,7 @@ import { L1Cache } from '../../src/scaling/cache/l1.js';
 import { SingleFlight } from '../../src/scaling/cache/single-flight.js';
 import { MemoryStore } from '../../src/scaling/store/memory-store.js';
 import { createMetrics } from '../../src/scaling/metrics/index.js';
+import { silentLogger } from '../../src/volt/index.js';
 
 function clock(start = 1_000_000) {
   const c = { t: start, now: () => c.t };
@@ -152,7 +153,7 @@ describe('DistributedCache in memory mode', () => {
   it('keeps serving the stale value when the background refresh fails', async () => {
     const t = clock();
     const warnings: string[] = [];
-    const c = cache<string>({ now: t.now, ttlMs: 100, graceMs: 10_000, logger: { warn: (_o, m) => warnings.push(m ?? '') } });
+    const c = cache<string>({ now: t.now, ttlMs: 100, graceMs: 10_000, logger: { ...silentLogger, warn: (_o, m) => warnings.push(m ?? '') } });
     await c.getOrSet('k', () => 'good');
     t.t += 200;
     expect(await c.getOrSet('k', () => Promise.reject(new Error('source down')))).toBe('good');

@@ -1,6 +1,13 @@
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type LevelWithSilent, type Logger as PinoLogger } from 'pino';
+import type { VoltLogger } from '../volt/index.js';
 
-export type { Logger };
+/**
+ * The one logger type of the app: the kernel's contract (pino's `info`,
+ * `warn`, `error`, `debug`, `child`), so a pino logger, the kernel's JSON
+ * logger and `silentLogger` all fit. Errors go under `err` (`{ err: error }`):
+ * pino then writes their type, message and stack.
+ */
+export type Logger = VoltLogger;
 
 export interface LoggerOptions {
   level: LevelWithSilent;
@@ -34,13 +41,13 @@ export interface JsonLineSink {
   flushSync(): void;
 }
 
-const sinks = new WeakMap<Logger, JsonLineSink>();
+const sinks = new WeakMap<object, JsonLineSink>();
 
 /**
  * JSON lines, one object per event, with the instance id on every line so logs
  * from many instances can be merged and filtered.
  */
-export function createLogger(options: LoggerOptions): Logger {
+export function createLogger(options: LoggerOptions): PinoLogger {
   const destination = options.destination ?? asyncDestination(1);
   const base = { instance: options.instanceId, pid: process.pid };
   const logger = pino(
@@ -77,5 +84,5 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** The line sink of a logger made by `createLogger`; undefined for any other logger. */
 export function jsonLineSinkOf(logger: object): JsonLineSink | undefined {
-  return sinks.get(logger as Logger);
+  return sinks.get(logger);
 }

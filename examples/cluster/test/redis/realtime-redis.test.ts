@@ -11,6 +11,7 @@ import { createRedisConnections, type RedisConnections } from '../../src/scaling
 import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/redis-settings.js';
 import { RedisChannelLog } from '../../src/scaling/realtime/redis-channel-log.js';
 import { SseProcessor } from '../../src/scaling/realtime/sse-processor.js';
+import { createJsonLogger } from '../../src/volt/index.js';
 import { startCluster, startStandalone, type RedisCluster, type StandaloneRedis } from '../support/redis-servers.js';
 import { SseClient } from '../support/sse-client.js';
 
@@ -29,7 +30,7 @@ async function startInstance(settings: Connected, maxLength = 10_000): Promise<I
   const connections = createRedisConnections(settings);
   const log = new RedisChannelLog(connections, { maxLength });
   // Any lower-case name: these tests use a channel per case.
-  const processor = new SseProcessor({ log, catchUpIntervalMs: 1_000, rules: [{ match: /[a-z]+/ }], logger: console });
+  const processor = new SseProcessor({ log, catchUpIntervalMs: 1_000, rules: [{ match: /[a-z]+/ }], logger: createJsonLogger({ level: 'warn' }) });
   const server = createServer((req, res) => processor.serve(req, res, {}));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../redis/connections.js';
-import { DistributedCache, type CacheLogger, type CacheMetrics, type EntryOptions } from './distributed-cache.js';
+import type { Logger } from '../logger.js';
+import { DistributedCache, type CacheMetrics, type EntryOptions } from './distributed-cache.js';
 import { InvalidationBus, type PubSub } from './invalidation-bus.js';
 import { RedisL2 } from './l2.js';
 
-export { DistributedCache, type EntryOptions, type CacheMetrics, type CacheLogger } from './distributed-cache.js';
+export { DistributedCache, type EntryOptions, type CacheMetrics } from './distributed-cache.js';
 export { InvalidationBus, type PubSub } from './invalidation-bus.js';
 
 export interface CacheSettings {
@@ -46,7 +47,7 @@ export interface CachesOptions {
   pubsub?: PubSub | undefined;
   settings?: Partial<CacheSettings>;
   metrics?: CacheMetrics | undefined;
-  logger?: CacheLogger | undefined;
+  logger?: Logger | undefined;
 }
 
 export interface Caches {
@@ -78,7 +79,7 @@ export function createCaches(options: CachesOptions): Caches {
           const now = Date.now();
           if (now - lastLogged >= 1_000) {
             lastLogged = now;
-            options.logger?.warn({ err: error.message }, 'cache redis call failed; serving without L2');
+            options.logger?.warn({ err: error }, 'cache redis call failed; serving without L2');
           }
         },
       })

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
+import { JSON_CONTENT_TYPE, errorEnvelope } from '../../volt/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Health } from './health.js';
 import { addResponseHeaders } from './header-adding-response.js';
 import { bearerTokenMatches, sendMetrics } from './metrics-endpoint.js';
 import { createRequestIds, rawHeader } from './request-id.js';
-import { createRequestLog, type RequestLogger } from './request-log.js';
+import { createRequestLog } from './request-log.js';
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -22,20 +24,21 @@ export interface OperationsOptions {
   health: Health;
   metrics?: Metrics | undefined;
   /** One line per request at info (probes and scrapes at debug); pino or any logger of that shape. */
-  logger?: Pick<Logger, 'info' | 'debug'> | RequestLogger | undefined;
+  logger?: Logger | undefined;
   /** When set, `/metrics` is also served on this port to `Authorization: Bearer <token>`. */
   metricsToken?: string | undefined;
   /** The matched route pattern of a request (a metric label must not be the raw path). */
   routeOf?: ((req: IncomingMessage) => string | undefined) | undefined;
-  /**
-   * True when the kernel already writes `X-Instance-Id` (its static `headers`
-   * option): then it is added here only to the responses served here.
-   */
-  kernelSetsInstanceId?: boolean | undefined;
 }
 
 export interface OperationsListener {
   listener: NodeListener;
+  /**
+   * For `server.on('clientError', ...)`: bytes node's parser rejects (no
+   * request to answer) get a JSON 400 with the instance id and a closed
+   * connection; the server keeps serving.
+   */
+  clientError(error: NodeJS.ErrnoException, socket: Duplex): void;
   /** Requests started and not yet closed (SSE streams included). */
   readonly inFlight: number;
   /** Resolves once no request is in flight. */
@@ -64,7 +67,6 @@ const HEALTH_TYPE = 'application/health+json';
  */
 export function withOperations(kernel: NodeListener, options: OperationsOptions): OperationsListener {
   const { instanceId, health, metrics, logger, metricsToken, routeOf } = options;
-  const addInstanceId = options.kernelSetsInstanceId !== true;
   const nextRequestId = createRequestIds(instanceId);
   const requestLog = logger ? createRequestLog(logger) : undefined;
   let inFlight = 0;
@@ -111,17 +113,17 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     // keep-alive clients (nginx upstream pools) leave this instance.
     if (health.draining) res.shouldKeepAlive = false;
 
+    // The one place X-Instance-Id is set: every response, whoever writes it.
+    addResponseHeaders(res, ['x-instance-id', instanceId, 'x-request-id', id]);
     const url = req.url ?? '/';
     if (url.startsWith('/health') || url.startsWith('/metrics')) {
       const path = pathOf(url);
       if (isOperation(path, req)) {
         res[OPS_ROUTE] = path;
-        addResponseHeaders(res, ['x-instance-id', instanceId, 'x-request-id', id]);
         serveOperation(path, req, res);
         return;
       }
     }
-    addResponseHeaders(res, addInstanceId ? ['x-instance-id', instanceId, 'x-request-id', id] : ['x-request-id', id]);
     kernel(req, res);
   }
 
@@ -158,8 +160,24 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     }
   }
 
+  // Header values must be printable ASCII; a header line must not be forgeable.
+  const instanceIdLine = `X-Instance-Id: ${instanceId.replace(/[^\x20-\x7e]/g, '')}\r\n`;
+  function clientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    const body = errorEnvelope({ code: 'BAD_REQUEST', message: 'Malformed HTTP request' });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\n${instanceIdLine}` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
   return {
     listener: listener as NodeListener,
+    clientError,
     get inFlight() {
       return inFlight;
     },

@@ -7,7 +7,8 @@
 import type { RedisConnections } from '../redis/connections.js';
 import { MemoryChannelLog } from './memory-channel-log.js';
 import { RedisChannelLog } from './redis-channel-log.js';
-import { SseProcessor, type SseLogger, type SseMetrics } from './sse-processor.js';
+import type { Logger } from '../logger.js';
+import { SseProcessor, type SseMetrics } from './sse-processor.js';
 import type { ChannelRule } from './channel-rules.js';
 
 export { SseProcessor } from './sse-processor.js';
@@ -38,7 +39,7 @@ export interface CreateRealtimeOptions<Context> {
   /** Named in each stream's `connected` event. */
   instanceId?: string;
   metrics?: SseMetrics | undefined;
-  logger?: SseLogger | undefined;
+  logger?: Logger | undefined;
 }
 
 export function createRealtimeTransport<Context = unknown>(options: CreateRealtimeOptions<Context>): SseProcessor<Context> {

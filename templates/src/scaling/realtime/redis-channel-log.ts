@@ -13,6 +13,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { ZERO_ID, compareIds } from './event-id.js';
 import type { ChannelLog, LiveEvent, LogHandlers, LogPosition, LoggedEvent } from './channel-log.js';
+import type { Logger } from '../logger.js';
 import { onReconnect, type RedisClient, type RedisConnections } from '../redis/connections.js';
 
 /*
@@ -87,7 +88,7 @@ export interface RedisChannelLogOptions {
    */
   waitReplicas?: number;
   waitTimeoutMs?: number;
-  logger?: { warn(object: object, message?: string): void } | undefined;
+  logger?: Logger | undefined;
 }
 
 export class RedisChannelLog implements ChannelLog {
@@ -204,7 +205,7 @@ export class RedisChannelLog implements ChannelLog {
         this.options.logger?.warn({ stream, id, replicas }, 'sse event not confirmed on a replica');
       }
     } catch (error) {
-      this.options.logger?.warn({ stream, id, err: String(error) }, 'sse replica wait failed');
+      this.options.logger?.warn({ stream, id, err: error }, 'sse replica wait failed');
     }
   }
 

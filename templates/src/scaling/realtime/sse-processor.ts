@@ -17,6 +17,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RealtimeTransport } from '../../volt/realtime-transport.js';
+import type { Logger } from '../logger.js';
 import type { ChannelLog, LiveEvent, LoggedEvent } from './channel-log.js';
 import { ChannelPolicy, defaultChannelRules, isChannelName, type ChannelRule } from './channel-rules.js';
 import { ZERO_ID, compareIds, cursorPosition, idTime, parseCursor, type ResumeCursor } from './event-id.js';
@@ -28,11 +29,6 @@ export interface SseMetrics {
   sseActiveConnections: { inc(value?: number): void; dec(value?: number): void };
   sseEventsTotal: { inc(labels: { type: string }, value?: number): void };
   sseDeliveryLag: { observe(seconds: number): void };
-}
-
-export interface SseLogger {
-  warn(object: object, message?: string): void;
-  error(object: object, message?: string): void;
 }
 
 export interface SseProcessorOptions<Context = unknown> {
@@ -55,7 +51,7 @@ export interface SseProcessorOptions<Context = unknown> {
   /** Named in the `connected` event each stream starts with. */
   instanceId?: string;
   metrics?: SseMetrics | undefined;
-  logger?: SseLogger | undefined;
+  logger?: Logger | undefined;
 }
 
 const REPLAY_BATCH = 500;
@@ -91,7 +87,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
   private readonly closeRetryMs: number;
   private readonly maxBufferedBytes: number;
   private readonly metrics: SseMetrics | undefined;
-  private readonly logger: SseLogger | undefined;
+  private readonly logger: Logger | undefined;
   private readonly instanceId: string | undefined;
   private closing = false;
 
@@ -101,7 +97,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
       rules: options.rules ?? defaultChannelRules<Context>(),
       defaultChannels: options.defaultChannels ?? ['broadcast', 'revalidate'],
       ...(options.maxChannels ? { maxChannels: options.maxChannels } : {}),
-      onHookError: (error, channel) => options.logger?.error({ err: String(error), channel }, 'sse channel authorization hook threw'),
+      onHookError: (error, channel) => options.logger?.error({ err: error, channel }, 'sse channel authorization hook threw'),
     });
     this.retryMs = options.retryMs ?? 2_000;
     this.closeRetryMs = options.closeRetryMs ?? 500;
@@ -131,7 +127,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
 
   serve(req: IncomingMessage, res: ServerResponse, context: unknown): void {
     this.open(req, res, context as Context).catch((error: unknown) => {
-      this.logger?.error({ err: String(error) }, 'sse stream failed');
+      this.logger?.error({ err: error }, 'sse stream failed');
       if (!res.headersSent) this.comeBackLater(res, this.retryMs);
       else res.destroy();
     });
@@ -258,7 +254,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
     hub.released = true;
     if (this.hubs.get(hub.channel) === hub) this.hubs.delete(hub.channel);
     this.log.unsubscribe(hub.channel).catch((error: unknown) =>
-      this.logger?.warn({ err: String(error), channel: hub.channel }, 'sse unsubscribe failed'),
+      this.logger?.warn({ err: error, channel: hub.channel }, 'sse unsubscribe failed'),
     );
   }
 
@@ -346,7 +342,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport {
       hub.live = true;
     } catch (error) {
       // Redis unreachable: keep buffering and try again; clients lose nothing.
-      this.logger?.warn({ err: String(error), channel: hub.channel }, 'sse catch-up failed, retrying');
+      this.logger?.warn({ err: error, channel: hub.channel }, 'sse catch-up failed, retrying');
       setTimeout(() => {
         if (!hub.released) void this.catchUp(hub);
       }, CATCH_UP_RETRY_MS).unref();

@@ -11,6 +11,7 @@
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { backoffWithJitter } from './backoff.js';
+import type { Logger } from '../logger.js';
 import type { RedisSettings } from './redis-settings.js';
 
 export type RedisClient = Redis | Cluster;
@@ -29,13 +30,9 @@ export type ConnectionRole = 'command' | 'subscriber';
 const CONNECTION_STATES = ['ready', 'connecting', 'reconnecting', 'closed'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
-export interface RedisLogger {
-  warn(object: object, message?: string): void;
-}
-
 export interface RedisConnectionOptions {
   metrics?: RedisConnectionMetrics | undefined;
-  logger?: RedisLogger | undefined;
+  logger?: Logger | undefined;
   /** Fail a connection attempt after this long (default 5 s). */
   connectTimeoutMs?: number;
   /**
@@ -137,7 +134,7 @@ function instrument(client: RedisClient, name: string, options: RedisConnectionO
   // Without a listener ioredis would print every error; with one, we count them.
   client.on('error', (error: Error) => {
     options.metrics?.redisCommandErrorsTotal.inc(labels);
-    options.logger?.warn({ connection: name, err: error.message }, 'redis connection error');
+    options.logger?.warn({ connection: name, err: error }, 'redis connection error');
   });
 }
 

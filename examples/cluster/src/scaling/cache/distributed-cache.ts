@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { coarseNow } from './coarse-clock.js';
 import { L1Cache, type L1Entry, type L1Options } from './l1.js';
@@ -17,10 +18,6 @@ export interface EntryOptions {
 }
 
 export type CacheMetrics = Pick<Metrics, 'cacheHitsTotal' | 'cacheMissesTotal' | 'cacheInvalidationsTotal' | 'redisCommandErrorsTotal'>;
-
-export interface CacheLogger {
-  warn(object: object, message?: string): void;
-}
 
 export interface DistributedCacheOptions {
   namespace: string;
@@ -41,7 +38,7 @@ export interface DistributedCacheOptions {
   /** How often the generation is read again from Redis (missed clears, an evicted key). Default 30 s. */
   generationCheckMs?: number;
   metrics?: CacheMetrics | undefined;
-  logger?: CacheLogger | undefined;
+  logger?: Logger | undefined;
   now?: () => number;
 }
 
@@ -300,7 +297,7 @@ export class DistributedCache<T = unknown> {
       })
       .catch((error: Error) => {
         // The stale value stays in place until its grace ends.
-        this.options.logger?.warn({ namespace: this.namespace, key, err: error.message }, 'cache background refresh failed');
+        this.options.logger?.warn({ namespace: this.namespace, key, err: error }, 'cache background refresh failed');
       });
   }
 
@@ -393,7 +390,7 @@ export class DistributedCache<T = unknown> {
         },
       });
     } catch (error) {
-      this.options.logger?.warn({ namespace: this.namespace, err: (error as Error).message }, 'cache could not join the invalidation bus');
+      this.options.logger?.warn({ namespace: this.namespace, err: error }, 'cache could not join the invalidation bus');
     }
   }
 

@@ -1,4 +1,4 @@
-import { jsonLineSinkOf, type JsonLineSink } from '../logger.js';
+import { jsonLineSinkOf, type JsonLineSink, type Logger } from '../logger.js';
 
 /** One finished request, as its log line reports it. */
 export interface RequestRecord {
@@ -14,11 +14,6 @@ export interface RequestRecord {
   aborted: boolean;
 }
 
-type LogMethod = (obj: object, msg?: string) => void;
-export interface RequestLogger {
-  info: LogMethod;
-  debug: LogMethod;
-}
 
 export interface RequestLog {
   /** Whether a line at `level` would be written: callers skip gathering the record otherwise. */
@@ -45,7 +40,7 @@ const BATCH_MS = 100;
  * buffered destination waits up to 250 ms), and at exit. Any other logger
  * gets `logger.info(record, 'request')`.
  */
-export function createRequestLog(logger: RequestLogger): RequestLog {
+export function createRequestLog(logger: Logger): RequestLog {
   const sink = jsonLineSinkOf(logger);
   if (sink === undefined) {
     return {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../logger.js';
 
 export interface ShutdownOptions {
   server: Server;
@@ -15,7 +16,8 @@ export interface ShutdownOptions {
   realtime?: { close(): Promise<void> } | undefined;
   /** Closed last, after the requests that may still use them. */
   resources?: Array<{ name: string; close(): Promise<void> }>;
-  logger?: { info(obj: object, msg?: string): void; error(obj: object, msg?: string): void; flush?(): void } | undefined;
+  /** Flushed (pino's `flush`) before exiting, so the last lines are not lost. */
+  logger?: (Logger & { flush?(): void }) | undefined;
   /** Injected by tests; default `process.exit`. */
   exit?: (code: number) => void;
 }
@@ -53,7 +55,7 @@ export function createShutdown(options: ShutdownOptions) {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const sweeper = setInterval(() => server.closeIdleConnections(), 50);
-    await options.realtime?.close().catch((error: unknown) => log?.error({ err: String(error) }, 'closing SSE streams failed'));
+    await options.realtime?.close().catch((error: unknown) => log?.error({ err: error }, 'closing SSE streams failed'));
     server.closeIdleConnections();
     await options.requests.whenIdle();
     clearInterval(sweeper);
@@ -61,7 +63,7 @@ export function createShutdown(options: ShutdownOptions) {
     await closed;
 
     for (const resource of options.resources ?? []) {
-      await resource.close().catch((error: unknown) => log?.error({ err: String(error), resource: resource.name }, 'close failed'));
+      await resource.close().catch((error: unknown) => log?.error({ err: error, resource: resource.name }, 'close failed'));
     }
     clearTimeout(deadline);
     log?.info({ reason }, 'shutdown complete');

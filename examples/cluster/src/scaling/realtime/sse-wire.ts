@@ -7,6 +7,7 @@
  * event-id.ts). JSON never contains a raw newline, so `data:` is always one line.
  */
 import type { ServerResponse } from 'node:http';
+import { JSON_CONTENT_TYPE, errorEnvelope } from '../../volt/index.js';
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -61,9 +62,9 @@ export const RESET_EVENT = 'reset';
 
 /** A JSON error envelope, only before any stream byte went out. */
 export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ data: null, error: { code, message } });
+  const body = errorEnvelope({ code, message });
   res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Type': JSON_CONTENT_TYPE,
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
   });
