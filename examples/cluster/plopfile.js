@@ -1,17 +1,19 @@
 // `npm run gen controller <name>` (or `npx plop controller <name>`): adds a
-// feature controller with a store-backed list/get/create, its test, and
-// registers it in src/volt.router.ts.
+// feature (a controller with a store-backed list/get/create, its realtime
+// channel and its test) and lists it in src/features/index.ts.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-const RESERVED = new Set(['volt', 'sse', 'health', 'metrics', 'scaling']);
+// Route prefixes and channels the app already uses.
+const RESERVED = new Set(['volt', 'sse', 'health', 'metrics', 'scaling', 'broadcast', 'revalidate', 'index']);
+const FEATURES = 'src/features/index.ts';
 
 export default function (plop) {
   plop.setGenerator('controller', {
-    description: 'a feature controller (list, get, create) registered in the router',
+    description: 'a feature: controller (list, get, create), realtime channel and test, listed in src/features/index.ts',
     prompts: [
       {
         type: 'input',
@@ -35,21 +37,35 @@ export default function (plop) {
       },
       {
         type: 'add',
+        path: 'src/features/{{kebabCase name}}/{{kebabCase name}}.channels.ts',
+        templateFile: 'plop/channels.ts.hbs',
+        abortOnFail: true,
+      },
+      {
+        type: 'add',
         path: 'test/unit/{{kebabCase name}}.controller.test.ts',
         templateFile: 'plop/controller.test.ts.hbs',
         abortOnFail: true,
       },
       {
         type: 'modify',
-        path: 'src/volt.router.ts',
+        path: FEATURES,
         pattern: /(\/\/ plop:imports)/,
-        template: "import { {{camelCase name}}Controller } from './features/{{kebabCase name}}/{{kebabCase name}}.controller.js';\n$1",
+        template:
+          "import { {{camelCase name}}Channels } from './{{kebabCase name}}/{{kebabCase name}}.channels.js';\n" +
+          "import { {{camelCase name}}Controller } from './{{kebabCase name}}/{{kebabCase name}}.controller.js';\n$1",
       },
       {
         type: 'modify',
-        path: 'src/volt.router.ts',
+        path: FEATURES,
         pattern: /( *)(\/\/ plop:controllers)/,
         template: '$1{{camelCase name}}: {{camelCase name}}Controller,\n$1$2',
+      },
+      {
+        type: 'modify',
+        path: FEATURES,
+        pattern: /( *)(\/\/ plop:channels)/,
+        template: '$1...{{camelCase name}}Channels,\n$1$2',
       },
     ],
   });

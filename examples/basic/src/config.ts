@@ -103,8 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     realtime: {
       heartbeatMs: e.SSE_HEARTBEAT_MS,
       retryMs: e.SSE_RETRY_MS,
+      /** At shutdown: clients come back at once, to another instance. */
+      closeRetryMs: 500,
       streamMaxLength: e.SSE_STREAM_MAXLEN,
       maxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
+      maxChannelsPerStream: 16,
+      /** With Redis: a lost announcement with nothing published after it is found within this time. */
+      catchUpIntervalMs: 5_000,
       /** On a cluster: publish resolves once this many replicas hold the event (0: don't wait). */
       publishWaitReplicas: e.SSE_PUBLISH_WAIT_REPLICAS,
       publishWaitMs: e.SSE_PUBLISH_WAIT_MS,

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from './config.js';
+import { channels } from './features/index.js';
 import { createNotesRepository } from './features/notes/notes.repository.js';
 import type { Note } from './features/notes/notes.schema.js';
 import { instanceStatsFrom } from './features/stats/instance-stats.js';
@@ -32,7 +33,7 @@ export interface App {
   connections: RedisConnections | undefined;
   caches: Caches;
   /** SSE endpoint and fan-out: Redis Streams with Redis, an in-memory log without. */
-  realtime: SseProcessor;
+  realtime: SseProcessor<AppContext>;
   router: ReturnType<typeof AppRouter.instance>;
   /** This instance's metrics registry (served by `/metrics`). */
   metrics: Metrics;
@@ -67,7 +68,14 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   });
   // L1 hits are counted in batches: flush them so a scrape sees every hit.
   metrics.onScrape(caches.flushMetrics);
-  const realtime = createRealtimeTransport({ settings: config.realtime, redis: connections ?? null, instanceId: config.instanceId, logger, metrics });
+  const realtime = createRealtimeTransport<AppContext>({
+    settings: config.realtime,
+    redis: connections ?? null,
+    channels,
+    instanceId: config.instanceId,
+    logger,
+    metrics,
+  });
   const notes = createNotesRepository(store, { listCache: caches.namespace<Note[]>('notes', config.cache.notes) });
   const services: AppContext = { store, logger, instanceId: config.instanceId, notes, stats: instanceStatsFrom(metrics, config.instanceId) };
 

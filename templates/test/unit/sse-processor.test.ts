@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config.js';
+import { notesChannels } from '../../src/features/notes/notes.channels.js';
 import type { LogHandlers } from '../../src/scaling/realtime/channel-log.js';
 import { MemoryChannelLog } from '../../src/scaling/realtime/memory-channel-log.js';
 import { createMetrics } from '../../src/scaling/metrics/index.js';
@@ -27,7 +29,7 @@ afterEach(async () => {
 /** A real node:http server whose context names the user from a test-only header. */
 async function harness(options: Partial<SseProcessorOptions<Context>> & { maxLength?: number } = {}): Promise<Harness> {
   const log = new MemoryChannelLog({ maxLength: options.maxLength ?? 100 });
-  const processor = new SseProcessor<Context>({ log, instanceId: 'test-instance', ...options });
+  const processor = new SseProcessor<Context>({ ...loadConfig({}).realtime, log, channels: notesChannels, instanceId: 'test-instance', ...options });
   const server = createServer((req, res) => {
     const user = req.headers['x-test-user'];
     processor.serve(req, res, typeof user === 'string' ? { user: { id: user } } : {});

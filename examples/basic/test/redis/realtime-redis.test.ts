@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../src/config.js';
 import { createRedisConnections, type RedisConnections } from '../../src/scaling/redis/connections.js';
 import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/redis-settings.js';
 import { RedisChannelLog } from '../../src/scaling/realtime/redis-channel-log.js';
@@ -28,9 +29,16 @@ interface Instance {
 
 async function startInstance(settings: Connected, maxLength = 10_000): Promise<Instance> {
   const connections = createRedisConnections(settings);
-  const log = new RedisChannelLog(connections, { maxLength });
+  const realtime = loadConfig({}).realtime;
+  const log = new RedisChannelLog(connections, { maxLength, waitReplicas: 0, waitTimeoutMs: realtime.publishWaitMs });
   // Any lower-case name: these tests use a channel per case.
-  const processor = new SseProcessor({ log, catchUpIntervalMs: 1_000, rules: [{ match: /[a-z]+/ }], logger: createJsonLogger({ level: 'warn' }) });
+  const processor = new SseProcessor({
+    ...realtime,
+    log,
+    catchUpIntervalMs: 1_000,
+    channels: [{ match: /[a-z]+/ }],
+    logger: createJsonLogger({ level: 'warn' }),
+  });
   const server = createServer((req, res) => processor.serve(req, res, {}));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

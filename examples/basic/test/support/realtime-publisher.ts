@@ -4,6 +4,7 @@
  * the moment Redis acknowledged it. Also reads subscriber counts from Redis.
  */
 import type { Cluster } from 'ioredis';
+import { loadConfig } from '../../src/config.js';
 import { createRedisConnections, type RedisConnections } from '../../src/scaling/redis/connections.js';
 import type { RedisSettings } from '../../src/scaling/redis/redis-settings.js';
 import { RedisChannelLog } from '../../src/scaling/realtime/redis-channel-log.js';
@@ -19,8 +20,9 @@ export interface RealtimePublisher {
 
 export function createRealtimePublisher(settings: Exclude<RedisSettings, { mode: 'none' }>, waitReplicas = 0): RealtimePublisher {
   const connections = createRedisConnections(settings);
-  const log = new RedisChannelLog(connections, { waitReplicas });
-  const processor = new SseProcessor({ log });
+  const realtime = loadConfig({}).realtime;
+  const log = new RedisChannelLog(connections, { maxLength: realtime.streamMaxLength, waitReplicas, waitTimeoutMs: realtime.publishWaitMs });
+  const processor = new SseProcessor({ ...realtime, log, catchUpIntervalMs: 0 });
   return {
     connections,
     publish: (channel, type, data) => processor.publish(channel, type, data),

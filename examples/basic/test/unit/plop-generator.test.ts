@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -24,36 +24,62 @@ function run(args: string[], cwd = project) {
 
 const plop = (...args: string[]) => run([join(rootModules, 'plop/bin/plop.js'), ...args]);
 
+/** Every file of the project copy (node_modules aside), path -> content. */
+function snapshot(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(project, { recursive: true, withFileTypes: true })) {
+    const path = relative(project, join(entry.parentPath, entry.name));
+    if (entry.isFile() && !path.split('/').some((part) => SKIP.has(part))) files.set(path, readFileSync(join(project, path), 'utf8'));
+  }
+  return files;
+}
+let before: Map<string, string>;
+
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'volt-gen-'));
   cpSync(templateDir, project, { recursive: true, filter: (source) => !SKIP.has(basename(source)) });
   // The copy resolves packages from the installed node_modules, as `npm install` would provide them.
   symlinkSync(rootModules, join(project, 'node_modules'), 'dir');
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'gen-check', private: true, type: 'module' }));
+  before = snapshot();
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 describe('npm run gen controller <name>', () => {
-  it('adds the controller and its test, and registers it in src/volt.router.ts', () => {
+  it('adds a feature (controller, channel, test) and lists it in src/features/index.ts, touching nothing else', () => {
     const result = plop('controller', 'line-items');
     expect(result.code, result.out).toBe(0);
-    expect(existsSync(join(project, 'src/features/line-items/line-items.controller.ts'))).toBe(true);
-    expect(existsSync(join(project, 'test/unit/line-items.controller.test.ts'))).toBe(true);
-    const router = readFileSync(join(project, 'src/volt.router.ts'), 'utf8');
-    expect(router).toContain("import { lineItemsController } from './features/line-items/line-items.controller.js';\n// plop:imports");
-    expect(router).toMatch(/\n {4}lineItems: lineItemsController,\n {4}\/\/ plop:controllers/);
+    const after = snapshot();
+    const changed = [...after.keys()].filter((path) => before.get(path) !== after.get(path)).sort();
+    const removed = [...before.keys()].filter((path) => !after.has(path));
+    // Adding a feature never means editing src/scaling/, the kernel or app.ts.
+    expect(changed).toEqual([
+      'src/features/index.ts',
+      'src/features/line-items/line-items.channels.ts',
+      'src/features/line-items/line-items.controller.ts',
+      'test/unit/line-items.controller.test.ts',
+    ]);
+    expect(removed).toEqual([]);
+    const features = after.get('src/features/index.ts')!;
+    expect(features).toContain(
+      "import { lineItemsChannels } from './line-items/line-items.channels.js';\n" +
+        "import { lineItemsController } from './line-items/line-items.controller.js';\n// plop:imports",
+    );
+    expect(features).toMatch(/\n {2}lineItems: lineItemsController,\n {2}\/\/ plop:controllers/);
+    expect(features).toMatch(/\n {2}\.\.\.lineItemsChannels,\n {2}\/\/ plop:channels/);
+    expect(after.get('src/features/line-items/line-items.channels.ts')).toContain("export const LINE_ITEMS_CHANNEL = 'line-items';");
     const controller = readFileSync(join(project, 'src/features/line-items/line-items.controller.ts'), 'utf8');
     expect(controller).toContain("name: 'lineItems'");
     expect(controller).toContain("path: '/line-items'");
   });
 
   it('refuses an existing or malformed name without touching any file', () => {
-    const before = readFileSync(join(project, 'src/volt.router.ts'), 'utf8');
-    for (const name of ['line-items', 'notes', 'Bad_Name']) {
+    const unchanged = snapshot();
+    for (const name of ['line-items', 'notes', 'Bad_Name', 'broadcast']) {
       const result = plop('controller', name);
       expect(result.code, result.out).not.toBe(0);
     }
-    expect(readFileSync(join(project, 'src/volt.router.ts'), 'utf8')).toBe(before);
+    expect(snapshot()).toEqual(unchanged);
   });
 
   it('the project still typechecks (tsc -p) with the generated files', () => {
@@ -61,9 +87,10 @@ describe('npm run gen controller <name>', () => {
     expect(result.code, result.out).toBe(0);
   });
 
-  it('the generated controller test passes', () => {
-    const result = run([join(rootModules, 'vitest/vitest.mjs'), 'run', '--project', 'unit', 'test/unit/line-items.controller.test.ts']);
+  it('the generated test passes: CRUD, and a subscriber of the new channel receives each created item', () => {
+    const result = run([join(rootModules, 'vitest/vitest.mjs'), 'run', '--project', 'unit', '--reporter', 'verbose', 'test/unit/line-items.controller.test.ts']);
     expect(result.code, result.out).toBe(0);
-    expect(result.out).toMatch(/4 passed/);
+    expect(result.out).toMatch(/5 passed/);
+    expect(result.out).toContain('announces each new item on the `line-items` channel');
   });
 }, 300_000);

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ChannelPolicy, defaultChannelRules } from '../../src/scaling/realtime/channel-rules.js';
+import { notesChannels } from '../../src/features/notes/notes.channels.js';
+import { ChannelPolicy, standardChannelRules } from '../../src/scaling/realtime/channel-rules.js';
 
 type Context = { user?: { id: string } };
-const policy = new ChannelPolicy<Context>({ rules: defaultChannelRules<Context>(), defaultChannels: ['broadcast', 'revalidate'], maxChannels: 4 });
+const policy = new ChannelPolicy<Context>({
+  rules: [...standardChannelRules<Context>(), ...notesChannels],
+  defaultChannels: ['broadcast', 'revalidate'],
+  maxChannels: 4,
+});
 
 describe('channel rules', () => {
   it('accepts known public channels and dedupes', async () => {
@@ -38,6 +43,8 @@ describe('channel rules', () => {
         { match: /team:(\w+)/, authorize: async (_channel, _context, [team]) => team === 'red' },
         { match: 'broken', authorize: () => { throw new Error('boom'); } },
       ],
+      defaultChannels: [],
+      maxChannels: 4,
       onHookError: (error, channel) => errors.push(`${channel}: ${(error as Error).message}`),
     });
     expect(await custom.decide('team:red', {})).toEqual({ ok: true, channels: ['team:red'] });

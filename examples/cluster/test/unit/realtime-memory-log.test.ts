@@ -32,7 +32,7 @@ describe('in-memory channel log', () => {
   });
 
   it('announces appends, with the previous id, only for subscribed channels', async () => {
-    const log = new MemoryChannelLog();
+    const log = new MemoryChannelLog({ maxLength: 100 });
     const live: Array<[string, LiveEvent]> = [];
     log.setHandlers({ live: (channel, event) => live.push([channel, event]), resync: () => undefined });
     const first = await log.append('notes', 'message', '1');

@@ -4,30 +4,24 @@
  * so any instance serves any client; without Redis, an in-memory log gives one
  * process the same semantics (ids, replay, trimming).
  */
+import type { Logger } from '../logger.js';
 import type { RedisConnections } from '../redis/connections.js';
+import type { ChannelRule } from './channel-rules.js';
 import { MemoryChannelLog } from './memory-channel-log.js';
 import { RedisChannelLog } from './redis-channel-log.js';
-import type { Logger } from '../logger.js';
-import { SseProcessor, type SseMetrics } from './sse-processor.js';
-import type { ChannelRule } from './channel-rules.js';
+import { SseProcessor, type SseMetrics, type SseSettings } from './sse-processor.js';
 
-export { SseProcessor } from './sse-processor.js';
+export { SseProcessor, type SseSettings } from './sse-processor.js';
 export { MemoryChannelLog } from './memory-channel-log.js';
 export { RedisChannelLog } from './redis-channel-log.js';
-export { defaultChannelRules, type ChannelRule } from './channel-rules.js';
+export { standardChannelRules, type ChannelRule } from './channel-rules.js';
 
-export interface RealtimeSettings {
-  /** `SSE_HEARTBEAT_MS` */
-  heartbeatMs: number;
-  /** `SSE_RETRY_MS` */
-  retryMs: number;
-  /** `SSE_STREAM_MAXLEN`: events kept per channel for resume. */
+/** `config.ts` holds the values (`SSE_*`). */
+export interface RealtimeSettings extends SseSettings {
+  /** Events kept per channel for resume. */
   streamMaxLength: number;
-  /** `SSE_MAX_BUFFERED_BYTES`: a slower client is disconnected. */
-  maxBufferedBytes: number;
-  /** `SSE_PUBLISH_WAIT_REPLICAS`: replicas that must hold an event before publish resolves. */
+  /** On a cluster: replicas that must hold an event before publish resolves (0: don't wait). */
   publishWaitReplicas: number;
-  /** `SSE_PUBLISH_WAIT_MS` */
   publishWaitMs: number;
 }
 
@@ -35,9 +29,10 @@ export interface CreateRealtimeOptions<Context> {
   settings: RealtimeSettings;
   /** The app's shared Redis connections; null for the in-memory log. */
   redis: RedisConnections | null;
-  rules?: ChannelRule<Context>[];
+  /** The features' channels (`features/<name>/<name>.channels.ts`). */
+  channels: ChannelRule<Context>[];
   /** Named in each stream's `connected` event. */
-  instanceId?: string;
+  instanceId: string;
   metrics?: SseMetrics | undefined;
   logger?: Logger | undefined;
 }
@@ -53,14 +48,12 @@ export function createRealtimeTransport<Context = unknown>(options: CreateRealti
       })
     : new MemoryChannelLog({ maxLength: settings.streamMaxLength });
   return new SseProcessor<Context>({
+    ...settings,
     log,
-    heartbeatMs: settings.heartbeatMs,
-    retryMs: settings.retryMs,
-    maxBufferedBytes: settings.maxBufferedBytes,
-    // Redis only: a lost announcement with nothing published after it is found within this time.
-    catchUpIntervalMs: redis ? 5_000 : 0,
-    ...(options.rules ? { rules: options.rules } : {}),
-    ...(options.instanceId ? { instanceId: options.instanceId } : {}),
+    // The memory log never loses an announcement: nothing to sweep for.
+    catchUpIntervalMs: redis ? settings.catchUpIntervalMs : 0,
+    channels: options.channels,
+    instanceId: options.instanceId,
     metrics: options.metrics,
     logger: options.logger,
   });

@@ -49,7 +49,7 @@ class Ring {
 
 export interface MemoryChannelLogOptions {
   /** Entries kept per channel (the counterpart of SSE_STREAM_MAXLEN). */
-  maxLength?: number;
+  maxLength: number;
 }
 
 export class MemoryChannelLog implements ChannelLog {
@@ -58,8 +58,8 @@ export class MemoryChannelLog implements ChannelLog {
   private handlers: LogHandlers | undefined;
   private readonly maxLength: number;
 
-  constructor(options: MemoryChannelLogOptions = {}) {
-    this.maxLength = Math.max(1, options.maxLength ?? 10_000);
+  constructor(options: MemoryChannelLogOptions) {
+    this.maxLength = Math.max(1, options.maxLength);
   }
 
   private ring(channel: string): Ring {

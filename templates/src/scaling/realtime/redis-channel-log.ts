@@ -79,15 +79,15 @@ type ScriptedClient = RedisClient & { sseAppend: AppendCommand; ssePosition: (st
 
 export interface RedisChannelLogOptions {
   /** Approximate entries kept per stream (`XADD MAXLEN ~`). */
-  maxLength?: number;
+  maxLength: number;
   /** Key prefix (default `sse`). */
   prefix?: string;
   /**
    * After each append, wait until this many replicas have it (`WAIT`), so an
    * acknowledged event survives a master failover. 0 skips it (standalone).
    */
-  waitReplicas?: number;
-  waitTimeoutMs?: number;
+  waitReplicas: number;
+  waitTimeoutMs: number;
   logger?: Logger | undefined;
 }
 
@@ -111,14 +111,14 @@ export class RedisChannelLog implements ChannelLog {
 
   constructor(
     connections: RedisConnections,
-    private readonly options: RedisChannelLogOptions = {},
+    private readonly options: RedisChannelLogOptions,
   ) {
     this.sharded = connections.mode === 'cluster';
     this.publishCommand = this.sharded ? 'SPUBLISH' : 'PUBLISH';
     this.prefix = options.prefix ?? 'sse';
-    this.maxLength = options.maxLength ?? 10_000;
-    this.waitReplicas = options.waitReplicas ?? 0;
-    this.waitTimeoutMs = options.waitTimeoutMs ?? 100;
+    this.maxLength = options.maxLength;
+    this.waitReplicas = options.waitReplicas;
+    this.waitTimeoutMs = options.waitTimeoutMs;
     const command = connections.command as ScriptedClient;
     if (typeof command.sseAppend !== 'function') {
       command.defineCommand('sseAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });

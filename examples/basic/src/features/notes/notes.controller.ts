@@ -1,7 +1,6 @@
 import { volt } from '../../volt.js';
+import { NOTES_CHANNEL } from './notes.channels.js';
 import { CreateNoteBody, NoteId } from './notes.schema.js';
-
-export const NOTES_CHANNEL = 'notes';
 
 export const notesController = volt.controller({
   name: 'notes',

@@ -3,7 +3,11 @@
  * rule matches its name; the rule's `authorize` then decides with the request
  * context (who is asking), so scopes such as `user:<id>` are checked against
  * the server's idea of the user, never against anything in the query string.
+ *
+ * Each feature declares its own channels (`features/notes/notes.channels.ts`);
+ * the standard ones below are always there.
  */
+import { BROADCAST_CHANNEL, REVALIDATE_CHANNEL } from '../../volt/index.js';
 
 /** Letters, digits and `. _ - :`; no `,` (cursor separator) nor braces (Redis hash tags). */
 const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -26,18 +30,16 @@ export type ChannelDecision =
 export interface ChannelPolicyOptions<Context> {
   rules: ChannelRule<Context>[];
   /** Subscribed when the request names none. */
-  defaultChannels?: string[];
-  maxChannels?: number;
+  defaultChannels: string[];
+  maxChannels: number;
   /** Called when an `authorize` hook throws; the channel is then refused (403). */
   onHookError?: (error: unknown, channel: string) => void;
 }
 
 export class ChannelPolicy<Context = unknown> {
-  private readonly maxChannels: number;
   private readonly rules: Array<{ match: string | RegExp; authorize: ChannelRule<Context>['authorize'] }>;
 
   constructor(private readonly options: ChannelPolicyOptions<Context>) {
-    this.maxChannels = options.maxChannels ?? 16;
     // A pattern must describe the whole name: anchor it once here.
     this.rules = options.rules.map((rule) => ({
       match: typeof rule.match === 'string' ? rule.match : new RegExp(`^(?:${rule.match.source})$`, rule.match.flags.replace(/[gy]/g, '')),
@@ -48,12 +50,12 @@ export class ChannelPolicy<Context = unknown> {
   /** Validates `?channels=a,b` (raw, may be null) and authorizes every channel. */
   async decide(raw: string | null, context: Context): Promise<ChannelDecision> {
     const requested = raw === null || raw.trim() === ''
-      ? [...(this.options.defaultChannels ?? [])]
+      ? [...this.options.defaultChannels]
       : raw.split(',').map((name) => name.trim());
     if (requested.length === 0) return refuse(400, 'CHANNELS_REQUIRED', 'name at least one channel: ?channels=a,b');
     const channels = [...new Set(requested)];
-    if (channels.length > this.maxChannels) {
-      return refuse(400, 'TOO_MANY_CHANNELS', `at most ${this.maxChannels} channels per stream`);
+    if (channels.length > this.options.maxChannels) {
+      return refuse(400, 'TOO_MANY_CHANNELS', `at most ${this.options.maxChannels} channels per stream`);
     }
     for (const channel of channels) {
       if (!isChannelName(channel)) {
@@ -107,14 +109,14 @@ function contextUserId(context: unknown): string | undefined {
 }
 
 /**
- * The channels of the example app: `notes`, `broadcast` and `revalidate` are
- * public; `user:<id>` is private to the user whose id the context carries.
+ * The channels every app has: `broadcast` and `revalidate` (the kernel's
+ * `realtime.broadcast` and `revalidate`) are public; `user:<id>` is private to
+ * the user whose id the context carries.
  */
-export function defaultChannelRules<Context = unknown>(): ChannelRule<Context>[] {
+export function standardChannelRules<Context = unknown>(): ChannelRule<Context>[] {
   return [
-    { match: 'notes' },
-    { match: 'broadcast' },
-    { match: 'revalidate' },
+    { match: BROADCAST_CHANNEL },
+    { match: REVALIDATE_CHANNEL },
     { match: /user:([A-Za-z0-9_-]{1,64})/, authorize: (_channel, context, [id]) => contextUserId(context) === id },
   ];
 }

@@ -1,19 +1,25 @@
 import type { ServerResponse } from 'node:http';
-import { formatCursor } from './event-id.js';
+import { compareIds, formatCursor } from './event-id.js';
+
+/** A live event that arrived while its stream was still replaying history. */
+export interface QueuedEvent {
+  /** The channel's place in the stream's channel list. */
+  index: number;
+  id: string;
+  /** The frame without its `id:` line (see `eventBody`). */
+  body: string;
+}
 
 /**
  * One open stream. Kept small on purpose (thousands per instance): no timers
- * or closures of its own; the processor's shared heartbeat and fan-out loops
- * write to it.
+ * or closures of its own; the processor's shared heartbeat and the hubs'
+ * fan-out loops write to it.
  */
 export class SseConnection {
   /** Last id delivered per channel (same order as `channels`); '' until known. */
   readonly positions: string[];
-  /**
-   * While the connection replays history, live events queue here as
-   * flat (channel index, id, frame body) triples; null once live.
-   */
-  pending: Array<number | string> | null = [];
+  /** Live events held back while the stream replays history; null once live. */
+  queued: QueuedEvent[] | null = [];
   closed = false;
 
   constructor(
@@ -23,7 +29,16 @@ export class SseConnection {
     this.positions = channels.map(() => '');
   }
 
+  /** The SSE `id:` that resumes every channel of this stream where it is now. */
   cursor(): string {
     return formatCursor(this.channels, this.positions);
+  }
+
+  /** Moves the position on one channel to `id`; false when the stream already has that event. */
+  advance(index: number, id: string): boolean {
+    const position = this.positions[index] as string;
+    if (position !== '' && compareIds(id, position) <= 0) return false;
+    this.positions[index] = id;
+    return true;
   }
 }

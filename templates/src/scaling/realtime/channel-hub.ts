@@ -1,0 +1,200 @@
+/**
+ * One channel on this instance. However many local streams listen to it, the
+ * hub holds one subscription to the channel log (the last stream to leave
+ * releases it) and the id of the last event it delivered.
+ *
+ * A hub delivers strictly in id order, never twice: an announcement whose
+ * `prevId` is newer than what the hub delivered reveals a gap (a message lost
+ * during a reconnect or failover), and the hub reads the missing entries back
+ * from the log first. After a reconnect, and on a slow periodic sweep, hubs
+ * catch up from the log the same way.
+ */
+import type { Logger } from '../logger.js';
+import type { ChannelLog, LiveEvent, LoggedEvent } from './channel-log.js';
+import { ZERO_ID, compareIds, idTime } from './event-id.js';
+import type { SseConnection } from './sse-connection.js';
+import { eventBody, eventFrame } from './sse-wire.js';
+
+/** Entries read from the log per round trip (replay and catch-up). */
+export const READ_BATCH = 500;
+/** Live events buffered while a hub catches up; past this they are re-read from the log instead. */
+const MAX_BUFFERED_EVENTS = 10_000;
+const CATCH_UP_RETRY_MS = 500;
+
+/** How a hub's frames reach a stream: the processor bounds what a slow client may buffer. */
+export interface StreamWriter {
+  /** False when the stream is closed, or was cut off just now for not keeping up. */
+  write(connection: SseConnection, frame: string | Buffer): boolean;
+}
+
+export interface HubMetrics {
+  sseEventsTotal: { inc(labels: { type: string }, value?: number): void };
+  sseDeliveryLag: { observe(seconds: number): void };
+}
+
+export class ChannelHub {
+  readonly connections = new Set<SseConnection>();
+  /** Resolves once subscribed and positioned; rejects when the log cannot be reached. */
+  readonly ready: Promise<void>;
+  private lastId = ZERO_ID;
+  /** Subscribed and positioned once: `lastId` is meaningful from then on. */
+  private started = false;
+  /** False while subscribing or catching up: announcements go to `buffer`. */
+  private live = false;
+  private buffer: LiveEvent[] = [];
+  private overflowed = false;
+  private catchingUp = false;
+  private catchUpAgain = false;
+  private released = false;
+
+  constructor(
+    readonly channel: string,
+    private readonly log: ChannelLog,
+    private readonly writer: StreamWriter,
+    private readonly metrics: HubMetrics | undefined,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.ready = this.start();
+  }
+
+  private async start(): Promise<void> {
+    await this.log.subscribe(this.channel);
+    const { lastId } = await this.log.position(this.channel);
+    if (this.released) return;
+    this.lastId = lastId;
+    this.started = true;
+    for (const connection of this.connections) {
+      const index = connection.channels.indexOf(this.channel);
+      if (connection.positions[index] === '') connection.positions[index] = lastId;
+    }
+    await this.catchUp();
+  }
+
+  /** A stream joins; `index` is this channel's place in its channel list. */
+  add(connection: SseConnection, index: number): void {
+    // A running hub positions newcomers at once; a starting one does it in `start`.
+    if (this.started) connection.positions[index] = this.lastId;
+    this.connections.add(connection);
+  }
+
+  /** Stops listening to the log (the last stream left, or subscribing failed). */
+  release(): void {
+    this.released = true;
+    this.log.unsubscribe(this.channel).catch((error: unknown) => this.logger?.warn({ err: error, channel: this.channel }, 'sse unsubscribe failed'));
+  }
+
+  // ---- live delivery
+
+  /** An announcement from the log. */
+  onLive(event: LiveEvent): void {
+    if (!this.live) {
+      this.bufferEvent(event);
+      return;
+    }
+    if (compareIds(event.id, this.lastId) <= 0) return;
+    if (event.prevId !== this.lastId && compareIds(event.prevId, this.lastId) > 0) {
+      // A gap: something announced before this event never reached us.
+      this.bufferEvent(event);
+      void this.catchUp();
+      return;
+    }
+    this.deliver(event);
+  }
+
+  /** After a reconnect: announcements may have been lost meanwhile. */
+  resync(): void {
+    if (this.live) void this.catchUp();
+  }
+
+  /** The safety net: a lost announcement with nothing published after it shows only in the log. */
+  async sweep(): Promise<void> {
+    if (!this.live) return;
+    const { lastId } = await this.log.position(this.channel);
+    if (this.live && compareIds(lastId, this.lastId) > 0) void this.catchUp();
+  }
+
+  private bufferEvent(event: LiveEvent): void {
+    if (this.buffer.length >= MAX_BUFFERED_EVENTS) {
+      // Every announced event is in the log: read them back rather than hold them.
+      this.buffer = [];
+      this.overflowed = true;
+    }
+    this.buffer.push(event);
+  }
+
+  /**
+   * Reads the log after the hub's last id, then drains the buffered
+   * announcements in order. A gap still visible in the buffer means the log
+   * moved on meanwhile: read again (bounded, since an entry lost with a failed
+   * master would otherwise never appear).
+   */
+  private async catchUp(): Promise<void> {
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return;
+    }
+    this.catchingUp = true;
+    this.live = false;
+    try {
+      let rounds = 0;
+      do {
+        this.catchUpAgain = false;
+        this.overflowed = false;
+        rounds++;
+        for (;;) {
+          const batch = await this.log.read(this.channel, this.lastId, READ_BATCH);
+          if (this.released) return;
+          for (const event of batch) if (compareIds(event.id, this.lastId) > 0) this.deliver(event);
+          if (batch.length < READ_BATCH) break;
+        }
+        const buffered = this.buffer;
+        this.buffer = [];
+        for (let index = 0; index < buffered.length; index++) {
+          const event = buffered[index] as LiveEvent;
+          if (compareIds(event.id, this.lastId) <= 0) continue;
+          if (rounds < 3 && event.prevId !== this.lastId && compareIds(event.prevId, this.lastId) > 0) {
+            this.buffer = buffered.slice(index).concat(this.buffer);
+            this.catchUpAgain = true;
+            break;
+          }
+          this.deliver(event);
+        }
+      } while (this.catchUpAgain || this.overflowed);
+      this.live = true;
+    } catch (error) {
+      // Redis unreachable: keep buffering and try again; clients lose nothing.
+      this.logger?.warn({ err: error, channel: this.channel }, 'sse catch-up failed, retrying');
+      setTimeout(() => {
+        if (!this.released) void this.catchUp();
+      }, CATCH_UP_RETRY_MS).unref();
+    } finally {
+      this.catchingUp = false;
+    }
+  }
+
+  /** Hands one event to every stream of the channel, each at most once. */
+  private deliver(event: LoggedEvent): void {
+    this.lastId = event.id;
+    const body = eventBody(this.channel, event.id, event.type, event.json);
+    // A single-channel stream's cursor is the event id, so all of them get the
+    // same bytes: encoded once per event instead of once per connection.
+    let shared: Buffer | undefined;
+    let written = 0;
+    for (const connection of this.connections) {
+      if (connection.channels.length === 1 && connection.queued === null) {
+        if (!connection.advance(0, event.id)) continue;
+        shared ??= Buffer.from(eventFrame(event.id, body));
+        if (this.writer.write(connection, shared)) written++;
+        continue;
+      }
+      const index = connection.channels.indexOf(this.channel);
+      if (connection.queued !== null) connection.queued.push({ index, id: event.id, body });
+      else if (connection.advance(index, event.id) && this.writer.write(connection, eventFrame(connection.cursor(), body))) written++;
+    }
+    if (written > 0 && this.metrics) {
+      this.metrics.sseEventsTotal.inc({ type: event.type }, written);
+      // The id's time is the log's clock (Redis's): a clock ahead of ours reads as 0.
+      this.metrics.sseDeliveryLag.observe(Math.max(0, Date.now() - idTime(event.id)) / 1000);
+    }
+  }
+}
