@@ -22,13 +22,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
-import { createCaches, type Caches } from '../templates/src/scaling/cache/index.js';
+import { loadConfig } from '../templates/src/config.js';
+import { createCaches, type Caches, type CacheSettings } from '../templates/src/scaling/cache/index.js';
 import { createMetrics, type Metrics } from '../templates/src/scaling/metrics/index.js';
 import { createRedisConnections, type RedisConnections } from '../templates/src/scaling/redis/connections.js';
 import { readRedisSettings, type RedisSettings } from '../templates/src/scaling/redis/redis-settings.js';
 import { RedisStore } from '../templates/src/scaling/store/redis-store.js';
 import { startCluster, startStandalone } from '../templates/test/support/redis-servers.js';
 
+/** The template's defaults (config.ts), as an app without CACHE_* variables runs. */
+const CACHE_DEFAULTS = loadConfig({}).cache;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
@@ -101,7 +104,7 @@ async function benchL1(samples: Samples): Promise<void> {
     sizeCalculation: (entry) => entry.size,
   });
   const metrics = createMetrics({ instanceId: 'bench', defaultMetrics: false });
-  const caches = createCaches({ instanceId: 'bench', metrics, settings: { ttlMs: 3_600_000 } });
+  const caches = createCaches({ instanceId: 'bench', metrics, settings: { ...CACHE_DEFAULTS, ttlMs: 3_600_000 } });
   const cache = caches.namespace<object>('bench');
   for (const key of KEYS) {
     plain.set(key, VALUE);
@@ -135,14 +138,14 @@ interface Instance {
   close(): Promise<void>;
 }
 
-function instance(settings: Connected, cacheSettings: Parameters<typeof createCaches>[0]['settings']): Instance {
+function instance(settings: Connected, cacheSettings: Partial<CacheSettings>): Instance {
   const metrics = createMetrics({ instanceId: 'bench', defaultMetrics: false });
   const connections = createRedisConnections(settings, { metrics });
   const caches = createCaches({
     instanceId: 'bench',
     redis: connections.command,
     pubsub: new RedisStore(connections, { shardedPubSub: true, subscriberName: 'cache-invalidation' }),
-    settings: cacheSettings,
+    settings: { ...CACHE_DEFAULTS, ...cacheSettings },
     metrics,
   });
   return {

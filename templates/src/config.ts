@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { readRedisSettings, type RedisSettings } from './scaling/redis/redis-settings.js';
+import { VOLT_DEFAULTS } from './volt/index.js';
 
 /**
  * Every setting comes from the environment (twelve-factor), parsed once at
@@ -12,8 +14,9 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   INSTANCE_ID: z.string().min(1).optional(),
-  BASE_PATH: z.string().default('/api/v1'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  // The kernel's own defaults (`/api/v1`, 1 MiB), so both say the same.
+  BASE_PATH: z.string().default(VOLT_DEFAULTS.basePATH),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(VOLT_DEFAULTS.bodyLimitBytes),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** HMAC-SHA256 key of signed cookies; without it `cookies.setSigned/getSigned` fail. */
   COOKIE_SECRET: z.string().min(32, 'use at least 32 characters').optional(),
@@ -69,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   }
   return {
     env: e.NODE_ENV,
+    /** Reported by `GET /health`: the project's package.json version. */
+    version: packageVersion(),
     port: e.PORT,
     host: e.HOST,
     /** Sent as `X-Instance-Id` and as the `instance` label of every metric. */
@@ -97,6 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       ttlJitter: e.CACHE_TTL_JITTER,
       lockTtlMs: e.CACHE_LOCK_TTL_MS,
       lockWaitMs: e.CACHE_LOCK_WAIT_MS,
+      lockPollMs: 20,
+      /** A clear this instance missed, or an evicted generation key, is noticed within this time. */
+      generationCheckMs: 30_000,
       notes: { ttlMs: e.CACHE_NOTES_TTL_MS, graceMs: e.CACHE_NOTES_GRACE_MS },
     },
     /** Server-Sent Events (src/scaling/realtime). */
@@ -115,4 +123,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       publishWaitMs: e.SSE_PUBLISH_WAIT_MS,
     },
   };
+}
+
+/** The project's package.json (one level above src/ and dist/). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

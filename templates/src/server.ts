@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { startMetricsServer } from './scaling/http/metrics-endpoint.js';
@@ -7,7 +6,7 @@ import { createLogger } from './scaling/logger.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, instanceId: config.instanceId });
-const app = createApp(config, { logger, version: packageVersion() });
+const app = createApp(config, { logger });
 
 app.server.listen(config.port, config.host, () => {
   const address = app.server.address();
@@ -42,12 +41,3 @@ createShutdown({
   ],
   logger,
 }).installSignalHandlers();
-
-/** `version` of /health: the project's package.json (one level above src/ and dist/). */
-function packageVersion(): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
-}

@@ -23,8 +23,6 @@ import { loadPublicFiles, withPublicFiles } from './web/public-files.js';
 export interface AppOverrides {
   logger?: VoltLogger;
   store?: StoreAdapter;
-  /** Reported as `version` by `GET /health`. */
-  version?: string;
 }
 
 export interface App {
@@ -97,9 +95,8 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
 
   const health = createHealth({
     serviceId: config.instanceId,
-    version: overrides.version ?? process.env.npm_package_version ?? 'unknown',
-    redis: connections,
-    redisTimeoutMs: config.readinessRedisTimeoutMs,
+    version: config.version,
+    redis: connections && { connections, timeoutMs: config.readinessRedisTimeoutMs },
   });
   // Health probes, request ids, metrics and request logs, in front of the kernel.
   // The demo page (public/) at `/`, then the API.

@@ -34,6 +34,5 @@ function fallbackContext(runtime: VoltRuntime): AppContext {
   return context;
 }
 
-export const volt = Volt.context((_request, runtime) => (runtime.services as AppContext | undefined) ?? fallbackContext(runtime))
-  .config({ basePATH: '/api/v1' })
-  .create();
+// Settings (base path, body limit, ...) come from config.ts through `AppRouter.instance` in app.ts.
+export const volt = Volt.context((_request, runtime) => (runtime.services as AppContext | undefined) ?? fallbackContext(runtime)).create();

@@ -2,6 +2,7 @@
  * Cache instances the way app instances have them: each with its own Redis
  * connections, store (the invalidation bus) and metrics registry.
  */
+import { loadConfig } from '../../src/config.js';
 import { createCaches, type Caches, type CacheSettings } from '../../src/scaling/cache/index.js';
 import { createMetrics, type Metrics } from '../../src/scaling/metrics/index.js';
 import { createRedisConnections, type RedisConnections } from '../../src/scaling/redis/connections.js';
@@ -64,7 +65,7 @@ export function cacheInstance(backend: RedisBackend, name: string, settings: Par
   const connections = createRedisConnections(backend.settings, { metrics });
   // As in app.ts: the bus uses sharded pub/sub on a cluster.
   const store = new RedisStore(connections, { shardedPubSub: true, subscriberName: 'cache-invalidation' });
-  const caches = createCaches({ instanceId: name, redis: connections.command, pubsub: store, settings, metrics });
+  const caches = createCaches({ instanceId: name, redis: connections.command, pubsub: store, settings: { ...loadConfig({}).cache, ...settings }, metrics });
   return {
     name,
     connections,

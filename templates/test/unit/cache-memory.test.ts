@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../src/config.js';
 import { DistributedCache, type DistributedCacheOptions } from '../../src/scaling/cache/distributed-cache.js';
 import { InvalidationBus } from '../../src/scaling/cache/invalidation-bus.js';
 import { createCaches } from '../../src/scaling/cache/index.js';
@@ -23,6 +24,8 @@ function cache<T = unknown>(overrides: Partial<DistributedCacheOptions> = {}) {
     ttlJitter: 0,
     lockTtlMs: 1_000,
     lockWaitMs: 500,
+    lockPollMs: 20,
+    generationCheckMs: 30_000,
     ...overrides,
   });
 }
@@ -227,7 +230,7 @@ describe('DistributedCache in memory mode', () => {
 
   it('counts hits, misses and invalidations on the metrics registry', async () => {
     const metrics = createMetrics({ instanceId: 'test', defaultMetrics: false });
-    const caches = createCaches({ instanceId: 'test', metrics });
+    const caches = createCaches({ instanceId: 'test', metrics, settings: loadConfig({}).cache });
     expect(caches.mode).toBe('memory');
     const c = caches.namespace<number>('metered');
     expect(caches.namespace('metered')).toBe(c);

@@ -23,7 +23,7 @@ describe('readiness follows a real Redis', () => {
   beforeAll(async () => {
     redis = await startStandalone();
     connections = createRedisConnections({ mode: 'standalone', url: redis.url }, { maxRetriesPerRequest: 1, metrics });
-    const health = createHealth({ serviceId: 'ready-test', version: '1', redis: connections, redisTimeoutMs: 300 });
+    const health = createHealth({ serviceId: 'ready-test', version: '1', redis: { connections, timeoutMs: 300 } });
     const ops = withOperations((_req, res) => res.writeHead(404).end(), { instanceId: 'ready-test', health, metrics });
     server = createServer(ops.listener);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

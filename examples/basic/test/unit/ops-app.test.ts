@@ -17,7 +17,7 @@ let app: App;
 let port: number;
 beforeAll(async () => {
   const config = loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'ops-app', BASE_PATH: '/v2', METRICS_TOKEN: 'token-token-token-token' });
-  app = createApp(config, { logger: silentLogger, version: '9.9.9' });
+  app = createApp({ ...config, version: '9.9.9' }, { logger: silentLogger });
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
   port = (app.server.address() as AddressInfo).port;
 });

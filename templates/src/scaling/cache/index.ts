@@ -8,6 +8,7 @@ import { RedisL2 } from './l2.js';
 export { DistributedCache, type EntryOptions, type CacheMetrics } from './distributed-cache.js';
 export { InvalidationBus, type PubSub } from './invalidation-bus.js';
 
+/** `config.ts` holds the values (`CACHE_*`). */
 export interface CacheSettings {
   /** Per namespace: most entries in L1. */
   l1MaxEntries: number;
@@ -20,23 +21,13 @@ export interface CacheSettings {
   graceMs: number;
   /** ±fraction applied to each ttl. */
   ttlJitter: number;
+  /** The cross-instance load lock: its lifetime, how long others wait for the holder's value, how often they look. */
   lockTtlMs: number;
   lockWaitMs: number;
+  lockPollMs: number;
   /** How often each namespace re-reads its generation from Redis (a missed clear, an evicted key). */
   generationCheckMs: number;
 }
-
-export const DEFAULT_CACHE_SETTINGS: CacheSettings = {
-  l1MaxEntries: 10_000,
-  l1MaxBytes: 64 * 1024 * 1024,
-  l2TimeoutMs: 250,
-  ttlMs: 60_000,
-  graceMs: 10_000,
-  ttlJitter: 0.1,
-  lockTtlMs: 5_000,
-  lockWaitMs: 1_000,
-  generationCheckMs: 30_000,
-};
 
 export interface CachesOptions {
   /** Part of the origin id on invalidation messages (a random suffix makes it unique per process). */
@@ -45,7 +36,7 @@ export interface CachesOptions {
   redis?: RedisClient | undefined;
   /** Carries invalidations between instances: the app's store (Redis, or memory in one process). */
   pubsub?: PubSub | undefined;
-  settings?: Partial<CacheSettings>;
+  settings: CacheSettings;
   metrics?: CacheMetrics | undefined;
   logger?: Logger | undefined;
 }
@@ -65,7 +56,7 @@ export interface Caches {
  * error counter) and the invalidation bus; each namespace has its own L1.
  */
 export function createCaches(options: CachesOptions): Caches {
-  const settings = { ...DEFAULT_CACHE_SETTINGS, ...options.settings };
+  const settings = options.settings;
   const errors = options.redis ? options.metrics?.redisCommandErrorsTotal.labels({ connection: 'cache' }) : undefined;
   errors?.inc(0);
   let lastLogged = 0;
@@ -110,6 +101,7 @@ export function createCaches(options: CachesOptions): Caches {
           ttlJitter: merged.ttlJitter,
           lockTtlMs: merged.lockTtlMs,
           lockWaitMs: merged.lockWaitMs,
+          lockPollMs: merged.lockPollMs,
           generationCheckMs: merged.generationCheckMs,
           metrics: options.metrics,
           logger: options.logger,

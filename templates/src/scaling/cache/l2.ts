@@ -156,6 +156,16 @@ export class RedisL2 {
   }
 }
 
+/** Awaits a cache-side Redis call; failures were counted by `RedisL2` and become `undefined`. */
+export async function quietly<R>(call: Promise<R> | undefined): Promise<R | undefined> {
+  if (call === undefined) return undefined;
+  try {
+    return await call;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Errors Redis answered with, except the ones that mean the cluster is failing over. */
 function isReplyError(error: Error): boolean {
   return error.name === 'ReplyError' && !/^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN)/.test(error.message);

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { coarseNow } from './coarse-clock.js';
 import { L1Cache, type L1Entry, type L1Options } from './l1.js';
-import type { RedisL2 } from './l2.js';
+import { quietly, type RedisL2 } from './l2.js';
+import { LoadLock, type LoadLockSettings } from './load-lock.js';
 import type { Invalidation, InvalidationBus } from './invalidation-bus.js';
 import { NamespaceGeneration } from './generation.js';
 import { InvalidationWatch } from './invalidation-watch.js';
@@ -19,7 +19,7 @@ export interface EntryOptions {
 
 export type CacheMetrics = Pick<Metrics, 'cacheHitsTotal' | 'cacheMissesTotal' | 'cacheInvalidationsTotal' | 'redisCommandErrorsTotal'>;
 
-export interface DistributedCacheOptions {
+export interface DistributedCacheOptions extends LoadLockSettings {
   namespace: string;
   l1: L1Options;
   /** Redis layer; absent in memory mode (no Redis configured). */
@@ -30,13 +30,8 @@ export interface DistributedCacheOptions {
   graceMs: number;
   /** Fraction (0.1 = ±10%) applied to each ttl so keys written together expire apart. */
   ttlJitter: number;
-  /** How long the cross-instance load lock lives if its holder never releases it. */
-  lockTtlMs: number;
-  /** How long other instances poll Redis for the lock holder's value before loading themselves. */
-  lockWaitMs: number;
-  lockPollMs?: number;
-  /** How often the generation is read again from Redis (missed clears, an evicted key). Default 30 s. */
-  generationCheckMs?: number;
+  /** How often the generation is read again from Redis (missed clears, an evicted key). */
+  generationCheckMs: number;
   metrics?: CacheMetrics | undefined;
   logger?: Logger | undefined;
   now?: () => number;
@@ -78,9 +73,15 @@ const CLOSE_WAIT_MS = 1_000;
 export class DistributedCache<T = unknown> {
   readonly namespace: string;
   private readonly l1: L1Cache;
-  private readonly flights = new SingleFlight();
-  private readonly reads = new SingleFlight();
-  private readonly refreshes = new SingleFlight();
+  // Each deduplicates concurrent work on one key within this instance:
+  /** `get` on an L1 miss: one L2 read. */
+  private readonly readsOnMiss = new SingleFlight();
+  /** `getOrSet` on an L1 miss: one L2 read, then one load if L2 has nothing. */
+  private readonly loadsOnMiss = new SingleFlight();
+  /** A stale hit: one background refresh. */
+  private readonly staleRefreshes = new SingleFlight();
+  /** Across instances: one load per key (absent without Redis). */
+  private readonly loadLock: LoadLock | undefined;
   private readonly now: () => number;
   private readonly hitL1: Counter | undefined;
   private pendingL1Hits = 0;
@@ -116,7 +117,8 @@ export class DistributedCache<T = unknown> {
       void this.announce({ kind: 'clear', generation });
     });
     if (options.l2) {
-      this.generationTimer = setInterval(() => void this.checkGeneration(), options.generationCheckMs ?? 30_000).unref();
+      this.generationTimer = setInterval(() => void this.checkGeneration(), options.generationCheckMs).unref();
+      this.loadLock = new LoadLock(options.l2, options, () => this.closed);
     }
     this.ready = this.joinBus();
   }
@@ -129,7 +131,7 @@ export class DistributedCache<T = unknown> {
       this.countL1Hit();
       return (entry.resolved ??= Promise.resolve(entry.value)) as Promise<T>;
     }
-    return this.reads.run(key, () => this.readThrough(key)).then((found) => {
+    return this.readsOnMiss.run(key, () => this.readThrough(key)).then((found) => {
       if (found !== undefined && this.now() < found.freshUntil) return found.value as T;
       return undefined;
     });
@@ -161,7 +163,7 @@ export class DistributedCache<T = unknown> {
       if (now >= entry.freshUntil) this.refreshInBackground(key, loader, options);
       return hit;
     }
-    return this.flights.run(key, async () => {
+    return this.loadsOnMiss.run(key, async () => {
       const found = await this.readThrough(key);
       if (found !== undefined) {
         if (this.now() >= found.freshUntil) this.refreshInBackground(key, loader, options);
@@ -179,7 +181,7 @@ export class DistributedCache<T = unknown> {
     this.l1.set(key, entry);
     const generation = await this.currentGeneration();
     if (generation !== undefined) {
-      await this.quietly(this.options.l2?.set(this.dataKey(generation, key), envelopeText(entry, text), this.pxOf(entry)));
+      await quietly(this.options.l2?.set(this.dataKey(generation, key), envelopeText(entry, text), this.pxOf(entry)));
     }
     await this.announce({ kind: 'key', key });
   }
@@ -188,7 +190,7 @@ export class DistributedCache<T = unknown> {
     this.invalidated(key);
     this.l1.delete(key);
     const generation = await this.currentGeneration();
-    if (generation !== undefined) await this.quietly(this.options.l2?.delete(this.dataKey(generation, key)));
+    if (generation !== undefined) await quietly(this.options.l2?.delete(this.dataKey(generation, key)));
     await this.announce({ kind: 'key', key });
   }
 
@@ -236,7 +238,7 @@ export class DistributedCache<T = unknown> {
 
   /** Waits for background refreshes and loads running now (shutdown, tests). */
   async settled(): Promise<void> {
-    await Promise.all([this.flights.settled(), this.reads.settled(), this.refreshes.settled()]);
+    await Promise.all([this.readsOnMiss.settled(), this.loadsOnMiss.settled(), this.staleRefreshes.settled()]);
   }
 
   async close(): Promise<void> {
@@ -269,7 +271,7 @@ export class DistributedCache<T = unknown> {
     try {
       const generation = await this.currentGeneration();
       if (generation === undefined) return undefined;
-      const text = await this.quietly(l2.get(this.dataKey(generation, key)));
+      const text = await quietly(l2.get(this.dataKey(generation, key)));
       if (text === undefined || text === null) return undefined;
       const envelope = parseEnvelope(text);
       if (!envelope || envelope.s <= this.now()) return undefined;
@@ -284,8 +286,8 @@ export class DistributedCache<T = unknown> {
   // --- loading ---------------------------------------------------------------
 
   private refreshInBackground(key: string, loader: () => T | Promise<T>, options: EntryOptions | undefined): void {
-    if (this.closed || this.refreshes.has(key)) return;
-    this.refreshes
+    if (this.closed || this.staleRefreshes.has(key)) return;
+    this.staleRefreshes
       .run(key, async () => {
         // Another instance may have refreshed it already.
         const found = await this.readL2(key, false);
@@ -302,65 +304,31 @@ export class DistributedCache<T = unknown> {
   }
 
   /**
-   * Runs the loader once across instances when Redis is there: the holder of a
-   * short lock loads while the others poll L2 for its result, and load
-   * themselves only if it does not come in time (or Redis cannot answer).
+   * Runs the loader and caches its value. With Redis, once across instances:
+   * the holder of a short lock loads while the others wait for its value.
    */
   private async load(key: string, loader: () => T | Promise<T>, options: EntryOptions | undefined): Promise<T> {
     const since = this.watch.start(key);
     try {
-      return await this.loadWatched(key, loader, options, since);
+      const generation = this.loadLock ? await this.currentGeneration() : undefined;
+      const loadAndStore = async () => {
+        const value = await loader();
+        if (value !== undefined) await this.store(key, value, options, since, generation);
+        return value;
+      };
+      if (this.loadLock === undefined || generation === undefined) return await loadAndStore();
+      return await this.loadLock.run(this.lockKey(generation, key), () => this.freshFromL2(key), loadAndStore);
     } finally {
       this.watch.end(key);
     }
   }
 
-  private async loadWatched(key: string, loader: () => T | Promise<T>, options: EntryOptions | undefined, since: number): Promise<T> {
-    const l2 = this.options.l2;
-    const generation = l2 ? await this.currentGeneration() : undefined;
-    let lock: { key: string; token: string } | undefined;
-    if (l2 && generation !== undefined) {
-      const candidate = { key: this.lockKey(generation, key), token: randomBytes(12).toString('base64url') };
-      const acquired = await this.quietly(l2.acquireLock(candidate.key, candidate.token, this.options.lockTtlMs));
-      if (acquired === true) lock = candidate;
-      else if (acquired === false) {
-        const waited = await this.waitForHolder(key, candidate.key);
-        if (waited !== undefined) return waited.value as T;
-      }
-    }
-    try {
-      const value = await loader();
-      if (value !== undefined) await this.store(key, value, options, since, generation);
-      return value;
-    } finally {
-      if (lock && l2) void this.quietly(l2.releaseLock(lock.key, lock.token));
-    }
-  }
-
-  /**
-   * Polls L2 for the lock holder's value. Stops early when the lock is gone
-   * without a value (the holder failed or could not write): the holder writes
-   * before it releases, so one more read after that is conclusive.
-   */
-  private async waitForHolder(key: string, lockKey: string): Promise<L1Entry | undefined> {
-    const l2 = this.options.l2;
-    if (!l2) return undefined;
-    const deadline = this.now() + this.options.lockWaitMs;
-    const pollMs = this.options.lockPollMs ?? 20;
-    const freshFromL2 = async () => {
-      const found = await this.readL2(key, false);
-      if (found === undefined || this.now() >= found.freshUntil) return undefined;
-      this.l1.set(key, found);
-      return found;
-    };
-    while (this.now() < deadline && !this.closed) {
-      await sleep(pollMs);
-      const [found, held] = await Promise.all([freshFromL2(), this.quietly(l2.lockHeld(lockKey))]);
-      if (found !== undefined) return found;
-      if (held === false) return freshFromL2();
-      if (!l2.available) return undefined;
-    }
-    return undefined;
+  /** A fresh value another instance wrote to L2 (also kept in L1), or undefined. */
+  private async freshFromL2(key: string): Promise<T | undefined> {
+    const found = await this.readL2(key, false);
+    if (found === undefined || this.now() >= found.freshUntil) return undefined;
+    this.l1.set(key, found);
+    return found.value as T;
   }
 
   /** Caches a loaded value unless an invalidation arrived while it loaded (it may be outdated). */
@@ -370,7 +338,7 @@ export class DistributedCache<T = unknown> {
     const entry = this.entryFrom(text, options);
     this.l1.set(key, entry);
     if (generation !== undefined && generation === this.generation.known) {
-      await this.quietly(this.options.l2?.set(this.dataKey(generation, key), envelopeText(entry, text), this.pxOf(entry)));
+      await quietly(this.options.l2?.set(this.dataKey(generation, key), envelopeText(entry, text), this.pxOf(entry)));
     }
   }
 
@@ -420,7 +388,7 @@ export class DistributedCache<T = unknown> {
     const l2 = this.options.l2;
     // Through L2's guard when Redis carries the bus: bounded wait, counted errors.
     const send = () => bus.announce(this.namespace, invalidation);
-    await this.quietly(l2 ? l2.run(send) : send());
+    await quietly(l2 ? l2.run(send) : send());
   }
 
   // --- keys, generations, entries -------------------------------------------
@@ -459,16 +427,6 @@ export class DistributedCache<T = unknown> {
 
   private pxOf(entry: L1Entry): number {
     return entry.staleUntil - this.now();
-  }
-
-  /** Awaits a cache-side Redis call; failures were counted by L2 and become `undefined`. */
-  private async quietly<R>(call: Promise<R> | undefined): Promise<R | undefined> {
-    if (call === undefined) return undefined;
-    try {
-      return await call;
-    } catch {
-      return undefined;
-    }
   }
 }
 

@@ -1,4 +1,4 @@
-import type { RedisL2 } from './l2.js';
+import { quietly, type RedisL2 } from './l2.js';
 
 /**
  * The generation of one namespace, kept in Redis at `cache:<ns>:gen` and
@@ -83,14 +83,6 @@ export class NamespaceGeneration {
       }
       // Another instance created it first: read theirs.
     }
-    return undefined;
-  }
-}
-
-async function quietly<R>(call: Promise<R>): Promise<R | undefined> {
-  try {
-    return await call;
-  } catch {
     return undefined;
   }
 }

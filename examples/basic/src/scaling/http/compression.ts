@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import compression from 'compression';
 
 export interface CompressorOptions {
-  /** Bodies smaller than this are sent as they are. Default 1024 bytes. */
-  thresholdBytes?: number;
+  /** Bodies smaller than this are sent as they are (`COMPRESSION_THRESHOLD_BYTES`). */
+  thresholdBytes: number;
 }
 
 /**
@@ -18,8 +18,8 @@ export interface CompressorOptions {
  * Returns true when it sent the response. Event streams are never compressed:
  * a compressor buffers, and SSE events must reach the client one by one.
  */
-export function createCompressor(options: CompressorOptions = {}) {
-  const threshold = options.thresholdBytes ?? 1024;
+export function createCompressor(options: CompressorOptions) {
+  const threshold = options.thresholdBytes;
   const middleware = compression({
     threshold,
     filter: (req, res) => !isEventStream(res) && compression.filter(req, res),

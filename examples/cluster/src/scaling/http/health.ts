@@ -43,10 +43,11 @@ export interface HealthOptions {
   serviceId: string;
   version: string;
   description?: string;
-  /** Absent in embedded mode (no Redis configured): readiness then only reflects draining. */
-  redis?: PingableRedis | undefined;
-  /** Redis must answer PING within this long to count as reachable. Default 1000 ms. */
-  redisTimeoutMs?: number;
+  /**
+   * Redis must answer PING within `timeoutMs` to count as reachable. Absent in
+   * embedded mode (no Redis configured): readiness then only reflects draining.
+   */
+  redis?: { connections: PingableRedis; timeoutMs: number } | undefined;
   /** RSS above this warns (the instance still serves). Default 1 GiB. */
   memoryWarnBytes?: number;
 }
@@ -63,17 +64,16 @@ export interface Health {
 
 export function createHealth(options: HealthOptions): Health {
   const checks = new Map<string, HealthCheck>();
-  const redisTimeoutMs = options.redisTimeoutMs ?? 1000;
   const memoryWarnBytes = options.memoryWarnBytes ?? 1024 ** 3;
   const startedAt = Date.now();
   let draining = false;
 
   // Probes from several load balancers may arrive together: share one PING.
   let pendingPing: Promise<{ ok: boolean; ms: number }> | undefined;
-  function pingRedis(redis: PingableRedis): Promise<{ ok: boolean; ms: number }> {
+  function pingRedis(redis: NonNullable<HealthOptions['redis']>): Promise<{ ok: boolean; ms: number }> {
     pendingPing ??= (async () => {
       const start = performance.now();
-      const ok = await redis.ping(redisTimeoutMs).catch(() => false);
+      const ok = await redis.connections.ping(redis.timeoutMs).catch(() => false);
       return { ok, ms: Math.round((performance.now() - start) * 100) / 100 };
     })().finally(() => {
       pendingPing = undefined;
@@ -91,7 +91,7 @@ export function createHealth(options: HealthOptions): Health {
         observedValue: ms,
         observedUnit: 'ms',
         status: ok ? 'pass' : 'fail',
-        ...(ok ? {} : { output: `no PONG within ${redisTimeoutMs} ms` }),
+        ...(ok ? {} : { output: `no PONG within ${redis.timeoutMs} ms` }),
       };
     });
   }
