@@ -4,8 +4,6 @@
  * each on its own connections, and real SSE sockets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config.js';
 import { createRedisConnections, type RedisConnections } from '../../src/scaling/redis/connections.js';
@@ -14,6 +12,7 @@ import { RedisChannelLog } from '../../src/scaling/realtime/redis-channel-log.js
 import { SseProcessor } from '../../src/scaling/realtime/sse-processor.js';
 import { createJsonLogger } from '../../src/volt/index.js';
 import { startCluster, startStandalone, type RedisCluster, type StandaloneRedis } from '../support/redis-servers.js';
+import { serve } from '../support/serve.js';
 import { SseClient } from '../support/sse-client.js';
 
 type Connected = Exclude<RedisSettings, { mode: 'none' }>;
@@ -23,7 +22,6 @@ interface Instance {
   log: RedisChannelLog;
   processor: SseProcessor;
   port: number;
-  server: Server;
   close(): Promise<void>;
 }
 
@@ -39,18 +37,15 @@ async function startInstance(settings: Connected, maxLength = 10_000): Promise<I
     channels: [{ match: /[a-z]+/ }],
     logger: createJsonLogger({ level: 'warn' }),
   });
-  const server = createServer((req, res) => processor.serve(req, res, {}));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const served = await serve((req, res) => processor.serve(req, res, {}));
   return {
     connections,
     log,
     processor,
-    server,
-    port: (server.address() as AddressInfo).port,
+    port: served.port,
     async close() {
       await processor.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await served.close();
       await connections.quit();
     },
   };

@@ -1,10 +1,10 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompressor } from '../../src/scaling/http/compression.js';
 import { createHealth } from '../../src/scaling/http/health.js';
 import { withOperations } from '../../src/scaling/http/operations-listener.js';
+import { serve, type Served } from '../support/serve.js';
 
 /*
  * A stand-in for the kernel's send path: serialize, then offer the body to the
@@ -42,15 +42,14 @@ function kernel(req: IncomingMessage, res: ServerResponse): void {
   if (!compress.compress(req, res, body)) res.end(body);
 }
 
-let server: Server;
+let served: Served;
 let port: number;
 beforeAll(async () => {
   const ops = withOperations(kernel, { instanceId: 'compression-test', health: createHealth({ serviceId: 'x', version: '0' }) });
-  server = createServer(ops.listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  served = await serve(ops.listener);
+  port = served.port;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => served.close());
 
 interface Received {
   res: IncomingMessage;

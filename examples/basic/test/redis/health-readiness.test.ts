@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealth } from '../../src/scaling/http/health.js';
 import { withOperations } from '../../src/scaling/http/operations-listener.js';
@@ -8,13 +6,14 @@ import { createRedisConnections, type RedisConnections } from '../../src/scaling
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { startStandalone, type StandaloneRedis } from '../support/redis-servers.js';
 import { httpRequest } from '../support/http-request.js';
+import { serve, type Served } from '../support/serve.js';
 
 const get = (port: number, path: string) => httpRequest(port, path);
 
 describe('readiness follows a real Redis', () => {
   let redis: StandaloneRedis;
   let connections: RedisConnections;
-  let server: Server;
+  let served: Served;
   let port: number;
   const metrics = createMetrics({ instanceId: 'ready-test', defaultMetrics: false });
   const redisUp = async () =>
@@ -25,12 +24,11 @@ describe('readiness follows a real Redis', () => {
     connections = createRedisConnections({ mode: 'standalone', url: redis.url }, { maxRetriesPerRequest: 1, metrics });
     const health = createHealth({ serviceId: 'ready-test', version: '1', redis: { connections, timeoutMs: 300 } });
     const ops = withOperations((_req, res) => res.writeHead(404).end(), { instanceId: 'ready-test', health, metrics });
-    server = createServer(ops.listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    served = await serve(ops.listener);
+    port = served.port;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    await served?.close();
     await connections?.quit();
     await redis?.close();
   });

@@ -1,32 +1,31 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHealth, type Health } from '../../src/scaling/http/health.js';
 import { withOperations } from '../../src/scaling/http/operations-listener.js';
 import { httpRequest } from '../support/http-request.js';
+import { serve, type Served } from '../support/serve.js';
 
 function kernel(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'application/json' });
   res.end('{"data":null,"error":{"code":"NOT_FOUND"}}');
 }
 
-const servers: Server[] = [];
+const servers: Served[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  await Promise.all(servers.splice(0).map((served) => served.close()));
 });
 
-async function serve(health: Health): Promise<number> {
-  const server = createServer(withOperations(kernel, { instanceId: 'health-test', health }).listener);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
+async function serveHealth(health: Health): Promise<number> {
+  const served = await serve(withOperations(kernel, { instanceId: 'health-test', health }).listener);
+  servers.push(served);
+  return served.port;
 }
 
 const call = (port: number, path: string, options: { method?: string; headers?: Record<string, string> } = {}) => httpRequest(port, path, options);
 
 describe('health routes', () => {
   it('answers liveness cheaply, with the instance id, outside any API base path', async () => {
-    const port = await serve(createHealth({ serviceId: 'health-test', version: '1.2.3' }));
+    const port = await serveHealth(createHealth({ serviceId: 'health-test', version: '1.2.3' }));
     const live = await call(port, '/health/live');
     expect(live.status).toBe(200);
     expect(live.headers['content-type']).toBe('application/health+json');
@@ -45,7 +44,7 @@ describe('health routes', () => {
     const health = createHealth({ serviceId: 'health-test', version: '1.2.3' });
     health.addCheck('database:connection', async () => ({ componentId: 'db', componentType: 'datastore', status: 'warn', observedValue: 250, observedUnit: 'ms' }));
     expect(() => health.addCheck('database:connection', () => ({ status: 'pass' }))).toThrow(/already registered/);
-    const port = await serve(health);
+    const port = await serveHealth(health);
     const res = await call(port, '/health');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/health+json');
@@ -66,7 +65,7 @@ describe('health routes', () => {
     health.addCheck('queue:connection', () => {
       throw new Error('queue down');
     });
-    const port = await serve(health);
+    const port = await serveHealth(health);
     const res = await call(port, '/health');
     expect(res.status).toBe(503);
     const report = JSON.parse(res.body);
@@ -76,7 +75,7 @@ describe('health routes', () => {
 
   it('fails readiness while draining, and tells keep-alive clients to go', async () => {
     const health = createHealth({ serviceId: 'health-test', version: '1' });
-    const port = await serve(health);
+    const port = await serveHealth(health);
     expect((await call(port, '/health/ready')).status).toBe(200);
     health.startDraining();
     const ready = await call(port, '/health/ready');
@@ -90,7 +89,7 @@ describe('health routes', () => {
 
 describe('request ids', () => {
   it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
-    const port = await serve(createHealth({ serviceId: 'h', version: '1' }));
+    const port = await serveHealth(createHealth({ serviceId: 'h', version: '1' }));
     const kept = await call(port, '/health/live', { headers: { 'x-request-id': 'abc-123_XYZ.9' } });
     expect(kept.headers['x-request-id']).toBe('abc-123_XYZ.9');
     // Header names are case-insensitive on the wire.

@@ -1,4 +1,4 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { createLogger } from '../../src/scaling/logger.js';
 import { createMetrics } from '../../src/scaling/metrics/index.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { httpRequest } from '../support/http-request.js';
+import { serve, type Served } from '../support/serve.js';
 
 const TOKEN = 'a-very-long-metrics-token';
 const metrics = createMetrics({ instanceId: 'metrics-test' });
@@ -36,7 +37,7 @@ function kernel(req: Req, res: ServerResponse): void {
   res.writeHead(404).end();
 }
 
-let app: Server;
+let app: Served;
 let appPort: number;
 let metricsServer: Server;
 let metricsPort: number;
@@ -49,14 +50,13 @@ beforeAll(async () => {
     metricsToken: TOKEN,
     routeOf: (req) => (req as Req)[ROUTE],
   });
-  app = createServer(ops.listener);
-  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-  appPort = (app.address() as AddressInfo).port;
+  app = await serve(ops.listener);
+  appPort = app.port;
   metricsServer = await startMetricsServer({ registry: metrics.registry, port: 0, host: '127.0.0.1' });
   metricsPort = (metricsServer.address() as AddressInfo).port;
 });
 afterAll(async () => {
-  await new Promise((resolve) => app.close(resolve));
+  await app.close();
   await new Promise((resolve) => metricsServer.close(resolve));
 });
 

@@ -4,13 +4,13 @@
  * API base path, metrics fed by the kernel, the cache and the SSE processor.
  */
 import { request, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/volt/index.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
+import { serve } from '../support/serve.js';
 import { SseClient } from '../support/sse-client.js';
 
 let app: App;
@@ -18,8 +18,7 @@ let port: number;
 beforeAll(async () => {
   const config = loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'ops-app', BASE_PATH: '/v2', METRICS_TOKEN: 'token-token-token-token' });
   app = createApp({ ...config, version: '9.9.9' }, { logger: silentLogger });
-  await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
-  port = (app.server.address() as AddressInfo).port;
+  ({ port } = await serve(app.server));
 });
 afterAll(async () => {
   await app?.close();
@@ -77,6 +76,8 @@ describe('operations in the composed app', () => {
     expect(stream.status).toBe(200);
     expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
     expect(stream.headers['content-encoding']).toBeUndefined();
+    expect(stream.headers['x-instance-id']).toBe('ops-app');
+    expect(stream.headers['x-request-id']).toEqual(expect.any(String));
     await expect.poll(async () => sampleValue(await scrape(), 'sse_active_connections')).toBe(1);
     const before = sampleValue(await scrape(), 'sse_events_total', { type: 'note.created' }) ?? 0;
     for (let i = 1; i <= 3; i++) {

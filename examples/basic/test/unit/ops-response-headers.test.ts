@@ -1,9 +1,9 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeaderAddingResponse } from '../../src/scaling/http/header-adding-response.js';
 import { createHealth } from '../../src/scaling/http/health.js';
 import { withOperations } from '../../src/scaling/http/operations-listener.js';
+import { serve, type Served } from '../support/serve.js';
 
 // Shared constants, as libraries pass them: they must never be modified.
 const FLAT = Object.freeze(['content-type', 'text/plain']) as unknown as string[];
@@ -32,15 +32,14 @@ function kernel(req: IncomingMessage, res: ServerResponse): void {
   ROUTES[req.url!]!(res);
 }
 
-let server: Server;
+let served: Served;
 let port: number;
 beforeAll(async () => {
   const ops = withOperations(kernel, { instanceId: 'headers-test', health: createHealth({ serviceId: 'h', version: '1' }) });
-  server = createServer({ ServerResponse: HeaderAddingResponse }, ops.listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  served = await serve(ops.listener, { ServerResponse: HeaderAddingResponse });
+  port = served.port;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => served.close());
 
 function get(path: string, headers: Record<string, string> = {}) {
   return new Promise<{ res: IncomingMessage; body: string }>((resolve, reject) => {

@@ -6,7 +6,7 @@ import { createNotesRepository } from '../../src/features/notes/notes.repository
 import { silentLogger } from '../../src/volt/index.js';
 import { AppRouter } from '../../src/volt.router.js';
 import { RecordingTransport } from './kernel/recording-transport.js';
-import { getJson, postJson, rawExchange } from './kernel/harness.js';
+import { getJson, postJson, rawExchange, serve } from './kernel/harness.js';
 
 let app: App;
 let base: string;
@@ -14,8 +14,7 @@ let port: number;
 
 beforeAll(async () => {
   app = createApp(loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'unit-a', LOG_LEVEL: 'silent', METRICS_PORT: 'off' }), { logger: silentLogger });
-  await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
-  port = (app.server.address() as { port: number }).port;
+  ({ port } = await serve(app.server));
   base = `http://127.0.0.1:${port}`;
 });
 afterAll(() => app.close());

@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { serve } from '../support/serve.js';
 
 describe('the demo page and the stats it shows', () => {
   let app: App;
@@ -9,8 +9,7 @@ describe('the demo page and the stats it shows', () => {
 
   beforeAll(async () => {
     app = createApp(loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'page-test', LOG_LEVEL: 'silent', METRICS_PORT: '0' }));
-    await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    base = (await serve(app.server)).url;
   });
   afterAll(() => app.close());
 

@@ -1,10 +1,10 @@
-import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createHealth } from '../../src/scaling/http/health.js';
 import { withOperations } from '../../src/scaling/http/operations-listener.js';
 import { createShutdown } from '../../src/scaling/http/shutdown.js';
 import { httpRequest } from '../support/http-request.js';
+import { serve } from '../support/serve.js';
 
 function kernel(req: IncomingMessage, res: ServerResponse): void {
   const delay = req.url === '/slow' ? 400 : req.url === '/stuck' ? 60_000 : 0;
@@ -14,9 +14,7 @@ function kernel(req: IncomingMessage, res: ServerResponse): void {
 async function start() {
   const health = createHealth({ serviceId: 's', version: '1' });
   const ops = withOperations(kernel, { instanceId: 'shutdown-test', health });
-  const server = createServer(ops.listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { server, port } = await serve(ops.listener);
   const events: string[] = [];
   let resolveExit!: (code: number) => void;
   const exited = { promise: new Promise<number>((resolve) => (resolveExit = resolve)), resolve: (code: number) => resolveExit(code) };

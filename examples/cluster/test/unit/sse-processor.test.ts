@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config.js';
 import { notesChannels } from '../../src/features/notes/notes.channels.js';
 import { MemoryChannelLog } from '../../src/scaling/realtime/memory-channel-log.js';
 import { SseProcessor, type SseProcessorOptions } from '../../src/scaling/realtime/sse-processor.js';
+import { serve } from '../support/serve.js';
 import { SseClient } from '../support/sse-client.js';
 
 type Context = { user?: { id: string } };
@@ -14,7 +13,6 @@ interface Harness {
   processor: SseProcessor<Context>;
   log: MemoryChannelLog;
   port: number;
-  server: Server;
   open(query: string, lastEventId?: string): Promise<SseClient>;
 }
 
@@ -27,24 +25,20 @@ afterEach(async () => {
 async function harness(options: Partial<SseProcessorOptions<Context>> & { maxLength?: number } = {}): Promise<Harness> {
   const log = new MemoryChannelLog({ maxLength: options.maxLength ?? 100 });
   const processor = new SseProcessor<Context>({ ...loadConfig({}).realtime, log, channels: notesChannels, instanceId: 'test-instance', ...options });
-  const server = createServer((req, res) => {
+  const { port, close } = await serve((req, res) => {
     const user = req.headers['x-test-user'];
     processor.serve(req, res, typeof user === 'string' ? { user: { id: user } } : {});
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
   const clients: SseClient[] = [];
   cleanups.push(async () => {
     for (const client of clients) client.close();
     await processor.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await close();
   });
   return {
     processor,
     log,
     port,
-    server,
     async open(query, lastEventId) {
       const client = await SseClient.open({ port, path: `${PATH}?${query}`, ...(lastEventId !== undefined ? { lastEventId } : {}) });
       clients.push(client);

@@ -1,27 +1,7 @@
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 
-export interface Served {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-/** Serves a node listener on a free loopback port. */
-export async function serve(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<Served> {
-  const server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
+export { serve, type Served } from '../../support/serve.js';
 
 export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const res = await fetch(url, init);
