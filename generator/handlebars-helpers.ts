@@ -1,9 +1,8 @@
 /**
- * Handlebars helpers shared by the generator and a generated project's plopfile
- * (`plop.setHelper(name, fn)` for each entry). Self-contained on purpose: no
- * imports, so the module can be loaded from either side.
+ * Handlebars helpers the generator registers on node-plop for rendering the
+ * `.hbs` files of `templates/` (plop's own helpers, such as `kebabCase`, come with it).
  */
-type Pm = 'npm' | 'pnpm' | 'yarn' | 'bun';
+import { commandsFor, type PackageManager } from './package-manager.js';
 
 /** Handlebars passes an options object as the last argument; drop it. */
 function args(values: unknown[]): unknown[] {
@@ -23,12 +22,11 @@ export const handlebarsHelpers = {
    * {{pmRun pm "stack" "start"}} -> npm run stack -- start / pnpm stack start / ...
    */
   pmRun: (...values: unknown[]) => {
-    const [pm, script, ...rest] = args(values) as [Pm, string, ...unknown[]];
-    const extra = rest.length > 0 ? ` ${pm === 'npm' ? '-- ' : ''}${rest.join(' ')}` : '';
-    return `${pm === 'pnpm' || pm === 'yarn' ? pm : `${pm} run`} ${script}${extra}`;
+    const [pm, script, ...rest] = args(values) as [PackageManager, string, ...unknown[]];
+    return commandsFor(pm).run(script, rest.map(String));
   },
   /** {{pmInstall pm}} -> npm install / pnpm install / yarn install / bun install */
-  pmInstall: (...values: unknown[]) => `${String(args(values)[0])} install`,
+  pmInstall: (...values: unknown[]) => commandsFor(args(values)[0] as PackageManager).install,
   /**
    * {{{indent text 2}}}: every non-empty line of a multi-line text indented by
    * that many spaces, e.g. a YAML file embedded under a key. Throws when the

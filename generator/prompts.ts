@@ -3,7 +3,7 @@ import { MAX_INSTANCES, MIN_INSTANCES, parseInstances, type CliFlags } from './a
 import { DEFAULTS, resolveTarget, type Answers } from './answers.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
-import type { PackageManager } from './package-manager.js';
+import { PACKAGE_MANAGERS, type PackageManager } from './package-manager.js';
 
 /** Thrown when the user presses Ctrl+C or Escape in a prompt; nothing has been written yet. */
 function cancelled(io: Io): never {
@@ -86,7 +86,7 @@ export async function promptAnswers(flags: CliFlags, context: { io: Io; detected
         ...streams,
         message: 'Package manager',
         initialValue: detectedPm,
-        options: (['npm', 'pnpm', 'yarn', 'bun'] as const).map((value) => ({ value, label: value })),
+        options: PACKAGE_MANAGERS.map((value) => ({ value, label: value })),
       }),
       io,
     );
