@@ -1,7 +1,7 @@
 /**
  * Starts and stops `npm run stack` for the stack tests, from the project these
  * tests live in: it builds dist/ with the project's tsconfig.build.json and
- * runs scripts/stack.ts with tsx, exactly as a user would. In the generator's
+ * runs scripts/stack/main.ts with tsx, exactly as a user would. In the generator's
  * repository (templates/ tested in place) there is no rendered infra/ yet, so
  * the generator renders one project next to it and the stack reads that
  * project's infra/.
@@ -95,7 +95,7 @@ export async function startStack(options: { redis: 'cluster' | 'standalone'; ins
   const redisPassword = randomBytes(12).toString('hex');
   // The default log level, so the tests see the request lines users get (logs/<name>.log).
   const env = { ...process.env, REDIS_PASSWORD: redisPassword, LOG_LEVEL: 'info' };
-  const stackScript = path.join(projectRoot, 'scripts', 'stack.ts');
+  const stackScript = path.join(projectRoot, 'scripts', 'stack', 'main.ts');
   const common = ['--state-dir', stateDir];
   const state = () => JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as StackState;
   const started = await run(process.execPath, [

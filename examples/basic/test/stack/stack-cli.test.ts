@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { infraForTests, projectRoot } from './harness.js';
 
 const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-const script = path.join(projectRoot, 'scripts', 'stack.ts');
+const script = path.join(projectRoot, 'scripts', 'stack', 'main.ts');
 
 function stack(...args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {

@@ -13,13 +13,13 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { checkUpstream, localNginxConfig, upstreamServers } from './stack/nginx.js';
-import { inPrivateHosts } from './stack/private-hosts.js';
-import { isRunning, livingInGroups, signalGroup, waitFor } from './stack/processes.js';
-import { findProgram, missingRequirements } from './stack/requirements.js';
-import { planFile, readState, type StackPlan, type StackState, stateFile, writeJsonAtomically } from './stack/state.js';
-import { supervise } from './stack/supervisor.js';
-import { APP_PORT, buildTopology, hostsFile, randomSubnet, type RedisMode } from './stack/topology.js';
+import { checkUpstream, localNginxConfig, upstreamServers } from './nginx.js';
+import { inPrivateHosts } from './private-hosts.js';
+import { isRunning, livingInGroups, signalGroup, waitFor } from './processes.js';
+import { findProgram, missingRequirements } from './requirements.js';
+import { planFile, readState, type StackPlan, type StackState, stateFile, writeJsonAtomically } from './state.js';
+import { supervise } from './supervisor.js';
+import { APP_PORT, buildTopology, hostsFile, randomSubnet, type RedisMode } from './topology.js';
 
 const USAGE = `Usage: npm run stack -- <start|stop|status> [options]
 
@@ -37,7 +37,7 @@ Options (all):
 
 REDIS_PASSWORD, when set, protects the Redis servers and is passed to the apps.`;
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_TIMEOUT_MS = 120_000;
 
 /** A problem the user can fix; printed as is. */
