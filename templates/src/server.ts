@@ -8,6 +8,7 @@ const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, instanceId: config.instanceId });
 const app = createApp(config, { logger });
 
+// Life of a request, step 1 (README): node:http accepts connections and parses requests.
 app.server.listen(config.port, config.host, () => {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

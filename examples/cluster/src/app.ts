@@ -110,7 +110,8 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     routeOf: router.matchedRoute,
   });
 
-  // Its writeHead adds the request id without pushing node off its fast path.
+  // Life of a request, step 2: the layers above, outermost first. The
+  // response class adds the ids in writeHead, keeping node on its fast path.
   const server = createServer({ keepAliveTimeout: 5_000, ServerResponse: HeaderAddingResponse }, operations.listener);
   server.on('clientError', operations.clientError);
 

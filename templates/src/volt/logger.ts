@@ -40,5 +40,5 @@ export function createJsonLogger(options: { level?: Level | 'silent'; bindings?:
 }
 
 const noop = () => {};
-/** Discards everything (tests, benchmarks). */
+/** Discards everything (tests). */
 export const silentLogger: VoltLogger = { info: noop, warn: noop, error: noop, debug: noop, child: () => silentLogger };

@@ -39,8 +39,8 @@ export function createSendSettings(staticHeaders: Record<string, string> | undef
 
 /**
  * The envelope `{ data, error }`. Success bodies are concatenated around
- * `JSON.stringify(data)` (measured cheaper than stringifying a wrapper object);
- * `Buffer.byteLength` flattens the result before it is written.
+ * `JSON.stringify(data)`: one serializer pass over the data alone, no wrapper
+ * object; `Buffer.byteLength` flattens the result before it is written.
  */
 export function envelope(data: unknown, error: ErrorBody | null): string {
   if (error !== null) return errorEnvelope(error);

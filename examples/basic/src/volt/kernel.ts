@@ -180,7 +180,10 @@ export class Kernel {
     for (const [pattern, methods] of allow) addRoute(this.byPath, '', pattern, { pattern, allow: [...methods].join(', ') });
   }
 
-  /** node:http request listener (bound, so `http.createServer(router.listener)` works). */
+  /**
+   * node:http request listener (bound, so `http.createServer(router.listener)` works).
+   * Life of a request, step 5: route lookup and the handler's request/response objects.
+   */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -226,7 +229,7 @@ export class Kernel {
   }
 
   /**
-   * Runs an action. Fast path, for `direct` routes (no body, procedures or
+   * Life of a request, step 6: runs an action. Fast path, for `direct` routes (no body, procedures or
    * query schema): a synchronous context and handler are answered within this
    * call, with no async function and no promise; the first promise either of
    * them returns hands the rest to `execute`.
@@ -308,6 +311,7 @@ export class Kernel {
     }
   }
 
+  /** Life of a request, step 7: writes what the handler built (see send.ts). */
   private finish(req: IncomingMessage, res: ServerResponse, response: ResponseBuilder, result: unknown): void {
     // A plain return value means success(value); returning the builder (or nothing after using it) sends it.
     if (result !== response && (result !== undefined || response.kind === KIND_NONE)) response.success(result ?? null);

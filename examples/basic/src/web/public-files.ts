@@ -53,6 +53,7 @@ export function loadPublicFiles(directory: URL | string = PUBLIC_DIR): Map<strin
 export function withPublicFiles(next: NodeListener, files: Map<string, PublicFile>): NodeListener {
   if (files.size === 0) return next;
   const notModifiedHeaders = (file: PublicFile) => ({ etag: file.etag, 'cache-control': 'no-cache' });
+  // Life of a request, step 4.
   return function publicFilesListener(req, res) {
     const method = req.method;
     const file = method === 'GET' || method === 'HEAD' ? files.get(req.url ?? '') : undefined;

@@ -27,7 +27,7 @@ export interface SseClientOptions {
   path: string;
   lastEventId?: string;
   headers?: Record<string, string>;
-  /** Keep every event in `events` (default true; benchmarks pass false and use `onEvent`). */
+  /** Keep every event in `events` (default true; pass false with `onEvent` for long-running streams). */
   keep?: boolean;
   onEvent?: (event: SseEvent, client: SseClient) => void;
 }

@@ -23,6 +23,7 @@ class TransportRealtime implements VoltRealtime {
   readonly enabled = true;
   constructor(private readonly transport: RealtimeTransport) {}
 
+  /** Life of an event, step 2. */
   publish(channel: string, data: unknown, options?: PublishOptions): Promise<string | null> {
     return this.transport.publish(channel, options?.type ?? DEFAULT_EVENT, data);
   }

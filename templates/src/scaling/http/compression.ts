@@ -9,8 +9,8 @@ export interface CompressorOptions {
 /**
  * Compression engaged at send time, only for bodies that can gain from it.
  * Installed as ordinary middleware, the `compression` package patches every
- * response (writeHead, write, end, on) and cost 16-23% of requests/s on small
- * responses it then did not compress. Here the kernel calls `compress`
+ * response (writeHead, write, end, on), a cost paid even by the small
+ * responses it then leaves alone (docs/performance.md). Here the kernel calls `compress`
  * once the whole body is known and passes the threshold; only then is
  * the middleware applied to this one response, which it compresses with gzip
  * or br as `Accept-Encoding` asks (identity otherwise).

@@ -31,9 +31,9 @@ const BATCH_MS = 100;
 
 /**
  * One line per request, at thousands of requests per second. Through pino's
- * general path a line cost 4-5 µs of CPU here (serializing an arbitrary
- * object, then sonic-boom measuring the byte length of its whole pending
- * buffer on every write): a quarter of a ping's total cost. For a logger made
+ * general path a line cost a quarter of a small request's CPU (serializing an
+ * arbitrary object, then sonic-boom measuring the byte length of its whole
+ * pending buffer on every write; docs/performance.md). For a logger made
  * by `createLogger`, this builds the fixed-shape line from a template (the
  * bytes pino writes for the same fields; `aborted` only when true) and hands lines to the
  * destination 16 KB at a time, or 100 ms after the first one (pino's own

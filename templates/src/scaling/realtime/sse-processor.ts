@@ -89,6 +89,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
 
   // ---- publishing
 
+  /** Life of an event, step 3. */
   async publish(channel: string, type: string, data: unknown): Promise<string> {
     if (!isChannelName(channel)) throw new TypeError(`invalid realtime channel name "${channel}"`);
     if (!isEventType(type)) throw new TypeError(`invalid realtime event type "${type}"`);
@@ -238,7 +239,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
     if (destroy && !connection.res.destroyed) connection.res.destroy();
   }
 
-  /** Writes, or closes a stream whose client does not keep up (it resumes by id). */
+  /** Writes, or closes a stream whose client does not keep up (it resumes by id). Life of an event, step 7. */
   write(connection: SseConnection, frame: string | Buffer, replaying = false): boolean {
     if (connection.closed) return false;
     connection.res.write(frame);

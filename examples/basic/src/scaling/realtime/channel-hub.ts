@@ -84,7 +84,7 @@ export class ChannelHub {
 
   // ---- live delivery
 
-  /** An announcement from the log. */
+  /** An announcement from the log. Life of an event, step 6. */
   onLive(event: LiveEvent): void {
     if (!this.live) {
       this.bufferEvent(event);
@@ -171,7 +171,7 @@ export class ChannelHub {
     }
   }
 
-  /** Hands one event to every stream of the channel, each at most once. */
+  /** Hands one event to every stream of the channel, each at most once. Life of an event, step 7. */
   private deliver(event: LoggedEvent): void {
     this.lastId = event.id;
     const body = eventBody(this.channel, event.id, event.type, event.json);

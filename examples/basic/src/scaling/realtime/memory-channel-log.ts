@@ -71,6 +71,7 @@ export class MemoryChannelLog implements ChannelLog {
     return ring;
   }
 
+  /** Life of an event, step 4 (without Redis), and step 5 at once. */
   append(channel: string, type: string, json: string): Promise<string> {
     const ring = this.ring(channel);
     const prevId = ring.lastId;

@@ -129,6 +129,7 @@ export class RedisChannelLog implements ChannelLog {
 
     const liveSuffixLength = '}:live'.length;
     const liveOffset = `${this.prefix}:{`.length;
+    // Life of an event, step 5: an announcement reaches this instance.
     const onMessage = (liveChannel: string, message: string) => {
       const channel = liveChannel.slice(liveOffset, liveChannel.length - liveSuffixLength);
       const event = parseAnnouncement(message);
@@ -160,6 +161,7 @@ export class RedisChannelLog implements ChannelLog {
     return `${this.prefix}:{${channel}}:sent:${token}`;
   }
 
+  /** Life of an event, step 4. */
   async append(channel: string, type: string, json: string): Promise<string> {
     const stream = this.streamKey(channel);
     const token = `${this.tokenPrefix}${(++this.appends).toString(36)}`;

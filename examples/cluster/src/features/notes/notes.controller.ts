@@ -34,6 +34,7 @@ export const notesController = volt.controller({
           // still fails after the Redis client's retries is logged, not a 500
           // (a client retrying the POST would create the note twice).
           try {
+            // Life of an event, step 1 (README): from here to every stream following `notes`.
             await realtime.publish(NOTES_CHANNEL, note, { type: 'note.created' });
           } catch (error) {
             context.logger.error({ err: error, noteId: note.id }, 'note.created publish failed');

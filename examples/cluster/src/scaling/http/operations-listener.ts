@@ -72,6 +72,7 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
   let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
 
+  // Life of a request, step 8: the response is done (or the client left).
   function onClose(this: TrackedResponse): void {
     const res = this;
     const req = res.req;
@@ -103,6 +104,7 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     }
   }
 
+  // Life of a request, step 3: the first code that sees a request.
   function listener(req: IncomingMessage, res: TrackedResponse): void {
     res[START] = performance.now();
     inFlight++;

@@ -27,8 +27,8 @@ export interface RequestDurationOptions {
 /**
  * The `http_request_duration_ms` histogram, observed once per request.
  * prom-client's Histogram validates and hashes the label object on every
- * observe (0.7 µs of CPU here, as much as the rest of the per-request
- * bookkeeping together); this finds its series through two map lookups on
+ * observe, which costs as much as the rest of the per-request bookkeeping
+ * (docs/performance.md); this finds its series through two map lookups on
  * values already at hand and builds label objects only when Prometheus
  * scrapes. It is registered on prom-client registries, which format it like
  * any histogram: the exposition text is the one prom-client's own Histogram
