@@ -363,7 +363,9 @@ function writeSection(report: string): void {
     '## Cache',
     '',
     `Command: \`npm run bench:cache -- --rounds ${ROUNDS} --seconds ${SECONDS}\``,
-    `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared machine: other work was running).`,
+    `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (shared machine: other work was running).`,
     `Target: an L1 hit at >= 0.5x the throughput of a raw lru-cache get. ${ROUNDS} rounds, cases in a rotating order, ${SECONDS} s per case; Redis 7 as real processes (standalone; cluster of 3 masters + 3 replicas) on loopback, driven from this one process.`,
     '',
     report,

@@ -119,7 +119,10 @@ interface Running {
 }
 
 async function start(server: ServerDefinition): Promise<Running> {
-  const child = spawn(process.execPath, [server.script], { env: { ...process.env, NODE_ENV: 'production', ...server.env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [server.script], {
+    env: { ...process.env, NODE_ENV: 'production', ...server.env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${server.name} exited with ${code} before listening`)));
@@ -215,7 +218,8 @@ async function main(): Promise<void> {
           const result = await load(running.url, scenario, duration, connections);
           const cpuAfter = cpuMicros(running.child.pid);
           const bad = result.errors + result.timeouts + result.non2xx;
-          if (bad > 0) problems.push(`${server.name}/${scenario.name} round ${round + 1}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
+          if (bad > 0)
+            problems.push(`${server.name}/${scenario.name} round ${round + 1}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
           const key = `${scenario.name}|${server.name}`;
           samples.set(key, [...(samples.get(key) ?? []), result.requests.average]);
           const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined ? (cpuAfter - cpuBefore) / result.requests.total : NaN;
@@ -257,8 +261,18 @@ async function main(): Promise<void> {
     rows.push(`| ${cells.join(' | ')} |`);
   }
   // Ratios of measurements taken in the same round (seconds apart, under similar background load), median over rounds.
-  const pairHeader = ['scenario', ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name} req/s`)), ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name} CPU`))];
-  rows.push('', 'Median of per-round ratios (each pair measured seconds apart):', '', `| ${pairHeader.join(' | ')} |`, `|${pairHeader.map(() => '---').join('|')}|`);
+  const pairHeader = [
+    'scenario',
+    ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name} req/s`)),
+    ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name} CPU`)),
+  ];
+  rows.push(
+    '',
+    'Median of per-round ratios (each pair measured seconds apart):',
+    '',
+    `| ${pairHeader.join(' | ')} |`,
+    `|${pairHeader.map(() => '---').join('|')}|`,
+  );
   for (const scenario of scenarios) {
     const paired = (source: Map<string, number[]>, o: string, b: string, invert: boolean) => {
       const ourSamples = source.get(`${scenario.name}|${o}`) ?? [];
@@ -336,7 +350,9 @@ function writeSection(run: {
     '',
     `Command: \`npm run bench:http -- --duration ${run.duration} --warmup ${run.warmup} --rounds ${run.rounds} --connections ${run.connections}\``,
     '',
-    `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (a shared machine: other work was running).`,
+    `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}; load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (a shared machine: other work was running).`,
     `Each server in its own process (the template compiled with tsc), autocannon in the driver process, ${run.connections} connections, ${run.warmup} s warm-up + ${run.duration} s per measurement, ${run.rounds} rounds with the server order rotated; medians of requests/s, and of the server process's CPU time (user + system, from /proc) per request, which is steadier than requests/s when other work shares the cores.`,
     '',
     run.table,

@@ -82,7 +82,9 @@ function compileTemplate(): void {
   rmSync(BUILD_DIR, { recursive: true, force: true });
   mkdirSync(BUILD_DIR, { recursive: true });
   const tsc = require.resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'templates/tsconfig.build.json'), '--outDir', BUILD_DIR, '--sourceMap', 'false'], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'templates/tsconfig.build.json'), '--outDir', BUILD_DIR, '--sourceMap', 'false'], {
+    encoding: 'utf8',
+  });
   if (!existsSync(join(BUILD_DIR, 'scaling/http/operations-listener.js'))) throw new Error(`Compiling the template failed:\n${result.stdout}${result.stderr}`);
 }
 

@@ -50,7 +50,9 @@ try {
     }
   }
   for (const [name, values] of times) {
-    console.log(`${name.padEnd(22)} median ${median(values).toFixed(0)} ms  min ${Math.min(...values).toFixed(0)} ms  max ${Math.max(...values).toFixed(0)} ms  (${values.length} runs)`);
+    console.log(
+      `${name.padEnd(22)} median ${median(values).toFixed(0)} ms  min ${Math.min(...values).toFixed(0)} ms  max ${Math.max(...values).toFixed(0)} ms  (${values.length} runs)`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -86,7 +86,9 @@ function percentile(sorted: number[], p: number): number {
 
 /** Spawns the app with a raised file-descriptor limit (10,000 streams need 10,000 sockets). */
 function startInstances(count: number, env: Record<string, string>): Promise<AppProcess[]> {
-  return Promise.all(Array.from({ length: count }, (_, index) => startApp(`app${index + 1}`, { ...env, LOG_LEVEL: 'error', SSE_MAX_BUFFERED_BYTES: String(8 * 1024 * 1024) })));
+  return Promise.all(
+    Array.from({ length: count }, (_, index) => startApp(`app${index + 1}`, { ...env, LOG_LEVEL: 'error', SSE_MAX_BUFFERED_BYTES: String(8 * 1024 * 1024) })),
+  );
 }
 
 /**
@@ -102,6 +104,7 @@ class Receivers {
 
   constructor(private readonly workerCount = 4) {}
 
+  // biome-ignore lint/suspicious/noExplicitAny: replies are the worker's messages (bench/sse-receivers.ts), one shape per command.
   private ask(worker: ChildProcess, command: object, reply: string): Promise<any> {
     return new Promise((resolve, reject) => {
       const onMessage = (message: { kind: string; message?: string }) => {
@@ -125,7 +128,11 @@ class Receivers {
     }
     await Promise.all(
       this.workers.map((worker, index) =>
-        this.ask(worker, { kind: 'open', ports, path: EVENTS_PATH, count: Math.min(perWorker, total - index * perWorker), offset: index * perWorker }, 'opened'),
+        this.ask(
+          worker,
+          { kind: 'open', ports, path: EVENTS_PATH, count: Math.min(perWorker, total - index * perWorker), offset: index * perWorker },
+          'opened',
+        ),
       ),
     );
     this.perInstance = apps.map(() => 0);
@@ -210,7 +217,9 @@ async function measureLatency(setup: string, publisher: string, receivers: Recei
     ackP99: percentile(sortedAcks, 99),
   };
   latencyRows.push(row);
-  log(`${setup} / ${publisher}: ${row.receipts}/${row.expected} receipts, p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, max ${row.max.toFixed(1)} ms; ack p50 ${row.ackP50?.toFixed(2)} p99 ${row.ackP99?.toFixed(2)} ms`);
+  log(
+    `${setup} / ${publisher}: ${row.receipts}/${row.expected} receipts, p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, max ${row.max.toFixed(1)} ms; ack p50 ${row.ackP50?.toFixed(2)} p99 ${row.ackP99?.toFixed(2)} ms`,
+  );
 }
 
 async function measureBurst(setup: string, apps: AppProcess[], receivers: Receivers, subscribers: number): Promise<void> {
@@ -228,7 +237,9 @@ async function measureBurst(setup: string, apps: AppProcess[], receivers: Receiv
   const seconds = (performance.now() - started) / 1000;
   const row: ThroughputRow = { setup, events: BURST, seconds, perInstance: receivers.perInstance.map((count) => count / seconds) };
   throughputRows.push(row);
-  log(`${setup} burst: ${BURST} events to ${subscribers} subscribers in ${seconds.toFixed(2)} s; delivered/s per instance ${row.perInstance.map((n) => Math.round(n)).join(', ')}`);
+  log(
+    `${setup} burst: ${BURST} events to ${subscribers} subscribers in ${seconds.toFixed(2)} s; delivered/s per instance ${row.perInstance.map((n) => Math.round(n)).join(', ')}`,
+  );
 }
 
 async function measureIdleMemory(setup: string, app: AppProcess): Promise<void> {
@@ -239,7 +250,9 @@ async function measureIdleMemory(setup: string, app: AppProcess): Promise<void> 
   const baseline = app.rssKiB();
   const clients: SseClient[] = [];
   for (let index = 0; index < IDLE; index += 250) {
-    const batch = await Promise.all(Array.from({ length: Math.min(250, IDLE - index) }, () => SseClient.open({ port: app.port, path: EVENTS_PATH, keep: false })));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(250, IDLE - index) }, () => SseClient.open({ port: app.port, path: EVENTS_PATH, keep: false })),
+    );
     for (const client of batch) if (client.status !== 200) throw new Error(`idle stream refused: ${client.status}`);
     clients.push(...batch);
   }
@@ -316,7 +329,9 @@ function report(): string {
   lines.push(`Publish-to-receive latency, ${SUBSCRIBERS} subscribers (channel \`notes\`), ${RATE} events/s for ${SECONDS} s (ms):`, '');
   lines.push('| setup | published by | receipts | p50 | p99 | max | publish ack p50 / p99 |', '|---|---|---|---|---|---|---|');
   for (const row of latencyRows) {
-    lines.push(`| ${row.setup} | ${row.publisher} | ${row.receipts} / ${row.expected} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.max)} | ${fmt(row.ackP50)} / ${fmt(row.ackP99)} |`);
+    lines.push(
+      `| ${row.setup} | ${row.publisher} | ${row.receipts} / ${row.expected} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.max)} | ${fmt(row.ackP50)} / ${fmt(row.ackP99)} |`,
+    );
   }
   lines.push('', `Throughput: a burst of ${BURST} notes (16 concurrent POSTs to instance 1), every subscriber receives every event:`, '');
   lines.push('| setup | seconds until all delivered | events delivered/s, per instance |', '|---|---|---|');
@@ -326,7 +341,9 @@ function report(): string {
   lines.push('', 'Memory: idle streams on one instance (RSS from /proc, after 2 s):', '');
   lines.push('| setup | streams | RSS before | RSS with streams | per stream |', '|---|---|---|---|---|');
   for (const row of memoryRows) {
-    lines.push(`| ${row.setup} | ${row.connections.toLocaleString('en-US')} | ${(row.baselineKiB / 1024).toFixed(1)} MiB | ${(row.openKiB / 1024).toFixed(1)} MiB | ${row.perConnectionKiB.toFixed(2)} KiB |`);
+    lines.push(
+      `| ${row.setup} | ${row.connections.toLocaleString('en-US')} | ${(row.baselineKiB / 1024).toFixed(1)} MiB | ${(row.openKiB / 1024).toFixed(1)} MiB | ${row.perConnectionKiB.toFixed(2)} KiB |`,
+    );
   }
   return lines.join('\n');
 }
@@ -346,8 +363,10 @@ function writeSection(body: string): void {
     '## Realtime (SSE)',
     '',
     `Command: \`npm run bench:sse -- --subscribers ${SUBSCRIBERS} --seconds ${SECONDS} --rate ${RATE} --idle ${IDLE} --burst ${BURST}\``,
-    `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared machine: other work was running).`,
-    'Targets: publish-to-receive p99 < 25 ms on loopback with 3 instances and 1,000 subscribers; < 20 KB RSS per idle stream with 10,000 open. App instances are child processes (`node --import tsx src/server.ts`); Redis 7 runs as real processes on loopback; subscribers are raw sockets in 4 worker processes (bench/sse-receivers.ts) that take the time when bytes arrive and only look for frame ends and the sender\'s time (the stream format is checked by the tests); the sender puts its wall-clock time (sub-millisecond) in each event.',
+    `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (shared machine: other work was running).`,
+    "Targets: publish-to-receive p99 < 25 ms on loopback with 3 instances and 1,000 subscribers; < 20 KB RSS per idle stream with 10,000 open. App instances are child processes (`node --import tsx src/server.ts`); Redis 7 runs as real processes on loopback; subscribers are raw sockets in 4 worker processes (bench/sse-receivers.ts) that take the time when bytes arrive and only look for frame ends and the sender's time (the stream format is checked by the tests); the sender puts its wall-clock time (sub-millisecond) in each event.",
     '',
     targetLine(),
     '',
@@ -358,8 +377,8 @@ function writeSection(body: string): void {
     '- "+ WAIT 1 replica": publish resolves once a replica holds the event (the default on a cluster, `SSE_PUBLISH_WAIT_REPLICAS=1`), so an acknowledged event survives a master failover; it moves the publish acknowledgement, not delivery.',
     '- Everything (Redis, 3 apps, 4 receiver processes, the publisher and whatever else runs on the machine) shares two cores: latency includes waiting for a CPU. The "publish ack" column is the tell: it is one Redis round trip (about 1 ms when idle), so when its p99 is in the hundreds of ms, so is the delivery p99, and the < 25 ms target cannot be judged from that run. Compare rows of one run, not runs.',
     '- Burst: 500 events x 1,000 subscribers = 500,000 deliveries; the receiver processes are parsing on the same two cores, so "delivered/s" is a floor for what an instance can write (the apps run with `SSE_MAX_BUFFERED_BYTES` at 8 MiB so that lagging receivers are not disconnected mid-burst).',
-    '- Method: until 2026-11-27 10:40 UTC the subscribers were the tests\' full EventSource client (parsing every field, `JSON.parse` of every event) and measured p99 36-53 ms with p50 12-19 ms: with 1,000 of them and the 3 apps on two cores, the receivers\' own parsing was most of the latency. With the minimal receivers the same code measured p99 17.6-24.5 ms (one run); encoding each event\'s frame once for all single-channel streams (instead of once per connection) then brought it to the figures above.',
-    '- Per stream: an idle connection costs its socket, node\'s request/response objects and one small connection record; no timer or closure per connection (one heartbeat interval serves them all).',
+    "- Method: until 2026-11-27 10:40 UTC the subscribers were the tests' full EventSource client (parsing every field, `JSON.parse` of every event) and measured p99 36-53 ms with p50 12-19 ms: with 1,000 of them and the 3 apps on two cores, the receivers' own parsing was most of the latency. With the minimal receivers the same code measured p99 17.6-24.5 ms (one run); encoding each event's frame once for all single-channel streams (instead of once per connection) then brought it to the figures above.",
+    "- Per stream: an idle connection costs its socket, node's request/response objects and one small connection record; no timer or closure per connection (one heartbeat interval serves them all).",
     '',
   ].join('\n');
   const content = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';

@@ -35,16 +35,18 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
-export function parseCliArgs(argv: readonly string[]): CliFlags {
-  let parsed;
+function parseStrictly(argv: readonly string[]) {
   try {
     // strict: an unknown or misspelt flag is an error, not silently ignored.
     // allowNegative gives --no-install / --no-git.
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
   } catch (error) {
     throw new UsageError(cleanParseArgsMessage(error));
   }
-  const { values, positionals } = parsed;
+}
+
+export function parseCliArgs(argv: readonly string[]): CliFlags {
+  const { values, positionals } = parseStrictly(argv);
   if (positionals.length > 1) {
     throw new UsageError(`Expected one project directory, got ${positionals.length}: ${positionals.join(' ')}`);
   }

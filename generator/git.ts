@@ -11,8 +11,7 @@ export type GitOutcome = 'committed' | 'git-missing' | 'inside-repository' | 'fa
  * repository, is skipped with a note: the project itself is complete either way.
  */
 export async function initGitRepository(projectDir: string, io: Io): Promise<GitOutcome> {
-  const git = (args: string[]) =>
-    execa('git', args, { cwd: projectDir, env: io.env, extendEnv: false, reject: false, stdin: 'ignore' });
+  const git = (args: string[]) => execa('git', args, { cwd: projectDir, env: io.env, extendEnv: false, reject: false, stdin: 'ignore' });
 
   const version = await git(['--version']);
   if (version.failed) {
@@ -32,10 +31,16 @@ export async function initGitRepository(projectDir: string, io: Io): Promise<Git
     if (configured.failed || String(configured.stdout).trim() === '') identity.push('-c', `${key}=${value}`);
   }
 
-  for (const args of [['init', '--quiet'], ['add', '--all'], [...identity, 'commit', '--quiet', '--no-verify', '-m', 'Initial commit from create-volt-scaled']]) {
+  for (const args of [
+    ['init', '--quiet'],
+    ['add', '--all'],
+    [...identity, 'commit', '--quiet', '--no-verify', '-m', 'Initial commit from create-volt-scaled'],
+  ]) {
     const result = await git(args);
     if (result.failed) {
-      io.printError(`Warning: git ${args.filter((a) => !a.startsWith('user.') && a !== '-c').join(' ')} failed; the project is complete but has no first commit.\n${String(result.stderr).trim()}`);
+      io.printError(
+        `Warning: git ${args.filter((a) => !a.startsWith('user.') && a !== '-c').join(' ')} failed; the project is complete but has no first commit.\n${String(result.stderr).trim()}`,
+      );
       return 'failed';
     }
   }

@@ -45,6 +45,6 @@ export const handlebarsHelpers = {
   },
 } satisfies Record<string, (...values: unknown[]) => unknown>;
 
-export function registerHandlebarsHelpers(plop: { setHelper(name: string, fn: (...values: any[]) => unknown): void }): void {
+export function registerHandlebarsHelpers(plop: { setHelper(name: string, fn: (...values: unknown[]) => unknown): void }): void {
   for (const [name, fn] of Object.entries(handlebarsHelpers)) plop.setHelper(name, fn);
 }

@@ -34,9 +34,12 @@ const store = createMemoryStore();
 const notes = createNotesRepository(store);
 
 // Varied words (seeded), so compression sees text rather than one repeated string.
-const WORDS = 'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no out up into do any time more some my than about could only other new them may its these two like then first see use way been find long down day did get come made part over also after back where most know take year good work well people through'.split(' ');
+const WORDS =
+  'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there been one all we their has would when if so no out up into do any time more some my than about could only other new them may its these two like then first see use way been find long down day did get come made part over also after back where most know take year good work well people through'.split(
+    ' ',
+  );
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const sentence = (length) => {
   let text = '';
   while (text.length < length) text += `${WORDS[Math.floor(rand() * WORDS.length)]} `;
@@ -64,7 +67,9 @@ if (process.env.STACK_EAGER_COMPRESSION === '1') {
     instanceId,
     health: createHealth({ serviceId: instanceId, version: 'bench' }),
     metrics: on('STACK_METRICS') ? createMetrics({ instanceId }) : undefined,
-    logger: on('STACK_LOGS') ? createLogger({ level: 'info', instanceId, destination: process.env.STACK_LOG_DEST === 'noop' ? { write() {} } : asyncDestination('/dev/null') }) : undefined,
+    logger: on('STACK_LOGS')
+      ? createLogger({ level: 'info', instanceId, destination: process.env.STACK_LOG_DEST === 'noop' ? { write() {} } : asyncDestination('/dev/null') })
+      : undefined,
     routeOf: router.matchedRoute,
   }).listener;
 }

@@ -38,7 +38,11 @@ const EnvSchema = z.object({
   REDIS_PASSWORD: z.string().optional(),
   // Distributed cache (src/scaling/cache).
   CACHE_L1_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
-  CACHE_L1_MAX_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  CACHE_L1_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
   CACHE_L2_TIMEOUT_MS: z.coerce.number().int().positive().default(250),
   CACHE_TTL_MS: z.coerce.number().int().positive().default(60_000),
   CACHE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
@@ -50,7 +54,11 @@ const EnvSchema = z.object({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(1000).default(15_000),
   SSE_RETRY_MS: z.coerce.number().int().min(0).default(2_000),
   SSE_STREAM_MAXLEN: z.coerce.number().int().min(1).default(10_000),
-  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(16 * 1024).default(1024 * 1024),
+  SSE_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16 * 1024)
+    .default(1024 * 1024),
   SSE_PUBLISH_WAIT_REPLICAS: z.coerce.number().int().min(0).default(1),
   SSE_PUBLISH_WAIT_MS: z.coerce.number().int().min(1).default(100),
 });

@@ -54,7 +54,7 @@ describe('package manager detection', () => {
     expect(detectPackageManager({})).toBe('npm');
   });
 
-  it('knows each manager\'s command syntax', () => {
+  it("knows each manager's command syntax", () => {
     expect(commandsFor('npm').run('dev')).toBe('npm run dev');
     expect(commandsFor('pnpm').run('dev')).toBe('pnpm dev');
     expect(commandsFor('yarn').run('dev')).toBe('yarn dev');

@@ -60,7 +60,21 @@ describe('--help and --version', () => {
   it('--help lists every flag with examples', async () => {
     const result = await runCli(['--help'], { cwd: process.cwd() });
     expect(result.code).toBe(0);
-    for (const flag of ['--yes', '-y', '--redis', '--instances', '--pm', '--no-install', '--no-git', '--dry-run', '--force', '--help', '-h', '--version', '-v']) {
+    for (const flag of [
+      '--yes',
+      '-y',
+      '--redis',
+      '--instances',
+      '--pm',
+      '--no-install',
+      '--no-git',
+      '--dry-run',
+      '--force',
+      '--help',
+      '-h',
+      '--version',
+      '-v',
+    ]) {
       expect(result.stdout).toContain(flag);
     }
     expect(result.stdout).toMatch(/Examples:\n\s+create-volt-scaled my-app/);

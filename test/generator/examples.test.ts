@@ -16,16 +16,19 @@ describe('committed examples', () => {
   });
   afterAll(async () => removeDir(work));
 
-  it.each(EXAMPLES.map((example) => [example.dir, example] as const))('examples/%s is identical to a fresh run (run `npm run examples` after changing templates)', async (_dir, example) => {
-    const fresh = await readTree(await generateExample(example, work));
-    const committed = await readTree(path.join(examplesDir, example.dir));
-    const hint = `examples/${example.dir} is out of date with \`${commandLineOf(example)}\`; run \`npm run examples\` and commit the result`;
-    expect([...committed.keys()], hint).toEqual([...fresh.keys()]);
-    for (const [file, content] of fresh) {
-      expect(committed.get(file), `${hint} (${file} differs)`).toBe(content);
-    }
-    expect([...committed.keys()].some((file) => file.split('/').includes('node_modules'))).toBe(false);
-  });
+  it.each(EXAMPLES.map((example) => [example.dir, example] as const))(
+    'examples/%s is identical to a fresh run (run `npm run examples` after changing templates)',
+    async (_dir, example) => {
+      const fresh = await readTree(await generateExample(example, work));
+      const committed = await readTree(path.join(examplesDir, example.dir));
+      const hint = `examples/${example.dir} is out of date with \`${commandLineOf(example)}\`; run \`npm run examples\` and commit the result`;
+      expect([...committed.keys()], hint).toEqual([...fresh.keys()]);
+      for (const [file, content] of fresh) {
+        expect(committed.get(file), `${hint} (${file} differs)`).toBe(content);
+      }
+      expect([...committed.keys()].some((file) => file.split('/').includes('node_modules'))).toBe(false);
+    },
+  );
 
   it.each(EXAMPLES.map((example) => [example.dir, example] as const))('examples/%s/deploy/kubernetes renders with kustomize into valid objects for its answers', async (dir, example) => {
     // A copy, so the Secret's file is made as a user makes it, outside the repository.

@@ -89,7 +89,7 @@ describe('git', () => {
     expect(tracked.stdout.split('\n')).toContain('volt-scaled.json');
   });
 
-  it('uses the user\'s own identity when it is configured', async () => {
+  it("uses the user's own identity when it is configured", async () => {
     const env = envWithoutIdentity();
     await writeFile(path.join(cwd, '.gitconfig'), '[user]\n\tname = Ada Lovelace\n\temail = ada@example.org\n');
     const result = await runCli(['app', '--yes', '--no-install'], { cwd, env });

@@ -106,7 +106,11 @@ describe('interactive run in a terminal', () => {
   it('asks before replacing a non-empty directory, and keeps it on "no"', async () => {
     await mkdir(path.join(cwd, 'busy'));
     await writeFile(path.join(cwd, 'busy', 'mine.txt'), 'keep');
-    const result = await runCliInPty(['busy', '--redis', 'standalone', '--instances', '2', '--pm', 'npm', '--no-install', '--no-git'], [['is not empty. Replace its contents', 'n']], { cwd });
+    const result = await runCliInPty(
+      ['busy', '--redis', 'standalone', '--instances', '2', '--pm', 'npm', '--no-install', '--no-git'],
+      [['is not empty. Replace its contents', 'n']],
+      { cwd },
+    );
     expect(result.stepsDone).toBe(1);
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/is not empty; nothing was written/);
@@ -116,7 +120,11 @@ describe('interactive run in a terminal', () => {
   it('replaces a non-empty directory\'s contents on "yes"', async () => {
     await mkdir(path.join(cwd, 'busy'));
     await writeFile(path.join(cwd, 'busy', 'mine.txt'), 'replace me');
-    const result = await runCliInPty(['busy', '--redis', 'standalone', '--instances', '2', '--pm', 'npm', '--no-install', '--no-git'], [['is not empty. Replace its contents', 'y']], { cwd });
+    const result = await runCliInPty(
+      ['busy', '--redis', 'standalone', '--instances', '2', '--pm', 'npm', '--no-install', '--no-git'],
+      [['is not empty. Replace its contents', 'y']],
+      { cwd },
+    );
     expect(result.stepsDone).toBe(1);
     expect(result.code).toBe(0);
     expect(result.output).toMatch(/Replacing everything in .*busy except \.git/);

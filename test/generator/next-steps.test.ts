@@ -12,7 +12,7 @@ describe('next steps', () => {
     expect(cdPathFor('/work/my projects/app', '/work')).toBe(`'my projects/app'`);
   });
 
-  it('lists install only when it did not happen, in the chosen manager\'s syntax', () => {
+  it("lists install only when it did not happen, in the chosen manager's syntax", () => {
     const installed = nextSteps({ ...base, pm: 'bun' }, { cwd: '/work', installed: true });
     expect(installed).not.toMatch(/bun install/);
     expect(installed).toMatch(/^ {2}cd my-app$/m);
@@ -21,7 +21,12 @@ describe('next steps', () => {
     expect(installed).toMatch(/docker compose up +# 1 app instance \+ nginx \+ Redis$/m);
 
     const notInstalled = nextSteps({ ...base, redis: 'cluster', instances: 5 }, { cwd: '/work', installed: false });
-    expect(notInstalled.split('\n').slice(1, 4).map((line) => line.trim().split(/\s+#/)[0])).toEqual(['cd my-app', 'npm install', 'npm run dev']);
+    expect(
+      notInstalled
+        .split('\n')
+        .slice(1, 4)
+        .map((line) => line.trim().split(/\s+#/)[0]),
+    ).toEqual(['cd my-app', 'npm install', 'npm run dev']);
     expect(notInstalled).toMatch(/5 app instances \+ nginx \+ Redis Cluster/);
     expect(notInstalled).toMatch(/npm run build && npm run stack -- start/);
   });

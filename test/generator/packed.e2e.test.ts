@@ -50,7 +50,10 @@ describe('packed create-volt-scaled', () => {
     expect(files).toContain('dist/generator/cli.js');
     expect(files).toContain('templates/package.json.hbs');
     expect(files).toContain('templates/_gitignore');
-    expect(files.some((file) => file.startsWith('infra/')), 'infra/ is shipped').toBe(true);
+    expect(
+      files.some((file) => file.startsWith('infra/')),
+      'infra/ is shipped',
+    ).toBe(true);
     expect(files.filter((file) => /(^|\/)(node_modules|test-results|coverage)\//.test(file) || file.startsWith('templates/dist/'))).toEqual([]);
     expect(files.filter((file) => file.startsWith('generator/') || file.startsWith('test/'))).toEqual([]);
   });

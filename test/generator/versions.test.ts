@@ -29,7 +29,11 @@ describe('dependency versions', () => {
   it('the template declares the runtime and tool dependencies the project needs', async () => {
     const { templatesDir } = packageInfo();
     const templatePkg = JSON.parse((await readFile(path.join(templatesDir, 'package.json.hbs'), 'utf8')).replaceAll('{{name}}', 'x')) as Manifest;
-    expect(Object.keys(templatePkg.dependencies ?? {})).toEqual(expect.arrayContaining(['ioredis', 'rou3', 'zod', 'lru-cache', 'prom-client', 'compression', 'pino']));
-    expect(Object.keys(templatePkg.devDependencies ?? {})).toEqual(expect.arrayContaining(['typescript', 'tsx', 'vitest', '@types/node', '@types/compression', 'plop']));
+    expect(Object.keys(templatePkg.dependencies ?? {})).toEqual(
+      expect.arrayContaining(['ioredis', 'rou3', 'zod', 'lru-cache', 'prom-client', 'compression', 'pino']),
+    );
+    expect(Object.keys(templatePkg.devDependencies ?? {})).toEqual(
+      expect.arrayContaining(['typescript', 'tsx', 'vitest', '@types/node', '@types/compression', 'plop']),
+    );
   });
 });

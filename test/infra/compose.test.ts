@@ -84,7 +84,9 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
   it('mounts only files the project contains', async () => {
     await render();
     const doc = parse(await readFile(file, 'utf8'), { merge: true, maxAliasCount: -1 }) as { services: Record<string, Service> };
-    const sources = Object.values(doc.services).flatMap((s) => s.volumes ?? []).map((v) => v.split(':')[0]!);
+    const sources = Object.values(doc.services)
+      .flatMap((s) => s.volumes ?? [])
+      .map((v) => v.split(':')[0]!);
     expect(sources.length).toBeGreaterThan(0);
     for (const source of new Set(sources)) expect(existsSync(path.join(dir, source)), source).toBe(true);
   });

@@ -36,15 +36,29 @@ const cli = (host: string, ...args: string[]) => run('redis-cli', ['-h', host, '
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'create-cluster-'));
   hosts = path.join(dir, 'hosts');
-  writeFileSync(hosts, ['127.0.0.1 localhost', ...nodes.map((n) => `${n.host} ${n.name}`)].join('\n') + '\n');
+  writeFileSync(hosts, `${['127.0.0.1 localhost', ...nodes.map((n) => `${n.host} ${n.name}`)].join('\n')}\n`);
   for (const node of nodes) {
     const data = path.join(dir, node.name);
     mkdirSync(data);
     // As docker-compose.yml starts them, plus a loopback address per node.
     const args = [
-      path.join(infra, 'redis.conf'), '--include', path.join(infra, 'redis-cluster.conf'),
-      '--bind', node.host, '--bind-source-addr', node.host, '--dir', data, '--logfile', '',
-      '--cluster-announce-hostname', node.name, '--requirepass', password, '--masterauth', password,
+      path.join(infra, 'redis.conf'),
+      '--include',
+      path.join(infra, 'redis-cluster.conf'),
+      '--bind',
+      node.host,
+      '--bind-source-addr',
+      node.host,
+      '--dir',
+      data,
+      '--logfile',
+      '',
+      '--cluster-announce-hostname',
+      node.name,
+      '--requirepass',
+      password,
+      '--masterauth',
+      password,
     ];
     servers.push(spawn('redis-server', args, { stdio: 'ignore' }));
   }
@@ -91,7 +105,23 @@ describe('create-cluster.sh', () => {
     mkdirSync(data);
     const lonelyHost = `${subnet}.120`;
     writeFileSync(hosts, `127.0.0.1 localhost\n${lonelyHost} lonely\n`);
-    const lonely = spawn('redis-server', [path.join(infra, 'redis.conf'), '--include', path.join(infra, 'redis-cluster.conf'), '--bind', lonelyHost, '--dir', data, '--logfile', '', '--requirepass', password], { stdio: 'ignore' });
+    const lonely = spawn(
+      'redis-server',
+      [
+        path.join(infra, 'redis.conf'),
+        '--include',
+        path.join(infra, 'redis-cluster.conf'),
+        '--bind',
+        lonelyHost,
+        '--dir',
+        data,
+        '--logfile',
+        '',
+        '--requirepass',
+        password,
+      ],
+      { stdio: 'ignore' },
+    );
     servers.push(lonely);
     for (let i = 0; i < 100 && (await cli(lonelyHost, 'ping')).output.trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 100));
 

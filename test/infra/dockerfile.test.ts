@@ -76,7 +76,9 @@ describe('Dockerfile', () => {
 });
 
 describe('.dockerignore', () => {
-  const ignored = readFileSync(path.join(templates, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  const ignored = readFileSync(path.join(templates, '.dockerignore'), 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
   it('keeps dependencies, build output, local state and secrets out of the build context', () => {
     for (const entry of ['node_modules', 'dist', '.git', '.stack', '.env', '.env.*']) expect(ignored).toContain(entry);
     expect(ignored).toContain('!.env.example');

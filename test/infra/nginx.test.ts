@@ -15,8 +15,8 @@ async function nginxTest(configFile: string, hostNames: string[]): Promise<{ cod
   if (!nginx) throw new Error('nginx is not installed (Debian/Ubuntu: apt-get install nginx)');
   const dir = await mkdtemp(path.join(tmpdir(), 'nginx-t-'));
   const hosts = path.join(dir, 'hosts');
-  await writeFile(hosts, ['127.0.0.1 localhost', ...hostNames.map((name, i) => `127.0.0.${i + 2} ${name}`)].join('\n') + '\n');
-  const prefix = path.join(dir, 'prefix') + '/';
+  await writeFile(hosts, `${['127.0.0.1 localhost', ...hostNames.map((name, i) => `127.0.0.${i + 2} ${name}`)].join('\n')}\n`);
+  const prefix = `${path.join(dir, 'prefix')}/`;
   await mkdir(prefix);
   const [program, args] = inPrivateHosts(hosts, nginx, nginxArgs(prefix, configFile, true));
   // Output to a file, as under docker and npm run stack: nginx opens

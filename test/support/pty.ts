@@ -16,7 +16,11 @@ export const KEYS = { enter: '\r', down: '\u001b[B', up: '\u001b[A', ctrlC: '\u0
  * so stdin.isTTY is true and @clack/prompts reads raw keystrokes as it would
  * from a person.
  */
-export async function runCliInPty(args: string[], steps: PtyStep[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<{ code: number; stepsDone: number; output: string }> {
+export async function runCliInPty(
+  args: string[],
+  steps: PtyStep[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<{ code: number; stepsDone: number; output: string }> {
   const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
   const cli = path.join(repoRoot, 'generator', 'cli.ts');
   const result = await execa('python3', [path.join(here, 'pty-session.py'), JSON.stringify(steps), '--', tsx, cli, ...args], {

@@ -13,14 +13,14 @@ app.server.listen(config.port, config.host, () => {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
-  process.stdout.write(`${JSON.stringify({ level: 'info', time: Date.now(), instance: config.instanceId, url: `http://${host}:${port}`, msg: 'listening' })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ level: 'info', time: Date.now(), instance: config.instanceId, url: `http://${host}:${port}`, msg: 'listening' })}\n`,
+  );
 });
 
 // Prometheus scrapes this port on the private network; nginx only proxies PORT.
 const metricsServer =
-  config.metricsPort === null
-    ? undefined
-    : await startMetricsServer({ registry: app.metrics.registry, port: config.metricsPort, host: config.metricsHost });
+  config.metricsPort === null ? undefined : await startMetricsServer({ registry: app.metrics.registry, port: config.metricsPort, host: config.metricsHost });
 if (metricsServer) {
   const address = metricsServer.address();
   logger.info({ port: typeof address === 'object' && address ? address.port : config.metricsPort }, 'metrics listening');

@@ -108,8 +108,7 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
 
   const answers = manifestAnswers();
   const redis = parseRedis(options.redis) ?? answers.redis ?? 'standalone';
-  const instances =
-    parseIntIn('--instances', options.instances, 1, 16) ?? answers.instances ?? upstreamServers(readFileSync(nginxSource, 'utf8')).length;
+  const instances = parseIntIn('--instances', options.instances, 1, 16) ?? answers.instances ?? upstreamServers(readFileSync(nginxSource, 'utf8')).length;
   const port = parseIntIn('--port', options.port, 1, 65535) ?? 8080;
 
   const { stateDir } = options;
@@ -119,7 +118,11 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
     throw new StackError(`a stack already runs from ${stateDir} (supervisor pid ${previous.supervisorPid}); run "npm run stack stop" first`);
   }
   const topology = buildTopology({ redis, instances, subnet: randomSubnet(), proxyPort: port });
-  checkUpstream(nginxSource, topology.apps.map((a) => a.name), APP_PORT);
+  checkUpstream(
+    nginxSource,
+    topology.apps.map((a) => a.name),
+    APP_PORT,
+  );
   if (!(await portIsFree('127.0.0.1', port))) throw new StackError(`port ${port} on 127.0.0.1 is in use; pass --port`);
 
   // Fresh state each start: the cluster is formed from empty nodes.
@@ -157,10 +160,14 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
   child.on('exit', (code) => (supervisorExit = code));
 
   console.log(`Starting ${redis === 'cluster' ? 'a 6-node Redis Cluster' : 'Redis'}, ${instances} app instance(s) and nginx...`);
-  const settled = await waitFor(() => {
-    const status = readState(stateDir)?.status;
-    return status === 'ready' || status === 'failed' || supervisorExit !== undefined;
-  }, START_TIMEOUT_MS, 200);
+  const settled = await waitFor(
+    () => {
+      const status = readState(stateDir)?.status;
+      return status === 'ready' || status === 'failed' || supervisorExit !== undefined;
+    },
+    START_TIMEOUT_MS,
+    200,
+  );
   const state = readState(stateDir);
   if (state?.status !== 'ready') {
     const reason = state?.error ?? (settled ? `the supervisor exited (code ${supervisorExit})` : `not ready after ${START_TIMEOUT_MS / 1000} s`);

@@ -107,11 +107,16 @@ export async function supervise(stateDir: string): Promise<void> {
       const args = [
         path.join(plan.infraDir, 'redis', 'redis.conf'),
         ...(isCluster ? ['--include', path.join(plan.infraDir, 'redis', 'redis-cluster.conf')] : []),
-        '--bind', node.host,
-        '--port', String(node.port),
-        '--dir', dataDir,
-        '--daemonize', 'no',
-        '--logfile', '',
+        '--bind',
+        node.host,
+        '--port',
+        String(node.port),
+        '--dir',
+        dataDir,
+        '--daemonize',
+        'no',
+        '--logfile',
+        '',
         // Cluster peers learn a node's IP from the source address of its
         // cluster-bus connections; on loopback that would be 127.0.0.1.
         ...(isCluster ? ['--bind-source-addr', node.host, '--cluster-announce-hostname', node.name] : []),

@@ -10,7 +10,12 @@ export type { AppProcess };
 export async function startAppProcess(name: string, env: Record<string, string>): Promise<AppProcess> {
   const app = await startApp(name, env);
   const deadline = Date.now() + 30_000;
-  while ((await fetch(`${app.url}/health/ready`).then((r) => r.status, () => 0)) !== 200) {
+  while (
+    (await fetch(`${app.url}/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    )) !== 200
+  ) {
     if (Date.now() > deadline) {
       await app.kill();
       throw new Error(`${name} not ready within 30 s:\n${app.output()}`);

@@ -84,9 +84,7 @@ export async function counterValue(
   labels: Record<string, string> = {},
 ): Promise<number> {
   const { values } = await metric.get();
-  return values
-    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
-    .reduce((sum, v) => sum + v.value, 0);
+  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((sum, v) => sum + v.value, 0);
 }
 
 export function percentile(values: number[], p: number): number {

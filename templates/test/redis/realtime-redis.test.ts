@@ -55,7 +55,10 @@ const sse = (instance: Instance, channels: string, lastEventId?: string) =>
   SseClient.open({ port: instance.port, path: `/api/v1/sse/events?channels=${channels}`, ...(lastEventId ? { lastEventId } : {}) });
 
 function ids(client: SseClient, channel?: string): string[] {
-  return client.envelopes().filter((event) => !channel || event.channel === channel).map((event) => event.id);
+  return client
+    .envelopes()
+    .filter((event) => !channel || event.channel === channel)
+    .map((event) => event.id);
 }
 
 /** Subscribers Redis counts for a live channel, summed over every node that answers. */
@@ -230,7 +233,14 @@ for (const mode of ['standalone', 'cluster'] as const) {
         expect(refused.events).toEqual([]);
         await standalone!.node.start();
         await expect
-          .poll(() => a.processor.publish('outage', 'message', { back: true }).then(() => true, () => false), { timeout: 20_000, interval: 200 })
+          .poll(
+            () =>
+              a.processor.publish('outage', 'message', { back: true }).then(
+                () => true,
+                () => false,
+              ),
+            { timeout: 20_000, interval: 200 },
+          )
           .toBe(true);
         await open.waitForEvents(1, 15_000);
         expect(open.envelopes()[0]).toMatchObject({ channel: 'outage', data: { back: true } });

@@ -15,9 +15,15 @@ export interface Outcome {
 }
 
 /** One HTTP request; never throws (a network error is an outcome). */
-export function send(
-  options: { port: number; method?: string; path: string; body?: unknown; agent?: Agent; localAddress?: string; headers?: Record<string, string> },
-): Promise<Outcome & { body: string; raw: Buffer; headers: Record<string, string | string[] | undefined> }> {
+export function send(options: {
+  port: number;
+  method?: string;
+  path: string;
+  body?: unknown;
+  agent?: Agent;
+  localAddress?: string;
+  headers?: Record<string, string>;
+}): Promise<Outcome & { body: string; raw: Buffer; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve) => {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const req = request(

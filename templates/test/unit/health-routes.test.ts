@@ -42,7 +42,13 @@ describe('health routes', () => {
 
   it('reports checks in the health+json draft format, including added ones', async () => {
     const health = createHealth({ serviceId: 'health-test', version: '1.2.3' });
-    health.addCheck('database:connection', async () => ({ componentId: 'db', componentType: 'datastore', status: 'warn', observedValue: 250, observedUnit: 'ms' }));
+    health.addCheck('database:connection', async () => ({
+      componentId: 'db',
+      componentType: 'datastore',
+      status: 'warn',
+      observedValue: 250,
+      observedUnit: 'ms',
+    }));
     expect(() => health.addCheck('database:connection', () => ({ status: 'pass' }))).toThrow(/already registered/);
     const port = await serveHealth(health);
     const res = await call(port, '/health');

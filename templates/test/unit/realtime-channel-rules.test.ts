@@ -41,7 +41,12 @@ describe('channel rules', () => {
     const custom = new ChannelPolicy<Context>({
       rules: [
         { match: /team:(\w+)/, authorize: async (_channel, _context, [team]) => team === 'red' },
-        { match: 'broken', authorize: () => { throw new Error('boom'); } },
+        {
+          match: 'broken',
+          authorize: () => {
+            throw new Error('boom');
+          },
+        },
       ],
       defaultChannels: [],
       maxChannels: 4,

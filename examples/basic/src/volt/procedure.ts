@@ -11,7 +11,13 @@ export function defineProcedure<TContext, TOptions, TReturn, TExtension>(
   const make = (options?: TOptions): Procedure<TExtension> =>
     ({ kind: 'volt.procedure', name: definition.name, concurrent, options, run }) as Procedure<TExtension>;
   // The factory doubles as a procedure with no options, so `use: [auth]` and `use: [auth()]` both work.
-  return Object.assign(make, { kind: 'volt.procedure' as const, concurrent, options: undefined, run, procedureName: definition.name }) as unknown as ProcedureFactory<TOptions, TExtension>;
+  return Object.assign(make, {
+    kind: 'volt.procedure' as const,
+    concurrent,
+    options: undefined,
+    run,
+    procedureName: definition.name,
+  }) as unknown as ProcedureFactory<TOptions, TExtension>;
 }
 
 export function isProcedure(value: unknown): value is Procedure {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cacheInstance, connectedCacheInstance, counterValue, percentile, startBackend, type CacheInstance, type Kind, type RedisBackend } from './cache-fixtures.js';
+import { connectedCacheInstance, counterValue, percentile, startBackend, type CacheInstance, type Kind, type RedisBackend } from './cache-fixtures.js';
 
 describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instances: %s', (kind) => {
   let backend: RedisBackend;
@@ -92,11 +92,9 @@ describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instanc
     const before = Number(await a.connections.command.get('cache:cleared:gen'));
     expect(await cc.getOrSet('x', () => 'loaded')).toBe('1');
     await cb.clear();
-    await expect.poll(async () => [await ca.get('x'), await cc.get('x'), await ca.get('y')], { timeout: 2_000, interval: 5 }).toEqual([
-      undefined,
-      undefined,
-      undefined,
-    ]);
+    await expect
+      .poll(async () => [await ca.get('x'), await cc.get('x'), await ca.get('y')], { timeout: 2_000, interval: 5 })
+      .toEqual([undefined, undefined, undefined]);
     const after = Number(await a.connections.command.get('cache:cleared:gen'));
     expect(after).toBeGreaterThan(before);
     // New values go to generation 1 and are shared as before.

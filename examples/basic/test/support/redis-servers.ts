@@ -18,11 +18,16 @@ const HOST = '127.0.0.1';
 // Flags known to give quick, reliable failovers on small machines: without
 // the last two a second failover can stay stuck in cluster_state:fail.
 const CLUSTER_FLAGS = [
-  '--cluster-enabled', 'yes',
-  '--cluster-config-file', 'nodes.conf',
-  '--cluster-node-timeout', '2000',
-  '--repl-diskless-sync-delay', '0',
-  '--cluster-replica-validity-factor', '0',
+  '--cluster-enabled',
+  'yes',
+  '--cluster-config-file',
+  'nodes.conf',
+  '--cluster-node-timeout',
+  '2000',
+  '--repl-diskless-sync-delay',
+  '0',
+  '--cluster-replica-validity-factor',
+  '0',
 ];
 const NO_PERSISTENCE = ['--save', '', '--appendonly', 'no'];
 
@@ -100,9 +105,18 @@ export class RedisNode {
     if (this.child) return;
     mkdirSync(this.dir, { recursive: true });
     const args = [
-      '--port', String(this.port), '--bind', HOST, '--dir', this.dir,
-      '--logfile', join(this.dir, 'redis.log'), '--daemonize', 'no',
-      ...NO_PERSISTENCE, ...this.extraArgs,
+      '--port',
+      String(this.port),
+      '--bind',
+      HOST,
+      '--dir',
+      this.dir,
+      '--logfile',
+      join(this.dir, 'redis.log'),
+      '--daemonize',
+      'no',
+      ...NO_PERSISTENCE,
+      ...this.extraArgs,
     ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     running.add(child);
@@ -270,14 +284,10 @@ export class RedisCluster {
       return replicaAddress !== undefined;
     });
     const replica = this.node(replicaAddress!);
-    await waitFor(`replica ${replica.address} link up`, async () =>
-      (await replica.cli('INFO', 'replication')).includes('master_link_status:up'),
-    );
+    await waitFor(`replica ${replica.address} link up`, async () => (await replica.cli('INFO', 'replication')).includes('master_link_status:up'));
     const started = Date.now();
     await victim.kill();
-    await waitFor(`replica ${replica.address} promoted`, async () =>
-      (await replica.cli('INFO', 'replication')).includes('role:master'),
-    );
+    await waitFor(`replica ${replica.address} promoted`, async () => (await replica.cli('INFO', 'replication')).includes('role:master'));
     await this.waitHealthy();
     return { killed: victim, promoted: replica, failoverMs: Date.now() - started };
   }
@@ -307,9 +317,7 @@ export async function startCluster(): Promise<RedisCluster> {
   const cluster = new RedisCluster(nodes, root);
   try {
     await Promise.all(nodes.map((node) => node.start()));
-    await execFileAsync('redis-cli', [
-      '--cluster', 'create', ...nodes.map((node) => node.address), '--cluster-replicas', '1', '--cluster-yes',
-    ]);
+    await execFileAsync('redis-cli', ['--cluster', 'create', ...nodes.map((node) => node.address), '--cluster-replicas', '1', '--cluster-yes']);
     await cluster.waitHealthy();
     // Every replica synced, so a failover test can start at once.
     await waitFor('replicas in sync', async () => {

@@ -101,7 +101,9 @@ describe('app: notes', () => {
     const a = createApp(config('shared-a'), { store, logger: silentLogger });
     const b = createApp(config('shared-b'), { store, logger: silentLogger });
     const post = (app: App, text: string) =>
-      app.router.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) }));
+      app.router.handler(
+        new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) }),
+      );
     const fromA = ((await (await post(a, 'from a')).json()) as { data: { id: number; instanceId: string } }).data;
     const fromB = ((await (await post(b, 'from b')).json()) as { data: { id: number; instanceId: string } }).data;
     expect([fromA.instanceId, fromB.instanceId]).toEqual(['shared-a', 'shared-b']);
@@ -124,7 +126,9 @@ describe('app: notes', () => {
     const store = createMemoryStore();
     const services = { store, logger: silentLogger, instanceId: 'rt-1', notes: createNotesRepository(store) };
     const router = AppRouter.instance({ store, logger: silentLogger, services, realtime: transport, config: { basePATH: '/api/v1' } });
-    const res = await router.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"live"}' }));
+    const res = await router.handler(
+      new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"live"}' }),
+    );
     expect(res.status).toBe(201);
     const note = ((await res.json()) as { data: { id: number } }).data;
     await transport.waitFor(2);
@@ -135,7 +139,9 @@ describe('app: notes', () => {
 
 describe('AppRouter without app services', () => {
   it('serves the features on the builder defaults (memory store), e.g. for Fetch runtimes', async () => {
-    const created = await AppRouter.handler(new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"standalone"}' }));
+    const created = await AppRouter.handler(
+      new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"standalone"}' }),
+    );
     expect(created.status).toBe(201);
     const list = (await (await AppRouter.handler(new Request('http://x/api/v1/notes'))).json()) as { data: Array<{ text: string }> };
     expect(list.data[0]?.text).toBe('standalone');

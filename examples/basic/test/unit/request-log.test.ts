@@ -156,7 +156,10 @@ describe('request log', () => {
     });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
-    const lines = child.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { reqId: string; instance: string });
+    const lines = child.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { reqId: string; instance: string });
     expect(lines.map((l) => l.reqId)).toEqual(['last-0', 'last-1', 'last-2']);
   });
 });

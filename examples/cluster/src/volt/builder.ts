@@ -65,9 +65,12 @@ interface BuilderState<TContext> {
 }
 
 export interface VoltInstance<TContext> {
-  query<TPath extends string, TQuerySchema extends StandardSchemaV1 | undefined = undefined, const TUse extends readonly Procedure<any>[] = [], TResult = unknown>(
-    definition: QueryDefinition<TContext, TPath, TQuerySchema, TUse, TResult>,
-  ): VoltAction<Awaited<TResult>>;
+  query<
+    TPath extends string,
+    TQuerySchema extends StandardSchemaV1 | undefined = undefined,
+    const TUse extends readonly Procedure<any>[] = [],
+    TResult = unknown,
+  >(definition: QueryDefinition<TContext, TPath, TQuerySchema, TUse, TResult>): VoltAction<Awaited<TResult>>;
   mutation<
     TPath extends string,
     TMethod extends MutationMethod,
@@ -82,9 +85,11 @@ export interface VoltInstance<TContext> {
   procedure<TOptions = undefined, TReturn = unknown>(
     definition: ProcedureDefinition<TContext, TOptions, TReturn>,
   ): ProcedureFactory<TOptions, ContextExtension<TReturn>>;
-  router<TControllers extends Record<string, VoltController>>(definition: {
-    controllers: TControllers;
-  } & Omit<RouterInstanceOptions, 'store' | 'logger' | 'config' | 'realtime'>): VoltRouter<TControllers>;
+  router<TControllers extends Record<string, VoltController>>(
+    definition: {
+      controllers: TControllers;
+    } & Omit<RouterInstanceOptions, 'store' | 'logger' | 'config' | 'realtime'>,
+  ): VoltRouter<TControllers>;
   readonly realtime: VoltRealtime;
   readonly store: StoreAdapter;
   readonly logger: VoltLogger;

@@ -137,6 +137,7 @@ export interface Procedure<TExtension = unknown> {
 export type ProcedureFactory<TOptions, TExtension> = ((options?: TOptions) => Procedure<TExtension>) & Procedure<TExtension>;
 
 /** What a procedure adds to the context: its return value minus "continue" and "end the request". */
+// biome-ignore lint/suspicious/noConfusingVoidType: a procedure that returns nothing (void) lets the request continue.
 export type ContextExtension<TReturn> = Exclude<Awaited<TReturn>, void | undefined | null | VoltResponse>;
 
 export interface ProcedureDefinition<TContext, TOptions, TReturn> {
@@ -149,7 +150,9 @@ type UnionToIntersection<U> = (U extends unknown ? (arg: U) => void : never) ext
 type ProcedureExtension<P> = P extends { readonly [extensionBrand]?: { extension: infer E } } ? ([E] extends [never] ? {} : E) : {};
 /** The context after every procedure in `use` ran. */
 export type WithProcedures<TContext, TUse> = TUse extends readonly unknown[]
-  ? TUse extends readonly [] ? TContext : TContext & UnionToIntersection<ProcedureExtension<TUse[number]>>
+  ? TUse extends readonly []
+    ? TContext
+    : TContext & UnionToIntersection<ProcedureExtension<TUse[number]>>
   : TContext;
 
 // ---- actions and controllers
@@ -174,7 +177,12 @@ export interface MutationDefinition<TContext, TPath extends string, TMethod exte
   name?: string;
   description?: string;
   handler: (
-    ctx: ActionContext<WithProcedures<TContext, TUse>, InferParams<TPath>, InferSchemaOutput<TQuerySchema, QueryRecord>, InferSchemaOutput<TBodySchema, unknown>>,
+    ctx: ActionContext<
+      WithProcedures<TContext, TUse>,
+      InferParams<TPath>,
+      InferSchemaOutput<TQuerySchema, QueryRecord>,
+      InferSchemaOutput<TBodySchema, unknown>
+    >,
   ) => TResult;
 }
 
@@ -198,8 +206,10 @@ export interface ControllerDefinition<TName extends string, TActions extends Rec
   actions: TActions;
 }
 
-export type VoltController<TName extends string = string, TActions extends Record<string, VoltAction> = Record<string, VoltAction>> =
-  ControllerDefinition<TName, TActions> & { readonly kind: 'volt.controller' };
+export type VoltController<TName extends string = string, TActions extends Record<string, VoltAction> = Record<string, VoltAction>> = ControllerDefinition<
+  TName,
+  TActions
+> & { readonly kind: 'volt.controller' };
 
 // ---- configuration and runtime
 

@@ -105,8 +105,6 @@ describe('notes list with Redis stopped under a running app (standalone)', () =>
     await backend.standalone!.node.start();
     // Redis restarted empty (no persistence): writes work again, and the list follows them.
     await expect.poll(async () => (await createNote(app, 'after the outage')).status, { timeout: 20_000, interval: 250 }).toBe(201);
-    await expect
-      .poll(async () => (await listNotes(app)).notes.map((n) => n.text), { timeout: 10_000, interval: 100 })
-      .toEqual(['after the outage']);
+    await expect.poll(async () => (await listNotes(app)).notes.map((n) => n.text), { timeout: 10_000, interval: 100 }).toEqual(['after the outage']);
   });
 });

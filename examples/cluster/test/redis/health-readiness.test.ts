@@ -16,8 +16,7 @@ describe('readiness follows a real Redis', () => {
   let served: Served;
   let port: number;
   const metrics = createMetrics({ instanceId: 'ready-test', defaultMetrics: false });
-  const redisUp = async () =>
-    sampleValue(parsePrometheusText(await metrics.registry.metrics()).samples, 'redis_connection_up', { connection: 'command' });
+  const redisUp = async () => sampleValue(parsePrometheusText(await metrics.registry.metrics()).samples, 'redis_connection_up', { connection: 'command' });
 
   beforeAll(async () => {
     redis = await startStandalone();

@@ -85,14 +85,25 @@ describe('realtime through a Redis master failover (cluster, 3 app processes)', 
     });
     console.log(
       `publishing took ${publishedAfterMs} ms, delivery check ${Date.now() - deliveryStarted} ms; ` +
-      `app logs: ${apps.map((app) => app.output().split('\n').filter((line) => /error|warn/i.test(line)).length).join('/')} warn+error lines; ` +
-      `failover ${failoverMs} ms; published 2000: acknowledged ${acknowledged.length}, failed ${failures.length}` +
+        `app logs: ${apps
+          .map(
+            (app) =>
+              app
+                .output()
+                .split('\n')
+                .filter((line) => /error|warn/i.test(line)).length,
+          )
+          .join('/')} warn+error lines; ` +
+        `failover ${failoverMs} ms; published 2000: acknowledged ${acknowledged.length}, failed ${failures.length}` +
         `${failures.length ? ` (${[...new Set(failures)].join('; ')})` : ''}; clients ${JSON.stringify(report)}`,
     );
     for (const [index, client] of clients.entries()) {
       const ids = client.envelopes().map((event) => event.id);
       // In stream order, each acknowledged id exactly once (no client-side dedupe needed).
-      expect(ids.filter((id) => ackedSet.has(id)), `client ${index}`).toEqual([...acknowledged].sort(compareIds));
+      expect(
+        ids.filter((id) => ackedSet.has(id)),
+        `client ${index}`,
+      ).toEqual([...acknowledged].sort(compareIds));
       expect(report[index]!.duplicates).toBe(0);
       client.stop();
     }

@@ -15,7 +15,10 @@ type Connected = Exclude<RedisSettings, { mode: 'none' }>;
 const EVENTS = '/api/v1/sse/events';
 
 function streamIds(client: { envelopes(): Array<{ id: string; channel: string }> }, channel: string): string[] {
-  return client.envelopes().filter((event) => event.channel === channel).map((event) => event.id);
+  return client
+    .envelopes()
+    .filter((event) => event.channel === channel)
+    .map((event) => event.id);
 }
 
 function expectStrictlyIncreasing(ids: string[]): void {
@@ -188,8 +191,7 @@ for (const mode of ['standalone', 'cluster'] as const) {
         }
         return opened;
       };
-      const allReleased = () =>
-        Promise.all(channels.map((channel) => expect.poll(() => publisher.subscribers(channel), { timeout: 10_000 }).toBe(0)));
+      const allReleased = () => Promise.all(channels.map((channel) => expect.poll(() => publisher.subscribers(channel), { timeout: 10_000 }).toBe(0)));
       // Warm-up cycle: compiled code, and node:http's pool of up to 1,000 reusable
       // HTTP parsers, fill here once; the baseline is the process after it.
       for (const client of await openMany()) client.close();

@@ -27,9 +27,7 @@ async function memoryBackend(): Promise<Backend> {
 
 async function redisBackend(kind: 'standalone' | 'cluster', shardedPubSub = false): Promise<Backend> {
   const server = kind === 'standalone' ? await startStandalone() : await startCluster();
-  const settings = readRedisSettings(
-    'url' in server ? { REDIS_URL: server.url } : { REDIS_CLUSTER_NODES: server.nodeList },
-  ) as Connected;
+  const settings = readRedisSettings('url' in server ? { REDIS_URL: server.url } : { REDIS_CLUSTER_NODES: server.nodeList }) as Connected;
   const connections: RedisConnections[] = [createRedisConnections(settings), createRedisConnections(settings)];
   const stores = connections.map((c) => new RedisStore(c, { shardedPubSub })) as [RedisStore, RedisStore];
   return {

@@ -98,14 +98,24 @@ export async function startStack(options: { redis: 'cluster' | 'standalone'; ins
   const stackScript = path.join(projectRoot, 'scripts', 'stack', 'main.ts');
   const common = ['--state-dir', stateDir];
   const state = () => JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as StackState;
-  const started = await run(process.execPath, [
-    tsxCli, stackScript, 'start',
-    '--redis', options.redis,
-    '--instances', String(options.instances),
-    '--port', String(port),
-    '--infra', options.infraDir,
-    ...common,
-  ], env);
+  const started = await run(
+    process.execPath,
+    [
+      tsxCli,
+      stackScript,
+      'start',
+      '--redis',
+      options.redis,
+      '--instances',
+      String(options.instances),
+      '--port',
+      String(port),
+      '--infra',
+      options.infraDir,
+      ...common,
+    ],
+    env,
+  );
   if (started.code !== 0) throw new Error(`npm run stack start failed (exit ${started.code}):\n${started.output}`);
   let groups: number[] = [];
   const snapshot = () => {
@@ -127,4 +137,3 @@ export async function startStack(options: { redis: 'cluster' | 'standalone'; ins
 
 /** Processes of the given groups still alive (none after a clean stop). */
 export const stillRunning = (groups: number[]) => livingInGroups(groups);
-

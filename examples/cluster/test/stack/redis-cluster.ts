@@ -4,8 +4,11 @@ import type { Endpoint } from '../../scripts/stack/topology.js';
 
 export function redisCli(node: Endpoint, password: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-h', node.host, '-p', String(node.port), ...args], { env: { ...process.env, REDISCLI_AUTH: password }, timeout: 5_000 }, (error, stdout) =>
-      error ? reject(error) : resolve(stdout.replace(/\r/g, '')),
+    execFile(
+      'redis-cli',
+      ['-h', node.host, '-p', String(node.port), ...args],
+      { env: { ...process.env, REDISCLI_AUTH: password }, timeout: 5_000 },
+      (error, stdout) => (error ? reject(error) : resolve(stdout.replace(/\r/g, ''))),
     );
   });
 }

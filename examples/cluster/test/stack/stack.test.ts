@@ -112,9 +112,15 @@ describe('the stack through nginx', () => {
 
     // Request lines reach the app's log within its 100 ms batch window.
     const logOf = (name: string) => readFileSync(path.join(stack.stateDir, 'logs', `${name}.log`), 'utf8');
-    const appLine = (instance: string, id: string) => logOf(instance).split('\n').find((line) => line.includes(`"reqId":"${id}"`));
+    const appLine = (instance: string, id: string) =>
+      logOf(instance)
+        .split('\n')
+        .find((line) => line.includes(`"reqId":"${id}"`));
     for (let i = 0; i < 50 && !(appLine(withId.instance!, callerId) && appLine(withoutId.instance!, nginxId)); i++) await sleep(100);
-    for (const [answer, id] of [[withId, callerId], [withoutId, nginxId]] as const) {
+    for (const [answer, id] of [
+      [withId, callerId],
+      [withoutId, nginxId],
+    ] as const) {
       const line = JSON.parse(appLine(answer.instance!, id) ?? 'null') as { route: string; status: number; instance: string } | null;
       expect(line, `request line of ${id} in ${answer.instance}.log`).toMatchObject({ route: '/api/v1/ping', status: 200, instance: answer.instance });
       expect(logOf('nginx'), `access log line of ${id}`).toMatch(new RegExp(`"GET /api/v1/ping HTTP/1\\.1" 200 .* rid=${id}$`, 'm'));
@@ -123,9 +129,7 @@ describe('the stack through nginx', () => {
 
   it('limits the request rate per client address and the body size at the edge', async () => {
     // 400 requests at once from one address: the burst (200) passes, the rest get 429.
-    const burst = await Promise.all(
-      Array.from({ length: 400 }, () => send({ port: stack.port, path: '/api/v1/ping', localAddress: '127.0.0.250' })),
-    );
+    const burst = await Promise.all(Array.from({ length: 400 }, () => send({ port: stack.port, path: '/api/v1/ping', localAddress: '127.0.0.250' })));
     const statuses = burst.map((r) => r.status);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(200);

@@ -84,7 +84,7 @@ describe('operations in the composed app', () => {
       expect((await postNote(`streamed ${i}`)).status).toBe(201);
       await stream.waitFor((c) => c.events.filter((e) => e.event === 'note.created').length === i, 5_000, `event ${i}`);
     }
-    const texts = stream.events.filter((e) => e.event === 'note.created').map((e) => (JSON.parse(e.data) as { text?: string; data?: { text: string } }));
+    const texts = stream.events.filter((e) => e.event === 'note.created').map((e) => JSON.parse(e.data) as { text?: string; data?: { text: string } });
     expect(JSON.stringify(texts)).toContain('streamed 3');
     expect(sampleValue(await scrape(), 'sse_events_total', { type: 'note.created' })).toBe(before + 3);
     stream.close();

@@ -40,7 +40,7 @@ beforeAll(() => {
   cpSync(templateDir, project, { recursive: true, filter: (source) => !SKIP.has(basename(source)) });
   // The copy resolves packages from the installed node_modules, as `npm install` would provide them.
   symlinkSync(rootModules, join(project, 'node_modules'), 'dir');
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'gen-check', private: true, type: 'module' }));
+  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'gen-check', private: true, type: 'module' }, null, 2)}\n`);
   before = snapshot();
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
@@ -82,13 +82,23 @@ describe('npm run gen controller <name>', () => {
     expect(snapshot()).toEqual(unchanged);
   });
 
-  it('the project still typechecks (tsc -p) with the generated files', () => {
-    const result = run([join(rootModules, 'typescript/bin/tsc'), '-p', 'tsconfig.json']);
-    expect(result.code, result.out).toBe(0);
+  it('the project still typechecks (tsc -p) and passes lint (biome check) with the generated files', () => {
+    const tsc = run([join(rootModules, 'typescript/bin/tsc'), '-p', 'tsconfig.json']);
+    expect(tsc.code, tsc.out).toBe(0);
+    const lint = run([join(rootModules, '@biomejs/biome/bin/biome'), 'check', '.']);
+    expect(lint.code, lint.out).toBe(0);
   });
 
   it('the generated test passes: CRUD, and a subscriber of the new channel receives each created item', () => {
-    const result = run([join(rootModules, 'vitest/vitest.mjs'), 'run', '--project', 'unit', '--reporter', 'verbose', 'test/unit/line-items.controller.test.ts']);
+    const result = run([
+      join(rootModules, 'vitest/vitest.mjs'),
+      'run',
+      '--project',
+      'unit',
+      '--reporter',
+      'verbose',
+      'test/unit/line-items.controller.test.ts',
+    ]);
     expect(result.code, result.out).toBe(0);
     expect(result.out).toMatch(/5 passed/);
     expect(result.out).toContain('announces each new item on the `line-items` channel');

@@ -19,11 +19,12 @@ describe('redis settings from the environment', () => {
   it('prefers a cluster, read under both names, with a NAT map', () => {
     expect(readRedisSettings({ REDIS_CLUSTER_HOSTS: 'a:7000,b:7001', REDIS_URL: 'redis://x:1' })).toEqual({
       mode: 'cluster',
-      nodes: [{ host: 'a', port: 7000 }, { host: 'b', port: 7001 }],
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b', port: 7001 },
+      ],
     });
-    expect(
-      readRedisSettings({ REDIS_CLUSTER_NODES: 'redis-1:6379', REDIS_NAT_MAP: '172.18.0.2:6379=127.0.0.1:7000' }),
-    ).toEqual({
+    expect(readRedisSettings({ REDIS_CLUSTER_NODES: 'redis-1:6379', REDIS_NAT_MAP: '172.18.0.2:6379=127.0.0.1:7000' })).toEqual({
       mode: 'cluster',
       nodes: [{ host: 'redis-1', port: 6379 }],
       natMap: { '172.18.0.2:6379': { host: '127.0.0.1', port: 7000 } },

@@ -11,7 +11,13 @@ function both() {
   const reference = new Registry();
   const ours = new Registry();
   for (const registry of [reference, ours]) registry.setDefaultLabels({ instance: 'api-1' });
-  const histogram = new Histogram({ name: 'http_request_duration_ms', help, labelNames: ['route', 'method', 'status'], buckets: BUCKETS, registers: [reference] });
+  const histogram = new Histogram({
+    name: 'http_request_duration_ms',
+    help,
+    labelNames: ['route', 'method', 'status'],
+    buckets: BUCKETS,
+    registers: [reference],
+  });
   const fast = new RequestDurationHistogram({ name: 'http_request_duration_ms', help, buckets: BUCKETS, registers: [ours] });
   return {
     reference,
@@ -66,6 +72,8 @@ describe('request duration histogram', () => {
 
   it('refuses a second metric of the same name on a registry', () => {
     const { ours } = both();
-    expect(() => new RequestDurationHistogram({ name: 'http_request_duration_ms', help, buckets: BUCKETS, registers: [ours] })).toThrow(/already been registered/);
+    expect(() => new RequestDurationHistogram({ name: 'http_request_duration_ms', help, buckets: BUCKETS, registers: [ours] })).toThrow(
+      /already been registered/,
+    );
   });
 });

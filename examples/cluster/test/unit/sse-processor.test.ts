@@ -55,7 +55,7 @@ describe('SSE processor (memory log, real sockets)', () => {
     expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(client.headers['cache-control']).toBe('no-cache, no-transform');
     expect(client.headers['x-accel-buffering']).toBe('no');
-    expect(client.headers['connection']).toBe('keep-alive');
+    expect(client.headers.connection).toBe('keep-alive');
     await client.waitFor((c) => c.retry !== undefined && c.connected !== undefined, 2_000, 'retry and connected');
     expect(client.retry).toBe(1234);
     expect(client.connected).toEqual({ instanceId: 'test-instance', channels: ['notes'], resumedFrom: null });
@@ -157,7 +157,11 @@ describe('SSE processor (memory log, real sockets)', () => {
 
     const resumed = await h.open('channels=notes,revalidate', cursor);
     await resumed.waitForEvents(3);
-    const byChannel = (channel: string) => resumed.envelopes().filter((event) => event.channel === channel).map((event) => event.id);
+    const byChannel = (channel: string) =>
+      resumed
+        .envelopes()
+        .filter((event) => event.channel === channel)
+        .map((event) => event.id);
     expect(byChannel('notes')).toEqual([notes2, notes3]);
     expect(byChannel('revalidate')).toEqual([reval2]);
     expect(resumed.lastEventId).toBe(`notes:${notes3},revalidate:${reval2}`);
@@ -231,7 +235,12 @@ describe('SSE processor (memory log, real sockets)', () => {
     const resumed = await h.open('channels=notes', slow.lastEventId || '0-0');
     const alreadyHad = slow.events.length;
     await resumed.waitForEvents(published - alreadyHad, 10_000);
-    expect(resumed.envelopes().map((event) => event.id)).toEqual(fast.envelopes().slice(alreadyHad).map((event) => event.id));
+    expect(resumed.envelopes().map((event) => event.id)).toEqual(
+      fast
+        .envelopes()
+        .slice(alreadyHad)
+        .map((event) => event.id),
+    );
     await fast.waitFor((c) => c.events.length > 0);
   });
 

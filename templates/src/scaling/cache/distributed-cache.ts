@@ -131,10 +131,12 @@ export class DistributedCache<T = unknown> {
       this.countL1Hit();
       return (entry.resolved ??= Promise.resolve(entry.value)) as Promise<T>;
     }
-    return this.readsOnMiss.run(key, () => this.readThrough(key)).then((found) => {
-      if (found !== undefined && this.now() < found.freshUntil) return found.value as T;
-      return undefined;
-    });
+    return this.readsOnMiss
+      .run(key, () => this.readThrough(key))
+      .then((found) => {
+        if (found !== undefined && this.now() < found.freshUntil) return found.value as T;
+        return undefined;
+      });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../redis/connections.js';
 import type { Logger } from '../logger.js';
-import { DistributedCache, type CacheMetrics, type EntryOptions } from './distributed-cache.js';
+import { DistributedCache, type CacheMetrics } from './distributed-cache.js';
 import { InvalidationBus, type PubSub } from './invalidation-bus.js';
 import { RedisL2 } from './l2.js';
 
@@ -75,9 +75,7 @@ export function createCaches(options: CachesOptions): Caches {
         },
       })
     : undefined;
-  const bus = options.pubsub
-    ? new InvalidationBus(options.pubsub, `${options.instanceId}#${randomBytes(4).toString('hex')}`)
-    : undefined;
+  const bus = options.pubsub ? new InvalidationBus(options.pubsub, `${options.instanceId}#${randomBytes(4).toString('hex')}`) : undefined;
   const namespaces = new Map<string, DistributedCache<unknown>>();
   const flushMetrics = () => {
     for (const cache of namespaces.values()) cache.flushMetrics();
@@ -118,4 +116,3 @@ export function createCaches(options: CachesOptions): Caches {
     },
   };
 }
-

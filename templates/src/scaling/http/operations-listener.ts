@@ -74,11 +74,10 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
 
   // Life of a request, step 8: the response is done (or the client left).
   function onClose(this: TrackedResponse): void {
-    const res = this;
-    const req = res.req;
-    const durationMs = performance.now() - res[START]!;
-    const status = res.statusCode;
-    const opsRoute = res[OPS_ROUTE];
+    const req = this.req;
+    const durationMs = performance.now() - this[START]!;
+    const status = this.statusCode;
+    const opsRoute = this[OPS_ROUTE];
     const route = opsRoute ?? routeOf?.(req) ?? 'unmatched';
     metrics?.observeRequest(req.method ?? 'GET', route, status, durationMs);
     const level = opsRoute === undefined ? 'info' : 'debug';
@@ -92,7 +91,7 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
           route,
           status,
           durationMs: Math.round(durationMs * 1000) / 1000,
-          aborted: !res.writableFinished,
+          aborted: !this.writableFinished,
         },
         level,
       );

@@ -14,7 +14,6 @@ export interface RequestRecord {
   aborted: boolean;
 }
 
-
 export interface RequestLog {
   /** Whether a line at `level` would be written: callers skip gathering the record otherwise. */
   enabled(level: 'info' | 'debug'): boolean;
@@ -114,8 +113,7 @@ function batchedRequestLog(sink: JsonLineSink): RequestLog {
 /** `,"method":…,"path":…,"route":…,"status":…,"durationMs":` */
 function middle(record: RequestRecord): string {
   return (
-    `,"method":${jsonString(record.method)},"path":${jsonString(record.path)}` +
-    `,"route":${jsonString(record.route)},"status":${record.status},"durationMs":`
+    `,"method":${jsonString(record.method)},"path":${jsonString(record.path)}` + `,"route":${jsonString(record.route)},"status":${record.status},"durationMs":`
   );
 }
 

@@ -104,8 +104,7 @@ export class RedisStore implements StoreAdapter {
         if (this.sharded) await this.subscriber().ssubscribe(channel);
         else await this.subscriber().subscribe(channel);
       });
-    }
-    else await this.channelQueue.get(channel);
+    } else await this.channelQueue.get(channel);
   }
 
   async unsubscribe(channel: string, handler?: StoreMessageHandler): Promise<void> {
@@ -220,9 +219,6 @@ function decode<T>(text: string): T {
   }
 }
 
-export function createRedisStore(
-  connections: Pick<RedisConnections, 'command' | 'subscriber' | 'mode'>,
-  options?: RedisStoreOptions,
-): RedisStore {
+export function createRedisStore(connections: Pick<RedisConnections, 'command' | 'subscriber' | 'mode'>, options?: RedisStoreOptions): RedisStore {
   return new RedisStore(connections, options);
 }

@@ -2,13 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Volt, silentLogger } from '../../../src/volt/index.js';
 
-const volt = Volt.context((request) => ({ ua: request.headers.get('user-agent') })).logger(silentLogger).config({ basePATH: '/api' }).create();
+const volt = Volt.context((request) => ({ ua: request.headers.get('user-agent') }))
+  .logger(silentLogger)
+  .config({ basePATH: '/api' })
+  .create();
 const c = volt.controller({
   name: 'f',
   path: '/f',
   actions: {
-    get: volt.query({ path: '/:id', handler: ({ request, context, response }) => response.setCookie('seen', '1').setCookie('again', '2').success({ id: request.params.id, ua: context.ua, q: request.query }) }),
-    post: volt.mutation({ path: '/', method: 'POST', body: z.object({ n: z.number() }), handler: ({ request, response }) => response.created({ doubled: request.body.n * 2 }) }),
+    get: volt.query({
+      path: '/:id',
+      handler: ({ request, context, response }) =>
+        response.setCookie('seen', '1').setCookie('again', '2').success({ id: request.params.id, ua: context.ua, q: request.query }),
+    }),
+    post: volt.mutation({
+      path: '/',
+      method: 'POST',
+      body: z.object({ n: z.number() }),
+      handler: ({ request, response }) => response.created({ doubled: request.body.n * 2 }),
+    }),
     gone: volt.mutation({ path: '/:id', method: 'DELETE', handler: ({ response }) => response.noContent() }),
   },
 });
@@ -25,13 +37,19 @@ describe('router.handler(Request) for Fetch runtimes', () => {
   });
 
   it('validates and answers a mutation body', async () => {
-    const ok = await router.handler(new Request('http://localhost/api/f', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":21}' }));
+    const ok = await router.handler(
+      new Request('http://localhost/api/f', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":21}' }),
+    );
     expect(ok.status).toBe(201);
     expect(await ok.json()).toEqual({ data: { doubled: 42 }, error: null });
-    const bad = await router.handler(new Request('http://localhost/api/f', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":"x"}' }));
+    const bad = await router.handler(
+      new Request('http://localhost/api/f', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":"x"}' }),
+    );
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error.details[0]).toMatchObject({ location: 'body', path: 'n' });
-    const malformed = await router.handler(new Request('http://localhost/api/f', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }));
+    const malformed = await router.handler(
+      new Request('http://localhost/api/f', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }),
+    );
     expect(malformed.status).toBe(400);
   });
 

@@ -6,7 +6,7 @@ export { serve, type Served } from '../../support/serve.js';
 export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: any; text: string }> {
   const res = await fetch(url, init);
   const text = await res.text();
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {

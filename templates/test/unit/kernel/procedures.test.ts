@@ -72,7 +72,11 @@ const p = volt.controller({
     // No procedures or schemas: the direct path, here with an async context function.
     plain: volt.query({ path: '/plain', handler: ({ context, response }) => response.success(context.requestId) }),
     plainAsync: volt.query({ path: '/plain-async', handler: async ({ context }) => ({ id: context.requestId }) }),
-    me: volt.query({ path: '/me', use: [auth(), noop], handler: ({ context, response }) => response.success({ user: context.user, requestId: context.requestId }) }),
+    me: volt.query({
+      path: '/me',
+      use: [auth(), noop],
+      handler: ({ context, response }) => response.success({ user: context.user, requestId: context.requestId }),
+    }),
     admin: volt.query({ path: '/admin', use: [auth({ role: 'admin' })], handler: ({ context, response }) => response.success(context.user.name) }),
     explode: volt.query({ path: '/explode', use: [explode], handler: ({ response }) => response.success('unreachable') }),
     refuse: volt.query({ path: '/refuse', use: [refuse()], handler: ({ response }) => response.success('unreachable') }),

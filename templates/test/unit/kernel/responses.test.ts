@@ -29,13 +29,17 @@ const r = volt.controller({
     conflict: volt.query({ path: '/conflict', handler: ({ response }) => response.error({ code: 'CONFLICT', message: 'taken', data: { id: 7 } }) }),
     unprocessable: volt.query({ path: '/unprocessable', handler: ({ response }) => response.error({ code: 'UNPROCESSABLE', message: 'cannot' }) }),
     customError: volt.query({ path: '/custom-error', handler: ({ response }) => response.error({ code: 'SOMETHING', message: 'odd' }) }),
-    explicitError: volt.query({ path: '/explicit-error', handler: ({ response }) => response.error({ code: 'TEAPOT', message: 'short and stout', status: 418 }) }),
+    explicitError: volt.query({
+      path: '/explicit-error',
+      handler: ({ response }) => response.error({ code: 'TEAPOT', message: 'short and stout', status: 418 }),
+    }),
     redirect: volt.query({ path: '/redirect', handler: ({ response }) => response.redirect('/elsewhere') }),
     redirect301: volt.query({ path: '/redirect-301', handler: ({ response }) => response.redirect('https://example.test/x', 301) }),
     status: volt.query({ path: '/status', handler: ({ response }) => response.status(202).success({ accepted: true }) }),
     headers: volt.query({
       path: '/headers',
-      handler: ({ response }) => response.setHeader('X-Custom', 'yes').setHeader('x-list', ['a', 'b']).setHeader('content-type', 'application/vnd.test+json').success(1),
+      handler: ({ response }) =>
+        response.setHeader('X-Custom', 'yes').setHeader('x-list', ['a', 'b']).setHeader('content-type', 'application/vnd.test+json').success(1),
     }),
     cookie: volt.query({
       path: '/cookie',
@@ -73,7 +77,11 @@ const r = volt.controller({
       },
     }),
     getSigned: volt.query({ path: '/get-signed', handler: ({ request, response }) => response.success({ session: request.cookies.getSigned('session') }) }),
-    revalidate: volt.mutation({ path: '/revalidate', method: 'POST', handler: ({ response }) => response.revalidate(['notes.list', 'r.success']).success('ok') }),
+    revalidate: volt.mutation({
+      path: '/revalidate',
+      method: 'POST',
+      handler: ({ response }) => response.revalidate(['notes.list', 'r.success']).success('ok'),
+    }),
     publish: volt.mutation({
       path: '/publish',
       method: 'POST',
@@ -203,7 +211,17 @@ describe('response builder', () => {
     expect(cookies[0]).toBe('plain=v1; Path=/');
     const full = cookies[1]!;
     expect(full).toContain('full=v%202');
-    for (const part of ['Max-Age=60', 'Expires=Tue, 01 Jan 2030 00:00:00 GMT', 'Path=/api', 'Domain=example.test', 'Secure', 'HttpOnly', 'SameSite=Strict', 'Partitioned', 'Priority=High']) {
+    for (const part of [
+      'Max-Age=60',
+      'Expires=Tue, 01 Jan 2030 00:00:00 GMT',
+      'Path=/api',
+      'Domain=example.test',
+      'Secure',
+      'HttpOnly',
+      'SameSite=Strict',
+      'Partitioned',
+      'Priority=High',
+    ]) {
       expect(full).toContain(part);
     }
   });
@@ -229,7 +247,9 @@ describe('cookies', () => {
     expect(body.data).toEqual({ before: { a: '1', has: true, all: { a: '1', c: '3' }, missing: null }, after: { a: null, b: '2' } });
     const cookies = res.headers.getSetCookie();
     expect(cookies[0]).toBe('b=2; Path=/; HttpOnly');
-    expect(cookies[1]).toMatch(/^a=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0$|^a=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT$/);
+    expect(cookies[1]).toMatch(
+      /^a=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0$|^a=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT$/,
+    );
   });
 
   it('signed cookies round-trip and a tampered one reads as null', async () => {
@@ -291,7 +311,18 @@ describe('errors', () => {
 
   it('exposes message and stack only when exposeErrors is on (NODE_ENV=development)', async () => {
     const dev = Volt.context({}).logger(silentLogger).config({ basePATH: '/', exposeErrors: true }).create();
-    const c = dev.controller({ name: 'd', path: '/d', actions: { boom: dev.query({ path: '/', handler: () => { throw new Error('visible detail'); } }) } });
+    const c = dev.controller({
+      name: 'd',
+      path: '/d',
+      actions: {
+        boom: dev.query({
+          path: '/',
+          handler: () => {
+            throw new Error('visible detail');
+          },
+        }),
+      },
+    });
     const served = await serve(dev.router({ controllers: { c } }).listener);
     try {
       const res = await getJson(`${served.url}/d`);

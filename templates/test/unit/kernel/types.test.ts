@@ -88,6 +88,8 @@ describe('type inference', () => {
 
   it('a pino logger is a VoltLogger', () => {
     expectTypeOf(pino({ enabled: false })).toMatchTypeOf<VoltLogger>();
-    Volt.context({}).logger(pino({ enabled: false })).create();
+    Volt.context({})
+      .logger(pino({ enabled: false }))
+      .create();
   });
 });

@@ -23,9 +23,7 @@ export interface ChannelRule<Context = unknown> {
   authorize?: (channel: string, context: Context, groups: readonly string[]) => boolean | Promise<boolean>;
 }
 
-export type ChannelDecision =
-  | { ok: true; channels: string[] }
-  | { ok: false; status: 400 | 403; code: string; message: string };
+export type ChannelDecision = { ok: true; channels: string[] } | { ok: false; status: 400 | 403; code: string; message: string };
 
 export interface ChannelPolicyOptions<Context> {
   rules: ChannelRule<Context>[];
@@ -49,9 +47,7 @@ export class ChannelPolicy<Context = unknown> {
 
   /** Validates `?channels=a,b` (raw, may be null) and authorizes every channel. */
   async decide(raw: string | null, context: Context): Promise<ChannelDecision> {
-    const requested = raw === null || raw.trim() === ''
-      ? [...this.options.defaultChannels]
-      : raw.split(',').map((name) => name.trim());
+    const requested = raw === null || raw.trim() === '' ? [...this.options.defaultChannels] : raw.split(',').map((name) => name.trim());
     if (requested.length === 0) return refuse(400, 'CHANNELS_REQUIRED', 'name at least one channel: ?channels=a,b');
     const channels = [...new Set(requested)];
     if (channels.length > this.options.maxChannels) {

@@ -192,7 +192,7 @@ export class RedisChannelLog implements ChannelLog {
   private async waitForReplicas(stream: string, id: string): Promise<void> {
     try {
       const node = await this.masterOf(stream);
-      if (!node || node.status !== 'ready') throw new Error('master not connected');
+      if (node?.status !== 'ready') throw new Error('master not connected');
       let round = this.waitRounds.get(node);
       if (!round) {
         round = { waiting: [], sending: false, pausedUntil: 0 };

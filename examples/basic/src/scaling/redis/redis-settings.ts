@@ -55,7 +55,10 @@ export function readRedisSettings(env: RedisEnv): RedisSettings {
   const clusterNodes = env.REDIS_CLUSTER_NODES || env.REDIS_CLUSTER_HOSTS;
   if (clusterNodes) {
     const variable = env.REDIS_CLUSTER_NODES ? 'REDIS_CLUSTER_NODES' : 'REDIS_CLUSTER_HOSTS';
-    const nodes = clusterNodes.split(',').filter((entry) => entry.trim()).map((entry) => parseHostPort(entry, variable));
+    const nodes = clusterNodes
+      .split(',')
+      .filter((entry) => entry.trim())
+      .map((entry) => parseHostPort(entry, variable));
     if (nodes.length === 0) throw new Error(`${variable}: no nodes listed`);
     return {
       mode: 'cluster',

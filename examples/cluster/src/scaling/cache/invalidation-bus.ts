@@ -62,8 +62,7 @@ export class InvalidationBus {
   }
 
   announce(namespace: string, invalidation: Invalidation): Promise<void> {
-    const message: WireMessage =
-      invalidation.kind === 'key' ? { o: this.originId, k: invalidation.key } : { o: this.originId, g: invalidation.generation };
+    const message: WireMessage = invalidation.kind === 'key' ? { o: this.originId, k: invalidation.key } : { o: this.originId, g: invalidation.generation };
     return this.pubsub.publish(invalidationChannel(namespace), JSON.stringify(message));
   }
 }

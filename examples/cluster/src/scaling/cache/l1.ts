@@ -28,7 +28,10 @@ export interface L1Options {
 export class L1Cache {
   private readonly lru: LRUCache<string, L1Entry>;
 
-  constructor(options: L1Options, private readonly now: () => number = Date.now) {
+  constructor(
+    options: L1Options,
+    private readonly now: () => number = Date.now,
+  ) {
     if (!(Number.isInteger(options.maxEntries) && options.maxEntries > 0)) {
       throw new RangeError(`cache L1: maxEntries must be a positive integer, got ${options.maxEntries}`);
     }

@@ -69,11 +69,7 @@ function baseRedisOptions(settings: ConnectedRedisSettings, options: RedisConnec
   };
 }
 
-function clusterOptions(
-  settings: Extract<RedisSettings, { mode: 'cluster' }>,
-  options: RedisConnectionOptions,
-  sharded: boolean,
-): ClusterOptions {
+function clusterOptions(settings: Extract<RedisSettings, { mode: 'cluster' }>, options: RedisConnectionOptions, sharded: boolean): ClusterOptions {
   return {
     redisOptions: baseRedisOptions(settings, options),
     // Off on a cluster: ioredis retries a batched (auto-pipelined) write only
@@ -100,11 +96,7 @@ function clusterOptions(
   };
 }
 
-function createClient(
-  settings: ConnectedRedisSettings,
-  options: RedisConnectionOptions,
-  role: { autoPipelining: boolean; sharded: boolean },
-): RedisClient {
+function createClient(settings: ConnectedRedisSettings, options: RedisConnectionOptions, role: { autoPipelining: boolean; sharded: boolean }): RedisClient {
   if (settings.mode === 'cluster') {
     return new Cluster(settings.nodes, clusterOptions(settings, options, role.sharded));
   }
@@ -129,10 +121,7 @@ function instrument(client: RedisClient, name: string, options: RedisConnectionO
   });
 }
 
-export function createRedisConnections(
-  settings: ConnectedRedisSettings,
-  options: RedisConnectionOptions = {},
-): RedisConnections {
+export function createRedisConnections(settings: ConnectedRedisSettings, options: RedisConnectionOptions = {}): RedisConnections {
   const command = createClient(settings, options, { autoPipelining: true, sharded: false });
   instrument(command, 'command', options);
   const subscribers: RedisClient[] = [];
