@@ -56,7 +56,8 @@ describe('Dockerfile', () => {
     expect(runtime.join('\n')).toContain('npm ci --omit=dev');
     expect(runtime.join('\n')).not.toMatch(/npm ci(?! --omit=dev)/);
     expect(runtime).toContain('USER node');
-    expect(runtime.at(-1)).toBe('CMD ["node", "dist/server.js"]');
+    // Source maps on: production stack traces name the TypeScript files.
+    expect(runtime.at(-1)).toBe('CMD ["node", "--enable-source-maps", "dist/server.js"]');
   });
 
   it('has a HEALTHCHECK that passes on a live /health/live', async () => {
