@@ -4,6 +4,12 @@
  *
  *   npm run bench:http -- [--duration 5] [--warmup 1] [--rounds 3] [--connections 50]
  *                         [--servers raw,volt,fastify,volt-stack] [--scenarios ping,notes-create] [--no-write]
+ *                         [--baseline <git ref>]
+ *
+ * `--baseline main` (any commit) also runs that ref's template, served by its
+ * own bench servers, as `volt@base`, `volt-stack@base`, ... next to this
+ * build's, in the same rounds; the results go to their own section of
+ * BENCHMARKS.md with the ratios of this build to the baseline.
  *
  * The template is compiled with tsc first (no on-the-fly transpiling in a
  * measurement). Every server runs in its own long-lived child process, new
@@ -18,13 +24,14 @@
  * SCENARIOS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { baselineBuild, compile, currentBuild } from './baseline.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -51,6 +58,8 @@ export interface ServerDefinition {
   env?: Record<string, string>;
   /** Our kernel (ratios are computed for these against the baselines). */
   ours?: boolean;
+  /** The same server on the `--baseline` build. */
+  twinOf?: string;
 }
 
 export interface Scenario {
@@ -63,7 +72,8 @@ export interface Scenario {
   status: number;
 }
 
-const BUILD_DIR = join(root, 'node_modules', '.cache', 'volt-bench', 'dist');
+const CURRENT = currentBuild('volt-bench');
+const BUILD_DIR = CURRENT.dist;
 
 export const SERVERS: ServerDefinition[] = [
   { name: 'raw', script: join(root, 'bench/http-servers/raw.mjs') },
@@ -94,24 +104,12 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: process.env.BENCH_WARMUP ?? '2' },
     rounds: { type: 'string', default: process.env.BENCH_ROUNDS ?? '3' },
     connections: { type: 'string', default: process.env.BENCH_CONNECTIONS ?? '50' },
-    servers: { type: 'string', default: process.env.BENCH_SERVERS ?? SERVERS.map((s) => s.name).join(',') },
+    servers: { type: 'string', default: process.env.BENCH_SERVERS },
     scenarios: { type: 'string', default: process.env.BENCH_SCENARIOS ?? SCENARIOS.map((s) => s.name).join(',') },
     'no-write': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
-
-function compileTemplate(): void {
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  mkdirSync(BUILD_DIR, { recursive: true });
-  const tsc = require.resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'templates/tsconfig.build.json'), '--outDir', BUILD_DIR, '--sourceMap', 'false'], {
-    encoding: 'utf8',
-  });
-  if (!existsSync(join(BUILD_DIR, 'volt.router.js'))) {
-    throw new Error(`Compiling the template failed:\n${result.stdout}${result.stderr}`);
-  }
-  if (result.status !== 0) process.stderr.write(`tsc reported type errors (output emitted anyway):\n${result.stdout}\n`);
-}
 
 interface Running {
   child: ChildProcess;
@@ -183,11 +181,21 @@ async function main(): Promise<void> {
   const warmup = Number(args.warmup);
   const rounds = Number(args.rounds);
   const connections = Number(args.connections);
-  const servers = args.servers.split(',').map((name) => {
+  // Against a baseline, by default the kernel and the stack (and raw node:http for scale).
+  const serverNames = args.servers ?? (args.baseline ? 'raw,volt,volt-stack' : SERVERS.map((s) => s.name).join(','));
+  const servers = serverNames.split(',').map((name) => {
     const found = SERVERS.find((s) => s.name === name);
     if (!found) throw new Error(`Unknown server ${name}; known: ${SERVERS.map((s) => s.name).join(', ')}`);
     return found;
   });
+  const base = args.baseline ? baselineBuild(args.baseline) : undefined;
+  if (base) {
+    for (const server of servers.filter((s) => s.ours)) {
+      const script = join(base.root, 'bench/http-servers', basename(server.script));
+      if (!existsSync(script)) throw new Error(`${base.label} has no ${basename(server.script)}: leave ${server.name} out (--servers)`);
+      servers.push({ name: `${server.name}@base`, script, env: { ...server.env, VOLT_DIST: base.dist }, twinOf: server.name });
+    }
+  }
   const scenarios = args.scenarios.split(',').map((name) => {
     const found = SCENARIOS.find((s) => s.name === name);
     if (!found) throw new Error(`Unknown scenario ${name}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
@@ -195,7 +203,11 @@ async function main(): Promise<void> {
   });
 
   process.stdout.write('compiling the template...\n');
-  compileTemplate();
+  compile(CURRENT);
+  if (base) {
+    process.stdout.write(`compiling ${base.label}...\n`);
+    compile(base);
+  }
 
   const samples = new Map<string, number[]>();
   const cpuSamples = new Map<string, number[]>();
@@ -236,7 +248,7 @@ async function main(): Promise<void> {
 
   const rows: string[] = [];
   const ours = servers.filter((s) => s.ours);
-  const baselines = servers.filter((s) => !s.ours);
+  const baselines = servers.filter((s) => !s.ours && !s.twinOf);
   const header = ['scenario', ...servers.map((s) => `${s.name} req/s`), ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name}`))];
   rows.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
   for (const scenario of scenarios) {
@@ -287,13 +299,36 @@ async function main(): Promise<void> {
     ];
     rows.push(`| ${cells.join(' | ')} |`);
   }
+  const twins = servers.filter((s) => s.twinOf);
+  if (twins.length > 0) {
+    const twinHeader = [
+      'scenario',
+      ...twins.flatMap((t) => [`${t.twinOf} / ${t.name} req/s`, `${t.twinOf} / ${t.name} CPU`, `per round req/s`, `per round CPU`]),
+    ];
+    rows.push('', `This build against ${base!.label} (above 1.00x: this build is faster; CPU as baseline CPU / this CPU):`, '');
+    rows.push(`| ${twinHeader.join(' | ')} |`, `|${twinHeader.map(() => '---').join('|')}|`);
+    for (const scenario of scenarios) {
+      const cells = [`\`${scenario.method} ${scenario.path}\``];
+      for (const twin of twins) {
+        const ours = (source: Map<string, number[]>) => source.get(`${scenario.name}|${twin.twinOf}`) ?? [];
+        const theirs = (source: Map<string, number[]>) => source.get(`${scenario.name}|${twin.name}`) ?? [];
+        const rps = median(ours(samples)) / median(theirs(samples));
+        const cpu = median(theirs(cpuSamples)) / median(ours(cpuSamples));
+        const pairedRps = median(ours(samples).map((value, i) => value / theirs(samples)[i]!));
+        const pairedCpu = median(ours(cpuSamples).map((value, i) => theirs(cpuSamples)[i]! / value));
+        cells.push(...[rps, cpu, pairedRps, pairedCpu].map((ratio) => `${ratio.toFixed(2)}x`));
+      }
+      rows.push(`| ${cells.join(' | ')} |`);
+    }
+  }
   const table = rows.join('\n');
   process.stdout.write(`\n${table}\n`);
   if (problems.length) process.stdout.write(`\nProblems:\n${problems.join('\n')}\n`);
 
   if (!args['no-write']) {
-    writeSection({ table, duration, warmup, rounds, connections, samples, cpuSamples, servers, scenarios, problems });
-    process.stdout.write('\nBENCHMARKS.md: ## HTTP updated\n');
+    const heading = base ? '## HTTP: this build against a baseline' : '## HTTP';
+    writeSection({ heading, table, duration, warmup, rounds, connections, samples, cpuSamples, servers, scenarios, problems });
+    process.stdout.write(`\nBENCHMARKS.md: ${heading} updated\n`);
   }
 }
 
@@ -320,6 +355,7 @@ function targetLines(run: { samples: Map<string, number[]>; cpuSamples: Map<stri
 }
 
 function writeSection(run: {
+  heading: string;
   table: string;
   duration: number;
   warmup: number;
@@ -345,10 +381,16 @@ function writeSection(run: {
     .join('; ');
   const notesFile = join(root, 'bench', 'http-notes.md');
   const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8').trim()}\n` : '';
+  const baselineArgs = args.baseline
+    ? ` --servers ${run.servers
+        .filter((s) => !s.twinOf)
+        .map((s) => s.name)
+        .join(',')} --baseline ${args.baseline}`
+    : '';
   const section = [
-    '## HTTP',
+    run.heading,
     '',
-    `Command: \`npm run bench:http -- --duration ${run.duration} --warmup ${run.warmup} --rounds ${run.rounds} --connections ${run.connections}\``,
+    `Command: \`npm run bench:http -- --duration ${run.duration} --warmup ${run.warmup} --rounds ${run.rounds} --connections ${run.connections}${baselineArgs}\``,
     '',
     `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}; load average at the end ${loadavg()
       .map((l) => l.toFixed(2))
@@ -358,12 +400,12 @@ function writeSection(run: {
     run.table,
     '',
     `Samples per round: ${raw}.`,
-    ...targetLines(run),
+    ...(args.baseline ? [] : targetLines(run)),
     ...(run.problems.length ? ['', `Problems seen: ${run.problems.join('; ')}.`] : []),
-    ...(notes ? ['', notes.trim()] : []),
+    ...(notes && !args.baseline ? ['', notes.trim()] : []),
   ].join('\n');
   let content = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = content.search(/^## HTTP\s*$/m);
+  const start = content.search(new RegExp(`^${run.heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm'));
   if (start === -1) {
     content = `${content.trimEnd()}\n\n${section}\n`;
   } else {

@@ -11,6 +11,12 @@
  * each next to a single-process in-memory baseline (no Redis).
  *
  *   npm run bench:sse -- [--subscribers 1000] [--seconds 10] [--rate 5] [--idle 10000] [--burst 500] [--no-write]
+ *                        [--baseline <git ref>] [--rounds 1] [--setups memory,standalone,cluster]
+ *
+ * `--baseline main` (any commit) runs every setup twice, on this build and on
+ * that ref's template (its own `src/server.ts` through its own test support),
+ * one after the other (the order alternates round by round), and writes the
+ * ratios to their own section of BENCHMARKS.md.
  *
  * Receivers and publishers share this one process (one clock for latency);
  * the machine's two cores are shared by Redis, the apps and this process.
@@ -19,7 +25,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +34,7 @@ import { startApp, type AppProcess } from '../templates/test/support/app-process
 import { startCluster, startStandalone } from '../templates/test/support/redis-servers.js';
 import { createRealtimePublisher } from '../templates/test/support/realtime-publisher.js';
 import { SseClient } from '../templates/test/support/sse-client.js';
+import { baselineBuild } from './baseline.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -38,8 +45,21 @@ const { values: args } = parseArgs({
     idle: { type: 'string', default: '10000' },
     burst: { type: 'string', default: '500' },
     'no-write': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
+    setups: { type: 'string', default: 'memory,standalone,cluster' },
   },
 });
+const ROUNDS = Number(args.rounds);
+const SETUPS = args.setups.split(',');
+
+/** A template build to start app instances from: this one, or the `--baseline` ref's. */
+interface Build {
+  /** Appended to every setup name (empty for this build). */
+  tag: string;
+  startApp: typeof startApp;
+}
+const BASELINE_TAG = ' [baseline]';
 const SUBSCRIBERS = Number(args.subscribers);
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
@@ -85,9 +105,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Spawns the app with a raised file-descriptor limit (10,000 streams need 10,000 sockets). */
-function startInstances(count: number, env: Record<string, string>): Promise<AppProcess[]> {
+function startInstances(build: Build, count: number, env: Record<string, string>): Promise<AppProcess[]> {
   return Promise.all(
-    Array.from({ length: count }, (_, index) => startApp(`app${index + 1}`, { ...env, LOG_LEVEL: 'error', SSE_MAX_BUFFERED_BYTES: String(8 * 1024 * 1024) })),
+    Array.from({ length: count }, (_, index) =>
+      build.startApp(`app${index + 1}`, { ...env, LOG_LEVEL: 'error', SSE_MAX_BUFFERED_BYTES: String(8 * 1024 * 1024) }),
+    ),
   );
 }
 
@@ -269,30 +291,31 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function runMemoryBaseline(): Promise<void> {
-  const [app] = await startInstances(1, {});
+async function runMemory(build: Build): Promise<void> {
+  const setup = `memory, 1 instance${build.tag}`;
+  const [app] = await startInstances(build, 1, {});
   const receivers = new Receivers();
   try {
     await receivers.open([app!], SUBSCRIBERS);
     for (let index = 0; index < 20; index++) await postNote(app!, String(wallNow()));
     await sleep(500);
-    await measureLatency('memory, 1 instance', 'POST /api/v1/notes', receivers, SUBSCRIBERS, () => postNote(app!, String(wallNow())));
-    await measureBurst('memory, 1 instance', [app!], receivers, SUBSCRIBERS);
+    await measureLatency(setup, 'POST /api/v1/notes', receivers, SUBSCRIBERS, () => postNote(app!, String(wallNow())));
+    await measureBurst(setup, [app!], receivers, SUBSCRIBERS);
     await receivers.close();
     await sleep(500);
-    await measureIdleMemory('memory, 1 instance', app!);
+    await measureIdleMemory(setup, app!);
   } finally {
     await receivers.close();
     await app!.stop();
   }
 }
 
-async function runRedis(kind: 'standalone' | 'cluster'): Promise<void> {
+async function runRedis(kind: 'standalone' | 'cluster', build: Build): Promise<void> {
   const standalone = kind === 'standalone' ? await startStandalone() : undefined;
   const cluster = kind === 'cluster' ? await startCluster() : undefined;
   const env: Record<string, string> = standalone ? { REDIS_URL: standalone.url } : { REDIS_CLUSTER_NODES: cluster!.nodeList };
-  const setup = `${kind} Redis, 3 instances`;
-  const apps = await startInstances(3, env);
+  const setup = `${kind} Redis, 3 instances${build.tag}`;
+  const apps = await startInstances(build, 3, env);
   const settings = readRedisSettings(env) as Connected;
   const direct = createRealtimePublisher(settings, 0);
   const durable = kind === 'cluster' ? createRealtimePublisher(settings, 1) : undefined;
@@ -309,7 +332,7 @@ async function runRedis(kind: 'standalone' | 'cluster'): Promise<void> {
     await measureBurst(setup, apps, receivers, SUBSCRIBERS);
     await receivers.close();
     await sleep(500);
-    if (kind === 'standalone') await measureIdleMemory('standalone Redis, 1 of 3 instances', apps[1]!);
+    if (kind === 'standalone') await measureIdleMemory(`standalone Redis, 1 of 3 instances${build.tag}`, apps[1]!);
   } finally {
     await receivers.close();
     await Promise.all(apps.map((app) => app.stop()));
@@ -350,19 +373,85 @@ function report(): string {
 
 /** Whether every 3-instance row met the p99 target. */
 function targetLine(): string {
-  const rows = latencyRows.filter((row) => row.setup.includes('3 instances'));
+  const rows = latencyRows.filter((row) => row.setup.includes('3 instances') && !row.setup.endsWith(BASELINE_TAG));
   const worst = Math.max(...rows.map((row) => row.p99));
   const missed = rows.filter((row) => !(row.p99 < 25));
   return `Target, p99 < 25 ms with 3 instances: ${missed.length === 0 ? 'met' : 'not met'} (worst p99 ${fmt(worst)} ms over ${rows.length} rows${missed.length ? `; missed by ${missed.map((row) => `${row.setup} / ${row.publisher}`).join(', ')}` : ''}).`;
 }
 
-function writeSection(body: string): void {
+/** This build's figures over the baseline's (medians over rounds), for each setup both ran. */
+function comparison(label: string): string {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  /** Rows of both builds grouped by `key` of this build's setup name; medians of `value`. */
+  const pair = <R extends { setup: string }>(rows: R[], key: (row: R) => string, value: (row: R) => number) => {
+    const untagged = (row: R) => key({ ...row, setup: row.setup.endsWith(BASELINE_TAG) ? row.setup.slice(0, -BASELINE_TAG.length) : row.setup });
+    const out: Array<{ key: string; ours: number; base: number }> = [];
+    for (const name of new Set(rows.filter((row) => !row.setup.endsWith(BASELINE_TAG)).map(key))) {
+      const ours = rows.filter((row) => !row.setup.endsWith(BASELINE_TAG) && key(row) === name).map(value);
+      const base = rows.filter((row) => row.setup.endsWith(BASELINE_TAG) && untagged(row) === name).map(value);
+      if (base.length > 0) out.push({ key: name, ours: median(ours), base: median(base) });
+    }
+    return out;
+  };
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  const lines = [
+    `This build against ${label}, medians over ${ROUNDS} round(s); below 1.00x is lower (better) for latency and memory, above 1.00x is higher (better) for throughput:`,
+    '',
+  ];
+  lines.push('| setup | published by | p50 this / baseline (ms) | p50 ratio | p99 this / baseline (ms) | p99 ratio |', '|---|---|---|---|---|---|');
+  const p50 = pair(
+    latencyRows,
+    (row) => `${row.setup}|${row.publisher}`,
+    (row) => row.p50,
+  );
+  const p99 = new Map(
+    pair(
+      latencyRows,
+      (row) => `${row.setup}|${row.publisher}`,
+      (row) => row.p99,
+    ).map((entry) => [entry.key, entry]),
+  );
+  for (const entry of p50) {
+    const [setup, publisher] = entry.key.split('|');
+    const tail = p99.get(entry.key)!;
+    lines.push(
+      `| ${setup} | ${publisher} | ${fmt(entry.ours)} / ${fmt(entry.base)} | ${ratio(entry.ours, entry.base)} | ${fmt(tail.ours)} / ${fmt(tail.base)} | ${ratio(tail.ours, tail.base)} |`,
+    );
+  }
+  lines.push('', '| setup | delivered/s per instance, this / baseline (mean) | ratio |', '|---|---|---|');
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  for (const entry of pair(
+    throughputRows,
+    (row) => row.setup,
+    (row) => mean(row.perInstance),
+  )) {
+    lines.push(
+      `| ${entry.key} | ${Math.round(entry.ours).toLocaleString('en-US')} / ${Math.round(entry.base).toLocaleString('en-US')} | ${ratio(entry.ours, entry.base)} |`,
+    );
+  }
+  lines.push('', '| setup | RSS per idle stream, this / baseline | ratio |', '|---|---|---|');
+  for (const entry of pair(
+    memoryRows,
+    (row) => row.setup,
+    (row) => row.perConnectionKiB,
+  )) {
+    lines.push(`| ${entry.key} | ${entry.ours.toFixed(2)} / ${entry.base.toFixed(2)} KiB | ${ratio(entry.ours, entry.base)} |`);
+  }
+  return lines.join('\n');
+}
+
+function writeSection(heading: string, body: string): void {
   const file = join(root, 'BENCHMARKS.md');
   const cpu = cpus();
+  const baselineArgs = args.baseline ? ` --baseline ${args.baseline} --rounds ${ROUNDS} --setups ${SETUPS.join(',')}` : '';
   const section = [
-    '## Realtime (SSE)',
+    heading,
     '',
-    `Command: \`npm run bench:sse -- --subscribers ${SUBSCRIBERS} --seconds ${SECONDS} --rate ${RATE} --idle ${IDLE} --burst ${BURST}\``,
+    `Command: \`npm run bench:sse -- --subscribers ${SUBSCRIBERS} --seconds ${SECONDS} --rate ${RATE} --idle ${IDLE} --burst ${BURST}${baselineArgs}\``,
     `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, load average at the end ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')} (shared machine: other work was running).`,
@@ -382,7 +471,7 @@ function writeSection(body: string): void {
     '',
   ].join('\n');
   const content = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = content.search(/^## Realtime \(SSE\)\s*$/m);
+  const start = content.search(new RegExp(`^${heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm'));
   if (start === -1) {
     writeFileSync(file, `${content.trimEnd()}\n\n${section}`);
     return;
@@ -393,13 +482,30 @@ function writeSection(body: string): void {
   writeFileSync(file, `${content.slice(0, start)}${section}\n${content.slice(end)}`);
 }
 
-await runMemoryBaseline();
-await runRedis('standalone');
-await runRedis('cluster');
-const body = report();
+const builds: Build[] = [{ tag: '', startApp }];
+let baselineLabel: string | undefined;
+if (args.baseline) {
+  const base = baselineBuild(args.baseline);
+  baselineLabel = base.label;
+  const support = (await import(pathToFileURL(join(base.root, 'templates/test/support/app-process.ts')).href)) as { startApp: typeof startApp };
+  builds.push({ tag: BASELINE_TAG, startApp: support.startApp });
+}
+for (let round = 0; round < ROUNDS; round++) {
+  // Each setup on both builds back to back; which goes first alternates by round.
+  const order = round % 2 === 0 ? builds : [...builds].reverse();
+  for (const setup of SETUPS) {
+    for (const build of order) {
+      if (setup === 'memory') await runMemory(build);
+      else if (setup === 'standalone' || setup === 'cluster') await runRedis(setup, build);
+      else throw new Error(`unknown setup ${setup}; known: memory, standalone, cluster`);
+    }
+  }
+}
+const body = baselineLabel ? `${comparison(baselineLabel)}\n\n${report()}` : report();
 log(`\n${body}`);
 if (!args['no-write']) {
-  writeSection(body);
-  log('\nBENCHMARKS.md: ## Realtime (SSE) updated');
+  const heading = baselineLabel ? '## Realtime (SSE): this build against a baseline' : '## Realtime (SSE)';
+  writeSection(heading, body);
+  log(`\nBENCHMARKS.md: ${heading} updated`);
 }
 process.exit(0);
