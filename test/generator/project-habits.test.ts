@@ -62,12 +62,17 @@ describe('.github/workflows/ci.yml', () => {
   it('installs from the lockfile, then typechecks, lints, runs both suites and builds, with scripts the project has', () => {
     for (const [pm, { text, scripts }] of workflows) {
       const steps = (parse(text) as Workflow).jobs.test!.steps.map((step) => step.run ?? '');
-      const install = { npm: 'npm ci', pnpm: 'pnpm install --frozen-lockfile', yarn: 'yarn install --frozen-lockfile', bun: 'bun install --frozen-lockfile' }[pm]!;
+      const install = { npm: 'npm ci', pnpm: 'pnpm install --frozen-lockfile', yarn: 'yarn install --frozen-lockfile', bun: 'bun install --frozen-lockfile' }[
+        pm
+      ]!;
       expect(steps, pm).toContain(install);
       const run = (script: string) => (pm === 'npm' || pm === 'bun' ? `${pm} run ${script}` : `${pm} ${script}`);
       const wanted = ['typecheck', 'lint', 'test:unit', 'test:redis', 'build'];
       const order = wanted.map((script) => steps.indexOf(run(script)));
-      expect(order.every((index) => index > steps.indexOf(install)), `${pm}: ${order}`).toBe(true);
+      expect(
+        order.every((index) => index > steps.indexOf(install)),
+        `${pm}: ${order}`,
+      ).toBe(true);
       expect([...order].sort((a, b) => a - b)).toEqual(order);
       for (const script of wanted) expect(scripts[script], `${pm}: package.json has "${script}"`).toBeDefined();
     }
@@ -81,10 +86,14 @@ describe('.github/workflows/ci.yml', () => {
       // The built app as CI has it: dist/ from tsc, public/, package.json, node_modules.
       project = path.join(work, 'built');
       mkdirSync(project);
-      const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'templates/tsconfig.build.json', '--outDir', path.join(project, 'dist')], {
-        cwd: repoRoot,
-        encoding: 'utf8',
-      });
+      const tsc = spawnSync(
+        process.execPath,
+        [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'templates/tsconfig.build.json', '--outDir', path.join(project, 'dist')],
+        {
+          cwd: repoRoot,
+          encoding: 'utf8',
+        },
+      );
       expect(tsc.status, tsc.stdout).toBe(0);
       cpSync(path.join(repoRoot, 'templates', 'public'), path.join(project, 'public'), { recursive: true });
       writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'built', version: '1.0.0', type: 'module' }));
