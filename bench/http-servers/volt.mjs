@@ -1,6 +1,7 @@
 // The template's kernel, compiled by bench/http.ts (VOLT_DIST), serving the
 // real ping and notes features on the in-memory store, with an
-// X-Instance-Id header, as the app's responses carry. Prints {"port":N}.
+// X-Instance-Id header added the way the app's operations layer adds it
+// (inside writeHead). Prints {"port":N}.
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +14,7 @@ const { AppRouter } = await load('volt.router.js');
 const { createMemoryStore } = await load('scaling/store/memory-store.js');
 const { createNotesRepository } = await load('features/notes/notes.repository.js');
 const { silentLogger } = await load('volt/index.js');
+const { HeaderAddingResponse, addResponseHeaders } = await load('scaling/http/header-adding-response.js');
 
 const instanceId = 'bench-1';
 const store = createMemoryStore();
@@ -21,9 +23,11 @@ const router = AppRouter.instance({
   logger: silentLogger,
   services: { store, logger: silentLogger, instanceId, notes: createNotesRepository(store) },
   config: { basePATH: '/api/v1', instanceId, exposeErrors: false },
-  headers: { 'x-instance-id': instanceId },
 });
-const server = createServer(router.listener);
+const server = createServer({ ServerResponse: HeaderAddingResponse }, (req, res) => {
+  addResponseHeaders(res, ['x-instance-id', instanceId]);
+  router.listener(req, res);
+});
 server.keepAliveTimeout = 5000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
 

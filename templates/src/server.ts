@@ -3,6 +3,7 @@ import { loadConfig } from './config.js';
 import { startMetricsServer } from './scaling/http/metrics-endpoint.js';
 import { createShutdown } from './scaling/http/shutdown.js';
 import { createLogger } from './scaling/logger.js';
+import { describeRedis } from './scaling/redis/redis-settings.js';
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel, instanceId: config.instanceId });
@@ -14,7 +15,7 @@ app.server.listen(config.port, config.host, () => {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
   process.stdout.write(
-    `${JSON.stringify({ level: 'info', time: Date.now(), instance: config.instanceId, url: `http://${host}:${port}`, msg: 'listening' })}\n`,
+    `${JSON.stringify({ level: 'info', time: Date.now(), instance: config.instanceId, url: `http://${host}:${port}`, redis: describeRedis(config.redis), msg: 'listening' })}\n`,
   );
 });
 

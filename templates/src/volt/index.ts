@@ -18,7 +18,6 @@
  * - metrics labels: `router.matchedRoute(req)` returns the route pattern
  *   (`/api/v1/notes/:id`) or undefined; it does one lookup, only when called.
  * - logging: any pino-compatible logger (`VoltLogger`: info/warn/error/debug(obj, msg), child).
- * - static headers: `router.instance({ headers })` are written with every kernel response.
  * - realtime: a `RealtimeTransport` serves `GET {basePATH}/sse/events` and
  *   delivers `realtime.*` / `response.revalidate` events (channel conventions in realtime.ts).
  *

@@ -40,7 +40,7 @@ export function compileStages(use: readonly unknown[] | undefined, where: string
   return stages.map((stage) => (Array.isArray(stage) && stage.length === 1 ? stage[0]! : stage));
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 

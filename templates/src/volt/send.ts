@@ -18,25 +18,6 @@ export interface ResponseCompressor {
   compress(req: IncomingMessage, res: ServerResponse, body: Buffer): boolean;
 }
 
-/** Per-router sending settings, prepared once at startup. */
-export interface SendSettings {
-  /**
-   * `[content-type, json, ...static headers, content-length, <placeholder>]`:
-   * copied per response (the copy has its final size, no growth) and the
-   * last slot filled in.
-   */
-  readonly jsonHeaders: ReadonlyArray<string | number>;
-  /** Static headers alone (empty responses, streams). */
-  readonly staticHeaders: readonly string[];
-  readonly compress: ResponseCompressor | undefined;
-}
-
-export function createSendSettings(staticHeaders: Record<string, string> | undefined, compress: ResponseCompressor | undefined): SendSettings {
-  const flat: string[] = [];
-  for (const [name, value] of Object.entries(staticHeaders ?? {})) flat.push(name.toLowerCase(), value);
-  return { jsonHeaders: ['content-type', JSON_CONTENT_TYPE, ...flat, 'content-length', '0'], staticHeaders: flat, compress };
-}
-
 /**
  * The envelope `{ data, error }`. Success bodies are concatenated around
  * `JSON.stringify(data)`: one serializer pass over the data alone, no wrapper
@@ -55,23 +36,20 @@ export function envelope(data: unknown, error: ErrorBody | null): string {
 export function writeBody(
   req: IncomingMessage,
   res: ServerResponse,
-  settings: SendSettings,
+  compress: ResponseCompressor | undefined,
   status: number,
   body: string,
   extra: string[] | null,
   contentType: string | null,
 ): void {
   const length = Buffer.byteLength(body);
-  const compress = settings.compress;
   if (compress !== undefined && length >= compress.threshold && (res as { isFetchSink?: boolean }).isFetchSink !== true) {
-    writeCompressible(req, res, settings, status, Buffer.from(body), extra, contentType);
+    writeCompressible(req, res, compress, status, Buffer.from(body), extra, contentType);
     return;
   }
-  const headers = settings.jsonHeaders.slice();
-  if (contentType !== null) headers[1] = contentType;
-  headers[headers.length - 1] = length; // node writes numbers as they are: no string to allocate
   if (extra !== null) appendHeaders(res, extra);
-  res.writeHead(status, headers);
+  // A numeric length: node writes numbers as they are, no string to allocate.
+  res.writeHead(status, ['content-type', contentType ?? JSON_CONTENT_TYPE, 'content-length', length]);
   res.end(body);
 }
 
@@ -87,45 +65,38 @@ function appendHeaders(res: ServerResponse, extra: string[]): void {
 function writeCompressible(
   req: IncomingMessage,
   res: ServerResponse,
-  settings: SendSettings,
+  compress: ResponseCompressor,
   status: number,
   body: Buffer,
   extra: string[] | null,
   contentType: string | null,
 ): void {
   res.statusCode = status;
-  const base = settings.jsonHeaders;
-  // All but the content-length placeholder: the compressor decides the length.
-  for (let i = 0; i < base.length - 2; i += 2) res.setHeader(base[i] as string, base[i + 1]!);
-  if (contentType !== null) res.setHeader('content-type', contentType);
-  if (extra !== null) for (let i = 0; i < extra.length; i += 2) res.appendHeader(extra[i]!, extra[i + 1]!);
-  if (settings.compress!.compress(req, res, body)) return;
+  // No content-length yet: the compressor decides it.
+  res.setHeader('content-type', contentType ?? JSON_CONTENT_TYPE);
+  if (extra !== null) appendHeaders(res, extra);
+  if (compress.compress(req, res, body)) return;
   res.setHeader('content-length', body.length);
   res.end(body);
 }
 
 /** Status and headers only (204, redirects). */
-export function writeEmpty(res: ServerResponse, settings: SendSettings, status: number, extra: string[] | null): void {
-  const headers = settings.staticHeaders.slice();
-  if (status !== 204 && status !== 304) headers.push('content-length', '0');
+export function writeEmpty(res: ServerResponse, status: number, extra: string[] | null): void {
   if (extra !== null) appendHeaders(res, extra);
-  res.writeHead(status, headers);
+  res.writeHead(status, status === 204 || status === 304 ? [] : ['content-length', '0']);
   res.end();
 }
 
 /** Streams a source chunk by chunk, honouring backpressure; stops when the client goes away. */
 export async function writeStream(
   res: ServerResponse,
-  settings: SendSettings,
   status: number,
   source: AsyncIterable<unknown> | Iterable<unknown>,
   extra: string[] | null,
   contentType: string | null,
 ): Promise<void> {
-  const headers = settings.staticHeaders.slice();
-  headers.push('content-type', contentType ?? NDJSON_CONTENT_TYPE, 'cache-control', 'no-cache');
   if (extra !== null) appendHeaders(res, extra);
-  res.writeHead(status, headers);
+  res.writeHead(status, ['content-type', contentType ?? NDJSON_CONTENT_TYPE, 'cache-control', 'no-cache']);
   res.flushHeaders();
   for await (const chunk of source) {
     if (res.destroyed) return;

@@ -30,8 +30,6 @@ export interface RouterInstanceOptions {
   logger?: VoltLogger;
   config?: VoltConfig;
   realtime?: RealtimeTransport | null;
-  /** Static headers on every kernel response, e.g. `{ 'x-instance-id': id }`. */
-  headers?: Record<string, string>;
   compress?: ResponseCompressor;
   /** App services handed to the context function as `runtime.services`. */
   services?: unknown;
@@ -116,7 +114,6 @@ function makeRouter<TControllers extends Record<string, VoltController>>(control
         ...options,
         ...overrides,
         config: { ...options.config, ...overrides.config },
-        headers: overrides.headers ?? options.headers,
       }),
   };
 }

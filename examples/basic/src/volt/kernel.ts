@@ -5,11 +5,11 @@ import { VoltError, errorBody, errorEnvelope, type ErrorBody } from './errors.js
 import { ActionCall, ActionRequest } from './action-call.js';
 import { handleFetch } from './fetch.js';
 import type { VoltLogger } from './logger.js';
-import { compileStages, runStages, type Stage } from './procedure.js';
+import { compileStages, isThenable, runStages, type Stage } from './procedure.js';
 import { createRealtime } from './realtime.js';
 import type { RealtimeTransport } from './realtime-transport.js';
 import { KIND_EMPTY, KIND_JSON, KIND_NONE, KIND_STREAM, ResponseBuilder } from './response.js';
-import { createSendSettings, envelope, writeBody, writeEmpty, writeStream, type ResponseCompressor, type SendSettings } from './send.js';
+import { envelope, writeBody, writeEmpty, writeStream, type ResponseCompressor } from './send.js';
 import { toValidationDetails, type StandardSchemaV1 } from './standard-schema.js';
 import type { StoreAdapter } from './store.js';
 import type { ContextFactory, HttpMethod, VoltAction, VoltConfig, VoltController, VoltRealtime, VoltRuntime } from './types.js';
@@ -29,8 +29,6 @@ export interface KernelOptions {
   config: VoltConfig;
   /** Mounts `GET {basePATH}/sse/events` and backs `realtime.*` / `response.revalidate`. */
   realtime?: RealtimeTransport | null;
-  /** Sent on every response the kernel writes (404/405 included), prepared once. */
-  headers?: Record<string, string>;
   /** Response compression hook, called only for bodies >= its threshold. */
   compress?: ResponseCompressor;
   /** Passed to the context function as `runtime.services`. */
@@ -75,10 +73,6 @@ function joinPath(...parts: string[]): string {
   return `/${joined}`;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
 function decodeParams(params: Record<string, string>): Record<string, string> {
   for (const name in params) {
     const value = params[name]!;
@@ -102,7 +96,7 @@ export class Kernel {
   private readonly byMethod: RouterContext<CompiledRoute> = createRouter();
   /** Every pattern regardless of method: 405 + Allow, and route labels for metrics. */
   private readonly byPath: RouterContext<PathEntry> = createRouter();
-  private readonly send: SendSettings;
+  private readonly compress: ResponseCompressor | undefined;
   private readonly contextFactory: ContextFactory<unknown> | undefined;
   private readonly staticContext: unknown;
   private readonly runtime: VoltRuntime;
@@ -120,7 +114,7 @@ export class Kernel {
       bodyLimitBytes: options.config.bodyLimitBytes ?? VOLT_DEFAULTS.bodyLimitBytes,
       exposeErrors: options.config.exposeErrors ?? VOLT_DEFAULTS.exposeErrors,
     };
-    this.send = createSendSettings(options.headers, options.compress);
+    this.compress = options.compress;
     if (typeof options.context === 'function') this.contextFactory = options.context as ContextFactory<unknown>;
     else this.staticContext = options.context;
     this.transport = options.realtime ?? null;
@@ -301,10 +295,6 @@ export class Kernel {
     try {
       let context = this.buildContext(call.request);
       if (isThenable(context)) context = await context;
-      // The transport writes its own head: hand it the router's fixed headers
-      // (X-Instance-Id, ...) through setHeader, which writeHead merges.
-      const fixed = this.send.staticHeaders;
-      for (let index = 0; index < fixed.length; index += 2) res.setHeader(fixed[index]!, fixed[index + 1]!);
       this.transport!.serve(req, res, context);
     } catch (error) {
       this.fail(req, res, error, route);
@@ -317,13 +307,13 @@ export class Kernel {
     if (result !== response && (result !== undefined || response.kind === KIND_NONE)) response.success(result ?? null);
     switch (response.kind) {
       case KIND_JSON:
-        writeBody(req, res, this.send, response.statusCode, envelope(response.data, response.errorBody), response.headers, response.contentType);
+        writeBody(req, res, this.compress, response.statusCode, envelope(response.data, response.errorBody), response.headers, response.contentType);
         break;
       case KIND_EMPTY:
-        writeEmpty(res, this.send, response.statusCode, response.headers);
+        writeEmpty(res, response.statusCode, response.headers);
         break;
       case KIND_STREAM:
-        writeStream(res, this.send, response.statusCode, response.streamSource as AsyncIterable<unknown>, response.headers, response.contentType).catch(
+        writeStream(res, response.statusCode, response.streamSource as AsyncIterable<unknown>, response.headers, response.contentType).catch(
           (error: unknown) => {
             this.logger.error({ err: error }, 'response stream failed');
             res.destroy();
@@ -374,7 +364,7 @@ export class Kernel {
   }
 
   private sendError(req: IncomingMessage, res: ServerResponse, status: number, body: ErrorBody, extra: string[] | null): void {
-    writeBody(req, res, this.send, status, errorEnvelope(body), extra, null);
+    writeBody(req, res, this.compress, status, errorEnvelope(body), extra, null);
   }
 }
 

@@ -16,16 +16,8 @@ export type RedisSettings =
   | { mode: 'standalone'; url: string; username?: string; password?: string }
   | { mode: 'cluster'; nodes: HostPort[]; natMap?: Record<string, HostPort>; username?: string; password?: string };
 
-export interface RedisEnv {
-  REDIS_URL?: string;
-  REDIS_HOST?: string;
-  REDIS_PORT?: string;
-  REDIS_CLUSTER_NODES?: string;
-  REDIS_CLUSTER_HOSTS?: string;
-  REDIS_NAT_MAP?: string;
-  REDIS_USERNAME?: string;
-  REDIS_PASSWORD?: string;
-}
+type RedisVariable = 'URL' | 'HOST' | 'PORT' | 'CLUSTER_NODES' | 'CLUSTER_HOSTS' | 'NAT_MAP' | 'USERNAME' | 'PASSWORD';
+export type RedisEnv = { [Name in `REDIS_${RedisVariable}`]?: string };
 
 export function parseHostPort(text: string, variable: string): HostPort {
   const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text.trim());

@@ -1,32 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../redis/connections.js';
 import type { Logger } from '../logger.js';
-import { DistributedCache, type CacheMetrics } from './distributed-cache.js';
+import { DistributedCache, type CacheMetrics, type CacheTimings } from './distributed-cache.js';
 import { InvalidationBus, type PubSub } from './invalidation-bus.js';
 import { RedisL2 } from './l2.js';
 
 export { DistributedCache, type EntryOptions, type CacheMetrics } from './distributed-cache.js';
 export { InvalidationBus, type PubSub } from './invalidation-bus.js';
 
-/** `config.ts` holds the values (`CACHE_*`). */
-export interface CacheSettings {
+/** `config.ts` holds the values (`CACHE_*`); namespaces may override all but `l2TimeoutMs`. */
+export interface CacheSettings extends CacheTimings {
   /** Per namespace: most entries in L1. */
   l1MaxEntries: number;
   /** Per namespace: most bytes of serialized values in L1. */
   l1MaxBytes: number;
   /** Longest wait on Redis for one cache call before going on without it. */
   l2TimeoutMs: number;
-  /** Default freshness and grace of an entry (override per namespace and per call). */
-  ttlMs: number;
-  graceMs: number;
-  /** ±fraction applied to each ttl. */
-  ttlJitter: number;
-  /** The cross-instance load lock: its lifetime, how long others wait for the holder's value, how often they look. */
-  lockTtlMs: number;
-  lockWaitMs: number;
-  lockPollMs: number;
-  /** How often each namespace re-reads its generation from Redis (a missed clear, an evicted key). */
-  generationCheckMs: number;
 }
 
 export interface CachesOptions {
@@ -88,21 +77,8 @@ export function createCaches(options: CachesOptions): Caches {
       let cache = namespaces.get(name);
       if (!cache) {
         const merged = { ...settings, ...overrides };
-        cache = new DistributedCache<unknown>({
-          namespace: name,
-          l1: { maxEntries: merged.l1MaxEntries, maxBytes: merged.l1MaxBytes },
-          l2,
-          bus,
-          ttlMs: merged.ttlMs,
-          graceMs: merged.graceMs,
-          ttlJitter: merged.ttlJitter,
-          lockTtlMs: merged.lockTtlMs,
-          lockWaitMs: merged.lockWaitMs,
-          lockPollMs: merged.lockPollMs,
-          generationCheckMs: merged.generationCheckMs,
-          metrics: options.metrics,
-          logger: options.logger,
-        });
+        const l1 = { maxEntries: merged.l1MaxEntries, maxBytes: merged.l1MaxBytes };
+        cache = new DistributedCache<unknown>({ ...merged, namespace: name, l1, l2, bus, metrics: options.metrics, logger: options.logger });
         namespaces.set(name, cache);
       }
       return cache as DistributedCache<T>;

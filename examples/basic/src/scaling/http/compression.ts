@@ -41,9 +41,6 @@ export function createCompressor(options: CompressorOptions) {
   };
 }
 
-/** The kernel's `compress` option (`ResponseCompressor` in `src/volt/send.ts`). */
-export type Compressor = ReturnType<typeof createCompressor>;
-
 function isEventStream(res: ServerResponse): boolean {
   const type = res.getHeader('content-type');
   return typeof type === 'string' && type.startsWith('text/event-stream');

@@ -10,7 +10,6 @@
  *   connect timeout, TCP keepalive, a PING health check and an ordered quit.
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { backoffWithJitter } from './backoff.js';
 import type { Logger } from '../logger.js';
 import type { RedisSettings } from './redis-settings.js';
 
@@ -55,6 +54,15 @@ export interface RedisConnections {
 
 const FAILOVER_RETRY_DELAY_MS = 100;
 const FAILOVER_BUDGET_MS = 15_000;
+
+/**
+ * Capped exponential backoff with full jitter: spreads the reconnects of many
+ * instances after a Redis restart instead of having them all arrive at once.
+ */
+function backoffWithJitter(attempt: number, baseMs = 100, capMs = 2_000): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 16));
+  return Math.max(baseMs / 2, Math.round(Math.random() * ceiling));
+}
 
 function baseRedisOptions(settings: ConnectedRedisSettings, options: RedisConnectionOptions): RedisOptions {
   return {

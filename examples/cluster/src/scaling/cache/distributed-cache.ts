@@ -19,19 +19,24 @@ export interface EntryOptions {
 
 export type CacheMetrics = Pick<Metrics, 'cacheHitsTotal' | 'cacheMissesTotal' | 'cacheInvalidationsTotal' | 'redisCommandErrorsTotal'>;
 
-export interface DistributedCacheOptions extends LoadLockSettings {
+/** A namespace's timings; `config.ts` holds their values (`CACHE_*`). */
+export interface CacheTimings extends LoadLockSettings {
+  /** Default freshness and grace of an entry (override per call). */
+  ttlMs: number;
+  graceMs: number;
+  /** Fraction (0.1 = ±10%) applied to each ttl so keys written together expire apart. */
+  ttlJitter: number;
+  /** How often the generation is read again from Redis (a missed clear, an evicted key). */
+  generationCheckMs: number;
+}
+
+export interface DistributedCacheOptions extends CacheTimings {
   namespace: string;
   l1: L1Options;
   /** Redis layer; absent in memory mode (no Redis configured). */
   l2?: RedisL2 | undefined;
   /** Cross-instance invalidations; absent when this is the only instance. */
   bus?: InvalidationBus | undefined;
-  ttlMs: number;
-  graceMs: number;
-  /** Fraction (0.1 = ±10%) applied to each ttl so keys written together expire apart. */
-  ttlJitter: number;
-  /** How often the generation is read again from Redis (missed clears, an evicted key). */
-  generationCheckMs: number;
   metrics?: CacheMetrics | undefined;
   logger?: Logger | undefined;
   now?: () => number;
