@@ -36,7 +36,11 @@ export const handlebarsHelpers = {
     const [text, width] = args(values);
     if (typeof text !== 'string' || typeof width !== 'number') throw new Error('indent: expected {{{indent text spaces}}}');
     const pad = ' '.repeat(width);
-    return text.replace(/\n$/, '').split('\n').map((line) => (line === '' ? '' : pad + line)).join('\n');
+    return text
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((line) => (line === '' ? '' : pad + line))
+      .join('\n');
   },
   /** {{join list ","}} */
   join: (...values: unknown[]) => {

@@ -25,14 +25,16 @@ const OPTIONS = {
 } as const;
 
 /** Parses what follows `upgrade` on the command line. */
-export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
-  let parsed;
+function parseStrictly(argv: readonly string[]) {
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(cleanParseArgsMessage(error), USAGE_HINT);
   }
-  const { values, positionals } = parsed;
+}
+
+export function parseUpgradeArgs(argv: readonly string[]): UpgradeFlags {
+  const { values, positionals } = parseStrictly(argv);
   if (positionals.length > 1) {
     throw new UsageError(`Expected one project directory, got ${positionals.length}: ${positionals.join(' ')}`, USAGE_HINT);
   }

@@ -120,10 +120,16 @@ async function planProjectUpgrade(options: {
 function refuseUnsafeWorkTree(workTree: WorkTree, projectDir: string): void {
   const hint = 'Commit or stash your changes first, so git diff shows what the upgrade changed and git checkout undoes it; or pass --force to upgrade anyway.';
   if (workTree.kind === 'no-git') {
-    throw new CliError(`git was not found, so the upgrade could not be reviewed or undone; nothing was written.`, 'Install git and commit the project first, or pass --force to upgrade anyway.');
+    throw new CliError(
+      `git was not found, so the upgrade could not be reviewed or undone; nothing was written.`,
+      'Install git and commit the project first, or pass --force to upgrade anyway.',
+    );
   }
   if (workTree.kind === 'not-a-repository') {
-    throw new CliError(`${projectDir} is not in a git repository, so the upgrade could not be reviewed or undone; nothing was written.`, 'Commit the project to git first (git init && git add -A && git commit), or pass --force to upgrade anyway.');
+    throw new CliError(
+      `${projectDir} is not in a git repository, so the upgrade could not be reviewed or undone; nothing was written.`,
+      'Commit the project to git first (git init && git add -A && git commit), or pass --force to upgrade anyway.',
+    );
   }
   if (workTree.changed.length > 0) {
     const shown = workTree.changed.slice(0, 5).map((line) => `  ${line}`);
@@ -152,7 +158,10 @@ async function projectName(projectDir: string): Promise<string> {
     const name = (JSON.parse(text) as { name?: unknown }).name;
     return typeof name === 'string' && name !== '' ? name : path.basename(projectDir);
   } catch (error) {
-    throw new CliError(`${path.join(projectDir, 'package.json')} is not valid JSON (${(error as Error).message}); nothing was written.`, 'Fix package.json, then run the upgrade again.');
+    throw new CliError(
+      `${path.join(projectDir, 'package.json')} is not valid JSON (${(error as Error).message}); nothing was written.`,
+      'Fix package.json, then run the upgrade again.',
+    );
   }
 }
 

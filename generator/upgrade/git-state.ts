@@ -18,7 +18,12 @@ export async function inspectWorkTree(projectDir: string, env: NodeJS.ProcessEnv
   // The pathspec "." limits the status to the project, which may be one folder of a larger repository.
   const status = await git(projectDir, env, ['status', '--porcelain', '--untracked-files=all', '--', '.']);
   if (status.failed) throw new Error(`git status failed: ${String(status.stderr).trim()}`);
-  return { kind: 'repository', changed: String(status.stdout).split('\n').filter((line) => line.trim() !== '') };
+  return {
+    kind: 'repository',
+    changed: String(status.stdout)
+      .split('\n')
+      .filter((line) => line.trim() !== ''),
+  };
 }
 
 /**
@@ -31,5 +36,9 @@ export async function ignoredPaths(projectDir: string, env: NodeJS.ProcessEnv, p
   // Exit code 1: none of the paths is ignored.
   if (result.exitCode === 1) return new Set();
   if (result.failed) throw new Error(`git check-ignore failed: ${String(result.stderr).trim()}`);
-  return new Set(String(result.stdout).split('\0').filter((entry) => entry !== ''));
+  return new Set(
+    String(result.stdout)
+      .split('\0')
+      .filter((entry) => entry !== ''),
+  );
 }

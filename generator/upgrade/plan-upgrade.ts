@@ -49,7 +49,10 @@ export function planUpgrade(inputs: UpgradeInputs): UpgradePlan {
   const newPackageJson = changes.find((change) => change.path === 'package.json')?.write;
   const oldPackageJson = inputs.ours.get('package.json');
   const dependenciesChanged =
-    newPackageJson !== undefined && (oldPackageJson === undefined || oldPackageJson === 'not-a-file' || dependenciesDiffer(oldPackageJson.content.toString('utf8'), newPackageJson.content.toString('utf8')));
+    newPackageJson !== undefined &&
+    (oldPackageJson === undefined ||
+      oldPackageJson === 'not-a-file' ||
+      dependenciesDiffer(oldPackageJson.content.toString('utf8'), newPackageJson.content.toString('utf8')));
   return { changes, dependenciesChanged };
 }
 

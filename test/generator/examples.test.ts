@@ -30,21 +30,24 @@ describe('committed examples', () => {
     },
   );
 
-  it.each(EXAMPLES.map((example) => [example.dir, example] as const))('examples/%s/deploy/kubernetes renders with kustomize into valid objects for its answers', async (dir, example) => {
-    // A copy, so the Secret's file is made as a user makes it, outside the repository.
-    const project = path.join(work, `kubernetes-${dir}`);
-    await cp(path.join(examplesDir, dir), project, { recursive: true });
-    await run(await secretsCommand(project), project);
-    const objects = await kustomize(path.join(project, 'deploy/kubernetes'));
-    expect(await schemaErrors(objects)).toEqual([]);
-    expect(fieldErrors(objects)).toEqual([]);
-    const instances = example.dir === 'cluster' ? 3 : 2;
-    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number } };
-    expect(deployment.spec.replicas).toBe(instances);
-    const redis = objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name);
-    expect(redis).toEqual([example.dir === 'cluster' ? 'redis-cluster' : 'redis']);
-    expect(objects.every((o) => o.kind === 'Namespace' || o.metadata.namespace === example.projectName)).toBe(true);
-  });
+  it.each(EXAMPLES.map((example) => [example.dir, example] as const))(
+    'examples/%s/deploy/kubernetes renders with kustomize into valid objects for its answers',
+    async (dir, example) => {
+      // A copy, so the Secret's file is made as a user makes it, outside the repository.
+      const project = path.join(work, `kubernetes-${dir}`);
+      await cp(path.join(examplesDir, dir), project, { recursive: true });
+      await run(await secretsCommand(project), project);
+      const objects = await kustomize(path.join(project, 'deploy/kubernetes'));
+      expect(await schemaErrors(objects)).toEqual([]);
+      expect(fieldErrors(objects)).toEqual([]);
+      const instances = example.dir === 'cluster' ? 3 : 2;
+      const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { replicas: number } };
+      expect(deployment.spec.replicas).toBe(instances);
+      const redis = objects.filter((o) => o.kind === 'StatefulSet').map((o) => o.metadata.name);
+      expect(redis).toEqual([example.dir === 'cluster' ? 'redis-cluster' : 'redis']);
+      expect(objects.every((o) => o.kind === 'Namespace' || o.metadata.namespace === example.projectName)).toBe(true);
+    },
+  );
 
   it('the two examples differ where their answers differ', async () => {
     const basic = await readTree(path.join(examplesDir, 'basic'));

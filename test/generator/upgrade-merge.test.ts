@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../generator/errors.js';
@@ -13,7 +13,7 @@ import { makeTempDir, removeDir, runCli } from '../support/run-cli.js';
 const labels = { ours: 'yours', theirs: 'template' };
 
 describe('mergeText', () => {
-  it('takes each side\'s change when they touch different lines', () => {
+  it("takes each side's change when they touch different lines", () => {
     expect(mergeText('a\nB\nc\nd\ne\n', 'a\nb\nc\nd\ne\n', 'a\nb\nc\nd\nE\n', labels)).toEqual({ text: 'a\nB\nc\nd\nE\n', conflicts: 0 });
   });
 
@@ -45,9 +45,14 @@ describe('mergeText', () => {
 
 describe('mergePackageJson', () => {
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-  const base = { name: 'app', scripts: { build: 'tsc', test: 'vitest run' }, dependencies: { pino: '^9.0.0', zod: '^3.0.0' }, devDependencies: { tsx: '^4.0.0' } };
+  const base = {
+    name: 'app',
+    scripts: { build: 'tsc', test: 'vitest run' },
+    dependencies: { pino: '^9.0.0', zod: '^3.0.0' },
+    devDependencies: { tsx: '^4.0.0' },
+  };
 
-  it('moves untouched dependencies to the template\'s ranges and keeps the user\'s own', () => {
+  it("moves untouched dependencies to the template's ranges and keeps the user's own", () => {
     const ours = { ...base, scripts: { ...base.scripts, lint: 'eslint .' }, dependencies: { ms: '^2.1.3', pino: '^9.5.0', zod: '^3.0.0' } };
     const theirs = { ...base, scripts: { build: 'tsc -p tsconfig.build.json', test: 'vitest run' }, dependencies: { pino: '^10.0.0', zod: '^4.0.0' } };
     const merged = mergePackageJson(json(ours), json(base), json(theirs));
@@ -74,9 +79,13 @@ describe('mergePackageJson', () => {
     expect(merged.notes).toEqual(['kept your devDependencies.tsx "^4.1.0" (the template removed it)']);
   });
 
-  it('keeps a removal by the user, and the user\'s indentation and line endings', () => {
+  it("keeps a removal by the user, and the user's indentation and line endings", () => {
     const ours = `{\r\n    "name": "app",\r\n    "scripts": {\r\n        "test": "vitest run"\r\n    }\r\n}\r\n`;
-    const merged = mergePackageJson(ours, json({ name: 'app', scripts: { build: 'tsc', test: 'vitest run' } }), json({ name: 'app', scripts: { build: 'tsc -b', test: 'vitest' } }));
+    const merged = mergePackageJson(
+      ours,
+      json({ name: 'app', scripts: { build: 'tsc', test: 'vitest run' } }),
+      json({ name: 'app', scripts: { build: 'tsc -b', test: 'vitest' } }),
+    );
     expect(merged.text).toBe(`{\r\n    "name": "app",\r\n    "scripts": {\r\n        "test": "vitest"\r\n    }\r\n}\r\n`);
     expect(merged.notes).toEqual(['kept your removal of scripts.build (the template has "tsc -b")']);
     expect(dependenciesDiffer(ours, merged.text)).toBe(false);
@@ -107,12 +116,16 @@ describe('planUpgrade', () => {
   });
 
   it('does not when only scripts change', () => {
-    const result = plan({ 'package.json': '{ "scripts": { "a": "x" } }\n' }, { 'package.json': '{ "scripts": { "a": "y" } }\n' }, { 'package.json': '{ "scripts": { "a": "x" } }\n' });
+    const result = plan(
+      { 'package.json': '{ "scripts": { "a": "x" } }\n' },
+      { 'package.json': '{ "scripts": { "a": "y" } }\n' },
+      { 'package.json': '{ "scripts": { "a": "x" } }\n' },
+    );
     expect(result.changes.map((change) => change.outcome)).toEqual(['updated']);
     expect(result.dependenciesChanged).toBe(false);
   });
 
-  it('leaves a file alone when the user already made the template\'s change', () => {
+  it("leaves a file alone when the user already made the template's change", () => {
     expect(plan({ 'a.ts': 'old\n' }, { 'a.ts': 'new\n' }, { 'a.ts': 'new\n' }).changes).toEqual([]);
   });
 });
@@ -183,7 +196,20 @@ describe('upgrade arguments and help', () => {
   it('upgrade --help explains the outcomes and lists every flag; the main help points at it', async () => {
     const result = await runCli(['upgrade', '--help'], { cwd: process.cwd() });
     expect(result.code).toBe(0);
-    for (const text of ['--from', '--dry-run', '--force', '--help', '-h', 'updated', 'merged', 'conflicted', 'added', 'removed', 'kept', 'npm create volt-scaled@latest -- upgrade']) {
+    for (const text of [
+      '--from',
+      '--dry-run',
+      '--force',
+      '--help',
+      '-h',
+      'updated',
+      'merged',
+      'conflicted',
+      'added',
+      'removed',
+      'kept',
+      'npm create volt-scaled@latest -- upgrade',
+    ]) {
       expect(result.stdout).toContain(text);
     }
     const main = await runCli(['--help'], { cwd: process.cwd() });

@@ -130,7 +130,10 @@ describe('upgrade between packed versions', () => {
     // Changed where the template also changed, lines apart.
     await writeFile(path.join(projectDir, 'README.md'), `${await read('README.md')}\n## Our notes\n\nOur own section.\n`);
     // Changed on the line the template changed.
-    await writeFile(path.join(projectDir, 'vitest.config.ts'), (await read('vitest.config.ts')).replace('// Test settings (earlier template)', '// Test settings, as we like them'));
+    await writeFile(
+      path.join(projectDir, 'vitest.config.ts'),
+      (await read('vitest.config.ts')).replace('// Test settings (earlier template)', '// Test settings, as we like them'),
+    );
     // A dropped template file the user wrote in.
     await writeFile(path.join(projectDir, 'docs/earlier-notes.md'), `${await read('docs/earlier-notes.md')}\nOur addition.\n`);
     // A Windows checkout: same content, CRLF line endings.
@@ -159,7 +162,11 @@ describe('upgrade between packed versions', () => {
   it('says when the old template cannot be had, and writes nothing', async () => {
     const before = await fingerprint(projectDir);
     // No --from, and a registry that does not answer: npm pack fails without the network.
-    const result = await upgrade([], { npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0', npm_config_cache: path.join(tmp, 'npm-cache-offline') });
+    const result = await upgrade([], {
+      npm_config_registry: 'http://127.0.0.1:9/',
+      npm_config_fetch_retries: '0',
+      npm_config_cache: path.join(tmp, 'npm-cache-offline'),
+    });
     expect(result.exitCode, result.all).toBe(1);
     expect(result.stderr).toMatch(/Cannot get the template this project was generated from \(create-volt-scaled@0\.0\.1\).*Nothing was written\./);
     expect(result.stderr).toMatch(/--from <file\.tgz>/);
@@ -171,8 +178,8 @@ describe('upgrade between packed versions', () => {
     const result = await upgrade(['--from', oldTarball, '--dry-run']);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toMatch(/^Dry run: upgrading my-app from create-volt-scaled 0\.0\.1 to /m);
-    expect(result.stdout).toMatch(/^  merged\s+README\.md$/m);
-    expect(result.stdout).toMatch(/^  conflicted\s+vitest\.config\.ts/m);
+    expect(result.stdout).toMatch(/^ {2}merged\s+README\.md$/m);
+    expect(result.stdout).toMatch(/^ {2}conflicted\s+vitest\.config\.ts/m);
     expect(await fingerprint(projectDir)).toEqual(before);
   });
 
@@ -215,8 +222,8 @@ describe('upgrade between packed versions', () => {
     expect(result.stdout).toMatch(/package\.json's dependencies changed: run npm install afterwards/);
   });
 
-  it('with the conflict resolved on the template side, it matches a fresh project apart from the user\'s edits', async () => {
-    for (const file of [...upgradeOutput.matchAll(/^  conflicted\s+(\S+)/gm)].map((match) => match[1]!)) {
+  it("with the conflict resolved on the template side, it matches a fresh project apart from the user's edits", async () => {
+    for (const file of [...upgradeOutput.matchAll(/^ {2}conflicted\s+(\S+)/gm)].map((match) => match[1]!)) {
       const resolved = (await read(file)).replace(/<<<<<<< yours\n[\s\S]*?=======\n([\s\S]*?)>>>>>>> [^\n]*\n/g, '$1');
       await writeFile(path.join(projectDir, file), resolved);
     }

@@ -45,7 +45,7 @@ const LONG = (first: string, last: string) => [first, ...Array.from({ length: 8 
 /** Two small template versions with one difference per outcome. */
 const OLD_TEMPLATES: Record<string, FixtureFile> = {
   'package.json.hbs': PACKAGE_JSON_OLD,
-  '_gitignore': 'node_modules/\nlocal-settings.json\n',
+  _gitignore: 'node_modules/\nlocal-settings.json\n',
   'README.md.hbs': '# {{name}}\n',
   'src/updated.ts': 'export const a = 1;\n',
   'src/yours-only.ts': 'export const b = 1;\n',
@@ -63,7 +63,7 @@ const OLD_TEMPLATES: Record<string, FixtureFile> = {
 };
 const NEW_TEMPLATES: Record<string, FixtureFile> = {
   'package.json.hbs': PACKAGE_JSON_NEW,
-  '_gitignore': 'node_modules/\nlocal-settings.json\n',
+  _gitignore: 'node_modules/\nlocal-settings.json\n',
   'README.md.hbs': '# {{name}}\n',
   'src/updated.ts': 'export const a = 2;\n',
   'src/yours-only.ts': 'export const b = 1;\n',
@@ -133,7 +133,11 @@ describe('create-volt-scaled upgrade', () => {
   afterEach(async () => removeDir(tmp));
 
   const read = (file: string) => readFile(path.join(projectDir, file), 'utf8');
-  const exists = (file: string) => stat(path.join(projectDir, file)).then(() => true, () => false);
+  const exists = (file: string) =>
+    stat(path.join(projectDir, file)).then(
+      () => true,
+      () => false,
+    );
 
   it('merges the new template into the project: one outcome per file, conflicts marked, exit code 1', async () => {
     const result = await upgrade(['--from', oldTarball]);
@@ -142,30 +146,30 @@ describe('create-volt-scaled upgrade', () => {
 
     // Never changed by the user: the template's new version.
     expect(await read('src/updated.ts')).toBe('export const a = 2;\n');
-    expect(result.stdout).toMatch(/^  updated\s+src\/updated\.ts$/m);
+    expect(result.stdout).toMatch(/^ {2}updated\s+src\/updated\.ts$/m);
     // Changed by the user, not by the template: untouched and not listed.
     expect(await read('src/yours-only.ts')).toBe('export const b = 1;\n// mine\n');
     expect(result.stdout).not.toContain('src/yours-only.ts');
     // Both changed, different lines: merged.
     expect(await read('src/merged.ts')).toBe(LONG('// top, new', '// bottom, mine'));
-    expect(result.stdout).toMatch(/^  merged\s+src\/merged\.ts$/m);
+    expect(result.stdout).toMatch(/^ {2}merged\s+src\/merged\.ts$/m);
     // Both changed the same line: git-style markers with both versions.
     expect(await read('src/conflicted.ts')).toBe(
       `line 1\n<<<<<<< yours\nline 2 mine\n=======\nline 2 from the template\n>>>>>>> create-volt-scaled ${CURRENT_VERSION}\nline 3\n`,
     );
-    expect(result.stdout).toMatch(/^  conflicted\s+src\/conflicted\.ts  \(1 conflict\)$/m);
+    expect(result.stdout).toMatch(/^ {2}conflicted\s+src\/conflicted\.ts {2}\(1 conflict\)$/m);
     // New in the template.
     expect(await read('src/added.ts')).toBe('export const added = true;\n');
-    expect(result.stdout).toMatch(/^  added\s+src\/added\.ts$/m);
+    expect(result.stdout).toMatch(/^ {2}added\s+src\/added\.ts$/m);
     // Dropped by the template: removed when untouched (with its now empty folder), kept when changed.
     expect(await exists('docs')).toBe(false);
-    expect(result.stdout).toMatch(/^  removed\s+docs\/dropped\.md$/m);
+    expect(result.stdout).toMatch(/^ {2}removed\s+docs\/dropped\.md$/m);
     expect(await read('notes/dropped-but-changed.md')).toBe('dropped by the template, but I wrote in it\n');
-    expect(result.stdout).toMatch(/^  kept\s+notes\/dropped-but-changed\.md  \(the template dropped it; you changed it\)$/m);
+    expect(result.stdout).toMatch(/^ {2}kept\s+notes\/dropped-but-changed\.md {2}\(the template dropped it; you changed it\)$/m);
     expect(await read('notes/other.md')).toBe('stays\n');
     // Deleted by the user and changed by the template: stays deleted, listed.
     expect(await exists('deleted-by-you.md')).toBe(false);
-    expect(result.stdout).toMatch(/^  kept\s+deleted-by-you\.md  \(you deleted it; the template changed it, so it was not restored\)$/m);
+    expect(result.stdout).toMatch(/^ {2}kept\s+deleted-by-you\.md {2}\(you deleted it; the template changed it, so it was not restored\)$/m);
     // The user's own files are not the upgrade's business.
     expect(await read('src/my-feature.ts')).toBe('export const feature = 1;\n');
 
@@ -181,14 +185,14 @@ describe('create-volt-scaled upgrade', () => {
     expect(result.stdout).toMatch(/git checkout -- \. && git clean -fd -- \./);
   });
 
-  it('merges package.json as JSON: template ranges for untouched dependencies, the user\'s own values kept', async () => {
+  it("merges package.json as JSON: template ranges for untouched dependencies, the user's own values kept", async () => {
     const result = await upgrade(['--from', oldTarball]);
     const pkg = JSON.parse(await read('package.json'));
     expect(pkg.dependencies).toEqual({ ms: '^2.1.3', pino: '^9.5.0', zod: '^4.6.7' });
     expect(Object.keys(pkg.dependencies)).toEqual(['ms', 'pino', 'zod']);
     expect(pkg.scripts).toEqual({ build: 'tsc -p tsconfig.build.json', test: 'vitest run', hello: 'echo hello', typecheck: 'tsc --noEmit' });
     expect(pkg.name).toBe('my-app');
-    expect(result.stdout).toMatch(/^  merged\s+package\.json\n\s+kept your dependencies\.pino "\^9\.5\.0" \(the template has "\^10\.4\.0"\)$/m);
+    expect(result.stdout).toMatch(/^ {2}merged\s+package\.json\n\s+kept your dependencies\.pino "\^9\.5\.0" \(the template has "\^10\.4\.0"\)$/m);
     expect(result.stdout).toMatch(/package\.json's dependencies changed: run npm install afterwards/);
   });
 
@@ -196,22 +200,26 @@ describe('create-volt-scaled upgrade', () => {
     const result = await upgrade(['--from', oldTarball]);
     // The template made the script executable; the user had not touched its mode.
     expect((await stat(path.join(projectDir, 'scripts/run.sh'))).mode & 0o777).toBe(0o755);
-    expect(result.stdout).toMatch(/^  updated\s+scripts\/run\.sh$/m);
+    expect(result.stdout).toMatch(/^ {2}updated\s+scripts\/run\.sh$/m);
     // A CRLF checkout of an unchanged file takes the template's change and stays CRLF.
     expect(await read('crlf.txt')).toBe('a\r\nB\r\nc\r\n');
-    expect(result.stdout).toMatch(/^  updated\s+crlf\.txt$/m);
+    expect(result.stdout).toMatch(/^ {2}updated\s+crlf\.txt$/m);
     // A binary file changed on both sides: the user's stays, the template's is written next to it.
     expect(await readFile(path.join(projectDir, 'image.bin'))).toEqual(Buffer.from([0, 1, 2, 9]));
     expect(await readFile(path.join(projectDir, 'image.bin.from-template'))).toEqual(Buffer.from([0, 1, 2, 4]));
-    expect(result.stdout).toMatch(/^  conflicted\s+image\.bin  \(binary file changed on both sides; yours kept, the template's version is image\.bin\.from-template\)$/m);
+    expect(result.stdout).toMatch(
+      /^ {2}conflicted\s+image\.bin {2}\(binary file changed on both sides; yours kept, the template's version is image\.bin\.from-template\)$/m,
+    );
     // Git-ignored files and .env files are never overwritten.
     expect(await read('local-settings.json')).toBe('{ "token": "my own" }\n');
     expect(await read('.env.development')).toBe('SECRET=mine\n');
-    expect(result.stdout).toMatch(/^  kept\s+local-settings\.json  \(git-ignored: never overwritten\)$/m);
-    expect(result.stdout).toMatch(/^  kept\s+\.env\.development  \(an \.env file: never overwritten\)$/m);
+    expect(result.stdout).toMatch(/^ {2}kept\s+local-settings\.json {2}\(git-ignored: never overwritten\)$/m);
+    expect(result.stdout).toMatch(/^ {2}kept\s+\.env\.development {2}\(an \.env file: never overwritten\)$/m);
     expect(await read('deploy/local.env')).toBe('TOKEN=mine\n');
     // A file the template added where the user already had one of their own: a whole-file conflict.
-    expect(await read('src/both-added.ts')).toBe(`<<<<<<< yours\nexport const mine = 1;\n=======\nexport const fromTemplate = 1;\n>>>>>>> create-volt-scaled ${CURRENT_VERSION}\n`);
+    expect(await read('src/both-added.ts')).toBe(
+      `<<<<<<< yours\nexport const mine = 1;\n=======\nexport const fromTemplate = 1;\n>>>>>>> create-volt-scaled ${CURRENT_VERSION}\n`,
+    );
   });
 
   it('exits 0 when every change merged cleanly, and a second run has nothing to do', async () => {
@@ -238,7 +246,14 @@ describe('create-volt-scaled upgrade', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Dry run: upgrading my-app from create-volt-scaled 0\.0\.1 to .* would change these files; nothing was written\.$/m);
-    for (const [outcome, file] of [['updated', 'src/updated.ts'], ['merged', 'src/merged.ts'], ['conflicted', 'src/conflicted.ts'], ['added', 'src/added.ts'], ['removed', 'docs/dropped.md'], ['kept', 'notes/dropped-but-changed.md']]) {
+    for (const [outcome, file] of [
+      ['updated', 'src/updated.ts'],
+      ['merged', 'src/merged.ts'],
+      ['conflicted', 'src/conflicted.ts'],
+      ['added', 'src/added.ts'],
+      ['removed', 'docs/dropped.md'],
+      ['kept', 'notes/dropped-but-changed.md'],
+    ]) {
       expect(result.stdout).toMatch(new RegExp(`^  ${outcome}\\s+${file!.replace('.', '\\.')}`, 'm'));
     }
     expect(result.stdout).toMatch(/3 files would have conflicts/);
@@ -339,8 +354,16 @@ describe('create-volt-scaled upgrade', () => {
       ['not JSON', '{ nope', /volt-scaled\.json cannot be read: it is not valid JSON/],
       ['another generator', '{"generator":"other","version":"1.0.0","answers":{}}', /"generator" is "other"/],
       ['no version', '{"generator":"create-volt-scaled","answers":{}}', /"version" must be the generator version/],
-      ['a bad answer', '{"generator":"create-volt-scaled","version":"0.0.1","answers":{"redis":"sentinel","instances":2,"pm":"npm"}}', /"answers\.redis" must be one of standalone, cluster; got "sentinel"/],
-      ['too many instances', '{"generator":"create-volt-scaled","version":"0.0.1","answers":{"redis":"cluster","instances":99,"pm":"npm"}}', /"answers\.instances" must be a whole number from 1 to 16; got 99/],
+      [
+        'a bad answer',
+        '{"generator":"create-volt-scaled","version":"0.0.1","answers":{"redis":"sentinel","instances":2,"pm":"npm"}}',
+        /"answers\.redis" must be one of standalone, cluster; got "sentinel"/,
+      ],
+      [
+        'too many instances',
+        '{"generator":"create-volt-scaled","version":"0.0.1","answers":{"redis":"cluster","instances":99,"pm":"npm"}}',
+        /"answers\.instances" must be a whole number from 1 to 16; got 99/,
+      ],
     ])('a volt-scaled.json that is %s', async (_label, content, message) => {
       await writeFile(path.join(projectDir, 'volt-scaled.json'), content);
       await commitAll(projectDir, 'broken manifest');
@@ -348,7 +371,10 @@ describe('create-volt-scaled upgrade', () => {
     });
 
     it('a project generated by a newer version than this CLI', async () => {
-      await writeFile(path.join(projectDir, 'volt-scaled.json'), JSON.stringify({ generator: 'create-volt-scaled', version: '99.0.0', answers: { redis: 'standalone', instances: 2, pm: 'npm' } }));
+      await writeFile(
+        path.join(projectDir, 'volt-scaled.json'),
+        JSON.stringify({ generator: 'create-volt-scaled', version: '99.0.0', answers: { redis: 'standalone', instances: 2, pm: 'npm' } }),
+      );
       await commitAll(projectDir, 'from the future');
       const result = await expectRefused([], /was generated by create-volt-scaled 99\.0\.0, newer than this one/);
       expect(result.stderr).toMatch(/npm create volt-scaled@latest -- upgrade/);
@@ -371,8 +397,12 @@ describe('create-volt-scaled upgrade', () => {
     it('an old template the registry cannot provide: says so, points at --from', async () => {
       // A registry on a closed port, no retries: npm pack fails at once, offline.
       const env = cleanEnv({ npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0', npm_config_cache: path.join(tmp, 'npm-cache') });
-      const result = await expectRefused([], /^Error: Cannot get the template this project was generated from \(create-volt-scaled@0\.0\.1\): npm pack create-volt-scaled@0\.0\.1 exited with code 1\. Nothing was written\./, { env });
-      expect(result.stderr).toMatch(/\n  code ECONNREFUSED\n  FetchError: request to http:\/\/127\.0\.0\.1:9\/create-volt-scaled failed/);
+      const result = await expectRefused(
+        [],
+        /^Error: Cannot get the template this project was generated from \(create-volt-scaled@0\.0\.1\): npm pack create-volt-scaled@0\.0\.1 exited with code 1\. Nothing was written\./,
+        { env },
+      );
+      expect(result.stderr).toMatch(/\n {2}code ECONNREFUSED\n {2}FetchError: request to http:\/\/127\.0\.0\.1:9\/create-volt-scaled failed/);
       expect(result.stderr).toMatch(/pass the package tarball of create-volt-scaled@0\.0\.1 with --from <file\.tgz>/);
     });
 
@@ -381,7 +411,7 @@ describe('create-volt-scaled upgrade', () => {
       try {
         const env = cleanEnv({ npm_config_registry: registry.url, npm_config_cache: path.join(tmp, 'npm-cache') });
         const result = await expectRefused([], /Cannot get the template this project was generated from \(create-volt-scaled@0\.0\.1\)/, { env });
-        expect(result.stderr).toMatch(/\n  code ETARGET\n/);
+        expect(result.stderr).toMatch(/\n {2}code ETARGET\n/);
       } finally {
         await registry.close();
       }

@@ -55,6 +55,7 @@ describe('the Grafana dashboard', () => {
         }
       }
       expect(['timeseries', 'stat']).toContain(panel.type);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax, not a template literal.
       expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
       expect(panelTargets(panel).length, panel.title).toBeGreaterThan(0);
       for (const target of panelTargets(panel)) {
@@ -105,7 +106,8 @@ describe('the Grafana dashboard', () => {
     expect(grafana.ports).toEqual(['127.0.0.1:3001:3000']);
     const mounts = new Map((grafana.volumes ?? []).map((v) => v.split(':')).map(([from, to]) => [to!, from!]));
     const hostPath = (containerPath: string) => {
-      for (const [to, from] of mounts) if (containerPath === to || containerPath.startsWith(`${to}/`)) return path.join(dir, from, path.relative(to, containerPath));
+      for (const [to, from] of mounts)
+        if (containerPath === to || containerPath.startsWith(`${to}/`)) return path.join(dir, from, path.relative(to, containerPath));
       throw new Error(`${containerPath} is not mounted into the grafana service`);
     };
 
@@ -163,7 +165,12 @@ describe('every panel query on a real Prometheus scraping the stack under traffi
     await openStreams(3);
     const moreStreams = setTimeout(() => void openStreams(6), (WARM_UP_SECONDS + PICTURE_SECONDS / 2) * 1000);
     const publisher = startPublisher({ port, label: 'dashboard', everyMs: 100 });
-    const reads = startGetLoad({ port, paths: ['/api/v1/notes', '/api/v1/ping', '/api/v1/notes', '/api/v1/stats', '/api/v1/missing'], workers: 3, perWorkerPerSecond: 25 });
+    const reads = startGetLoad({
+      port,
+      paths: ['/api/v1/notes', '/api/v1/ping', '/api/v1/notes', '/api/v1/stats', '/api/v1/missing'],
+      workers: 3,
+      perWorkerPerSecond: 25,
+    });
     traffic = {
       async stop() {
         clearTimeout(moreStreams);
@@ -260,7 +267,10 @@ describe('every panel query on a real Prometheus scraping the stack under traffi
         }
       }
       expect(drawn.length, panel.title).toBeGreaterThan(0);
-      series.set(panel.id, drawn.sort((a, b) => a.name.localeCompare(b.name)));
+      series.set(
+        panel.id,
+        drawn.sort((a, b) => a.name.localeCompare(b.name)),
+      );
     }
 
     const out = path.join(ARTIFACTS, 'dashboard.png');

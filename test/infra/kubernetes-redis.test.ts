@@ -151,7 +151,11 @@ async function expectAppReady(objects: KubeObject[]): Promise<void> {
       if (status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status, output).toBe(200);
-    const note = await fetch(`http://127.0.0.1:${port}/api/v1/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'from the pod environment' }) });
+    const note = await fetch(`http://127.0.0.1:${port}/api/v1/notes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'from the pod environment' }),
+    });
     expect(note.status, output).toBe(201);
   } finally {
     app.kill('SIGTERM');
@@ -179,7 +183,7 @@ describe('cluster overlay, run as its manifests say', () => {
     const service = statefulSet.spec.serviceName;
     const subnet = randomSubnet();
     const pods = await startStatefulSet(objects, statefulSet, subnet, password);
-    await writeFile(hosts, ['127.0.0.1 localhost', ...pods.map((p) => `${p.ip} ${p.name}.${service}`)].join('\n') + '\n');
+    await writeFile(hosts, `${['127.0.0.1 localhost', ...pods.map((p) => `${p.ip} ${p.name}.${service}`)].join('\n')}\n`);
 
     const job = named(objects, 'Job', 'redis-cluster-create');
     const jobPod = job.spec.template.spec;

@@ -125,7 +125,11 @@ describe('every rendered object is valid Kubernetes', () => {
 
   it('with no unknown field anywhere', () => {
     // One type-check for every distinct object of every render.
-    const distinct = new Map(allRenders().flat().map((o) => [JSON.stringify(o), o]));
+    const distinct = new Map(
+      allRenders()
+        .flat()
+        .map((o) => [JSON.stringify(o), o]),
+    );
     expect(fieldErrors([...distinct.values()])).toEqual([]);
   });
 
@@ -308,7 +312,11 @@ describe('Redis in each overlay', () => {
           expect(Object.keys(secret.data)).toContain(ref.key);
         }
         for (const volume of podSpecOf(workload).volumes ?? []) {
-          if (volume.configMap) expect(objects.map((o) => o.metadata.name), describeObject(workload)).toContain(volume.configMap.name);
+          if (volume.configMap)
+            expect(
+              objects.map((o) => o.metadata.name),
+              describeObject(workload),
+            ).toContain(volume.configMap.name);
         }
       }
     }
@@ -372,7 +380,11 @@ describe('pods are locked down and spread', () => {
         expect(pod.enableServiceLinks, describeObject(workload)).toBe(false);
         expect(pod.automountServiceAccountToken, describeObject(workload)).toBe(false);
         for (const container of pod.containers) {
-          expect(container.securityContext, describeObject(workload)).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+          expect(container.securityContext, describeObject(workload)).toEqual({
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          });
           expect(container.resources.requests, describeObject(workload)).toBeDefined();
           expect(container.resources.limits.memory, describeObject(workload)).toBeDefined();
         }
@@ -390,7 +402,8 @@ describe('pods are locked down and spread', () => {
       expect(matches({ matchLabels: find(objects, 'Service', 'api').spec.selector }, api)).toBe(true);
       expect(matches(find(objects, 'PodDisruptionBudget', 'api').spec.selector, api)).toBe(true);
       expect(find(objects, 'HorizontalPodAutoscaler', 'api').spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'api' });
-      for (const constraint of podSpecOf(find(objects, 'Deployment', 'api')).topologySpreadConstraints) expect(matches(constraint.labelSelector, api)).toBe(true);
+      for (const constraint of podSpecOf(find(objects, 'Deployment', 'api')).topologySpreadConstraints)
+        expect(matches(constraint.labelSelector, api)).toBe(true);
 
       const redisPods = objects.filter((o) => o.kind === 'StatefulSet').map((o: any) => o.spec.template.metadata.labels);
       const jobPods = objects.filter((o) => o.kind === 'Job').map((o: any) => o.spec.template.metadata.labels);

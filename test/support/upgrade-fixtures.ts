@@ -62,7 +62,12 @@ export async function fingerprint(dir: string): Promise<Map<string, string>> {
     const relative = path.relative(dir, absolute);
     if (relative === '.git' || relative.startsWith(`.git${path.sep}`) || !entry.isFile()) continue;
     const mode = ((await stat(absolute)).mode & 0o777).toString(8);
-    files.set(relative, `${mode} ${createHash('sha1').update(await readFile(absolute)).digest('hex')}`);
+    files.set(
+      relative,
+      `${mode} ${createHash('sha1')
+        .update(await readFile(absolute))
+        .digest('hex')}`,
+    );
   }
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
 }

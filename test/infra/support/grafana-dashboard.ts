@@ -52,7 +52,7 @@ export function loadDashboard(file: string): Dashboard {
 
 /** `label_values(selector, label)`, Grafana's Prometheus variable query, split into its parts. */
 export function labelValuesQuery(variable: Variable): { selector: string; label: string } {
-  const text = typeof variable.query === 'string' ? variable.query : variable.query?.query ?? '';
+  const text = typeof variable.query === 'string' ? variable.query : (variable.query?.query ?? '');
   const match = /^label_values\((.+),\s*([a-zA-Z_]\w*)\)$/.exec(text.trim());
   if (!match) throw new Error(`variable ${variable.name}: unsupported query "${text}"`);
   return { selector: match[1]!.trim(), label: match[2]! };
@@ -73,10 +73,7 @@ export function substitute(expr: string, values: Record<string, string>): string
   return out;
 }
 
-const NOT_METRICS = new Set([
-  'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset',
-  'and', 'or', 'unless', 'inf', 'nan',
-]);
+const NOT_METRICS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'and', 'or', 'unless', 'inf', 'nan']);
 
 /**
  * Metric names a PromQL expression reads: identifiers outside label matchers,

@@ -48,6 +48,6 @@ export async function editRootKustomization(projectDir: string, edit: { overlay?
   const file = path.join(projectDir, 'deploy/kubernetes/kustomization.yaml');
   let text = await readFile(file, 'utf8');
   if (edit.overlay) text = text.replace(/^ {2}- overlays\/\w+$/m, `  - overlays/${edit.overlay}`);
-  if (edit.components) text = text.replace(/^# (components:|  - components\/.*)$/gm, '$1');
+  if (edit.components) text = text.replace(/^# (components:| {2}- components\/.*)$/gm, '$1');
   await writeFile(file, text);
 }

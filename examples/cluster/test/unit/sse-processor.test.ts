@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { notesChannels } from '../../src/features/notes/notes.channels.js';
+import type { LogHandlers } from '../../src/scaling/realtime/channel-log.js';
 import { MemoryChannelLog } from '../../src/scaling/realtime/memory-channel-log.js';
+import { createMetrics } from '../../src/scaling/metrics/index.js';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { SseProcessor, type SseProcessorOptions } from '../../src/scaling/realtime/sse-processor.js';
 import { serve } from '../support/serve.js';
 import { SseClient } from '../support/sse-client.js';
@@ -260,6 +263,25 @@ describe('SSE processor (memory log, real sockets)', () => {
     await late.finished;
     expect(late.retry).toBe(500);
     expect(late.events).toEqual([]);
+  });
+
+  it('measures delivery lag from the time in the event id, once per event however many clients get it', async () => {
+    // Announcements arrive 60 ms after the append, as from a slow pub/sub hop.
+    class LateAnnouncements extends MemoryChannelLog {
+      override setHandlers(handlers: LogHandlers): void {
+        super.setHandlers({ ...handlers, live: (channel, event) => void setTimeout(() => handlers.live(channel, event), 60) });
+      }
+    }
+    const metrics = createMetrics({ instanceId: 'lag-test', defaultMetrics: false });
+    const h = await harness({ log: new LateAnnouncements({ maxLength: 100 }), metrics });
+    const clients = [await h.open('channels=notes'), await h.open('channels=notes'), await h.open('channels=notes')];
+    for (let index = 0; index < 5; index++) await h.processor.publish('notes', 'message', { index });
+    for (const client of clients) await client.waitForEvents(5);
+    const { samples } = parsePrometheusText(await metrics.registry.metrics());
+    expect(sampleValue(samples, 'sse_events_total', { type: 'message' })).toBe(15);
+    expect(sampleValue(samples, 'sse_delivery_lag_seconds_count')).toBe(5);
+    expect(sampleValue(samples, 'sse_delivery_lag_seconds_bucket', { le: '0.05' })).toBe(0);
+    expect(sampleValue(samples, 'sse_delivery_lag_seconds_sum')).toBeGreaterThanOrEqual(5 * 0.059);
   });
 
   it('refuses to publish on a malformed channel or event type', async () => {

@@ -184,7 +184,10 @@ export function createRedisConnections(settings: ConnectedRedisSettings, options
  */
 function countByState(command: RedisClient, subscribers: readonly RedisClient[]) {
   const rows: Array<{ role: ConnectionRole; state: ConnectionState; count: number }> = [];
-  for (const [role, clients] of [['command', [command]], ['subscriber', subscribers]] as const) {
+  for (const [role, clients] of [
+    ['command', [command]],
+    ['subscriber', subscribers],
+  ] as const) {
     for (const state of CONNECTION_STATES) {
       rows.push({ role, state, count: clients.filter((client) => stateOf(client.status) === state).length });
     }

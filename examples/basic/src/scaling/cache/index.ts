@@ -46,7 +46,8 @@ export interface Caches {
  */
 export function createCaches(options: CachesOptions): Caches {
   const settings = options.settings;
-  const errors = options.metrics?.redisCommandErrorsTotal.labels({ connection: 'cache' });
+  const errors = options.redis ? options.metrics?.redisCommandErrorsTotal.labels({ connection: 'cache' }) : undefined;
+  errors?.inc(0);
   let lastLogged = 0;
   const l2 = options.redis
     ? new RedisL2({

@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { ChannelLog, LiveEvent, LoggedEvent } from './channel-log.js';
-import { ZERO_ID, compareIds } from './event-id.js';
+import { ZERO_ID, compareIds, idTime } from './event-id.js';
 import type { SseConnection } from './sse-connection.js';
 import { eventBody, eventFrame } from './sse-wire.js';
 
@@ -29,6 +29,7 @@ export interface StreamWriter {
 
 export interface HubMetrics {
   sseEventsTotal: { inc(labels: { type: string }, value?: number): void };
+  sseDeliveryLag: { observe(seconds: number): void };
 }
 
 export class ChannelHub {
@@ -190,6 +191,10 @@ export class ChannelHub {
       if (connection.queued !== null) connection.queued.push({ index, id: event.id, body });
       else if (connection.advance(index, event.id) && this.writer.write(connection, eventFrame(connection.cursor(), body))) written++;
     }
-    if (written > 0) this.metrics?.sseEventsTotal.inc({ type: event.type }, written);
+    if (written > 0 && this.metrics) {
+      this.metrics.sseEventsTotal.inc({ type: event.type }, written);
+      // The id's time is the log's clock (Redis's): a clock ahead of ours reads as 0.
+      this.metrics.sseDeliveryLag.observe(Math.max(0, Date.now() - idTime(event.id)) / 1000);
+    }
   }
 }

@@ -16,11 +16,18 @@ import type { RedisSettings } from './redis-settings.js';
 export type RedisClient = Redis | Cluster;
 export type ConnectedRedisSettings = Exclude<RedisSettings, { mode: 'none' }>;
 
-/** The two metrics this module feeds; structurally typed so any registry fits. */
+/** The metrics this module feeds; structurally typed so any registry fits. */
 export interface RedisConnectionMetrics {
   redisConnectionUp: { set(labels: { connection: string }, value: number): void };
-  redisCommandErrorsTotal: { inc(labels: { connection: string }): void };
+  redisCommandErrorsTotal: { inc(labels: { connection: string }, value?: number): void };
+  /** `db_connections_active`: called once with a function the registry reads at each scrape. */
+  trackRedisConnections(counts: () => Iterable<{ role: ConnectionRole; state: ConnectionState; count: number }>): unknown;
 }
+
+export type ConnectionRole = 'command' | 'subscriber';
+/** Every state is reported, 0 included, so a graph of them never loses a line. */
+const CONNECTION_STATES = ['ready', 'connecting', 'reconnecting', 'closed'] as const;
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 export interface RedisConnectionOptions {
   metrics?: RedisConnectionMetrics | undefined;
@@ -119,6 +126,8 @@ function createClient(settings: ConnectedRedisSettings, options: RedisConnection
 function instrument(client: RedisClient, name: string, options: RedisConnectionOptions): void {
   const labels = { connection: name };
   options.metrics?.redisConnectionUp.set(labels, 0);
+  // A series from the start, so an error rate reads 0 rather than nothing.
+  options.metrics?.redisCommandErrorsTotal.inc(labels, 0);
   client.on('ready', () => options.metrics?.redisConnectionUp.set(labels, 1));
   client.on('close', () => options.metrics?.redisConnectionUp.set(labels, 0));
   client.on('end', () => options.metrics?.redisConnectionUp.set(labels, 0));
@@ -133,6 +142,7 @@ export function createRedisConnections(settings: ConnectedRedisSettings, options
   const command = createClient(settings, options, { autoPipelining: true, sharded: false });
   instrument(command, 'command', options);
   const subscribers: RedisClient[] = [];
+  options.metrics?.trackRedisConnections(() => countByState(command, subscribers));
 
   return {
     mode: settings.mode,
@@ -165,6 +175,40 @@ export function createRedisConnections(settings: ConnectedRedisSettings, options
       }
     },
   };
+}
+
+/**
+ * Connections by role and state, from ioredis' own status. A cluster client
+ * counts as one connection (it keeps a socket per node and is ready once it
+ * knows the slots).
+ */
+function countByState(command: RedisClient, subscribers: readonly RedisClient[]) {
+  const rows: Array<{ role: ConnectionRole; state: ConnectionState; count: number }> = [];
+  for (const [role, clients] of [
+    ['command', [command]],
+    ['subscriber', subscribers],
+  ] as const) {
+    for (const state of CONNECTION_STATES) {
+      rows.push({ role, state, count: clients.filter((client) => stateOf(client.status) === state).length });
+    }
+  }
+  return rows;
+}
+
+function stateOf(status: RedisClient['status']): ConnectionState {
+  switch (status) {
+    case 'ready':
+      return 'ready';
+    case 'reconnecting':
+      return 'reconnecting';
+    case 'disconnecting':
+    case 'close':
+    case 'end':
+      return 'closed';
+    default:
+      // wait (not connected yet), connecting, connect (socket open, handshake running)
+      return 'connecting';
+  }
 }
 
 async function quitOne(client: RedisClient, timeoutMs: number): Promise<void> {
