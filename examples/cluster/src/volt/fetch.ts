@@ -31,14 +31,6 @@ export class FetchResponseSink extends EventEmitter {
     return this;
   }
 
-  getHeader(name: string): string | undefined {
-    return this.headers.get(name) ?? undefined;
-  }
-
-  removeHeader(name: string): void {
-    this.headers.delete(name);
-  }
-
   writeHead(status: number, headers?: readonly string[] | OutgoingHttpHeaders): this {
     this.statusCode = status;
     if (Array.isArray(headers)) {
