@@ -32,7 +32,7 @@ async function makeEarlierTemplate(templatesDir: string, infraDir: string): Prom
   // Added by the current template.
   await rm(path.join(templatesDir, 'tsconfig.build.json'));
   // Dropped by the current template.
-  await mkdir(path.join(templatesDir, 'docs'));
+  await mkdir(path.join(templatesDir, 'docs'), { recursive: true });
   await writeFile(path.join(templatesDir, 'docs', 'earlier-guide.md'), '# Guide\n\nFrom the earlier template.\n');
   await writeFile(path.join(templatesDir, 'docs', 'earlier-notes.md'), '# Notes\n\nFrom the earlier template.\n');
   // Older dependency ranges, and no typecheck script yet.
