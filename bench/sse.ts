@@ -444,6 +444,19 @@ function comparison(label: string): string {
   return lines.join('\n');
 }
 
+function readingNotes(): string[] {
+  return [
+    'Reading the tables:',
+    '- "POST /api/v1/notes" is the whole path: HTTP request, note stored, event appended to the channel log and announced, fanned out by every instance to its subscribers. "transport publish" appends straight into the log from the benchmark process (what `realtime.publish` costs in an action).',
+    '- "+ WAIT 1 replica": publish resolves once a replica holds the event (the default on a cluster, `SSE_PUBLISH_WAIT_REPLICAS=1`), so an acknowledged event survives a master failover; it moves the publish acknowledgement, not delivery.',
+    '- Everything (Redis, 3 apps, 4 receiver processes, the publisher and whatever else runs on the machine) shares two cores: latency includes waiting for a CPU. The "publish ack" column is the tell: it is one Redis round trip (about 1 ms when idle), so when its p99 is in the hundreds of ms, so is the delivery p99, and the < 25 ms target cannot be judged from that run. Compare rows of one run, not runs.',
+    '- Burst: 500 events x 1,000 subscribers = 500,000 deliveries; the receiver processes are parsing on the same two cores, so "delivered/s" is a floor for what an instance can write (the apps run with `SSE_MAX_BUFFERED_BYTES` at 8 MiB so that lagging receivers are not disconnected mid-burst).',
+    "- Method: until 2026-11-27 10:40 UTC the subscribers were the tests' full EventSource client (parsing every field, `JSON.parse` of every event) and measured p99 36-53 ms with p50 12-19 ms: with 1,000 of them and the 3 apps on two cores, the receivers' own parsing was most of the latency. With the minimal receivers the same code measured p99 17.6-24.5 ms (one run); encoding each event's frame once for all single-channel streams (instead of once per connection) then brought it to the figures above.",
+    "- Per stream: an idle connection costs its socket, node's request/response objects and one small connection record; no timer or closure per connection (one heartbeat interval serves them all).",
+    '',
+  ];
+}
+
 function writeSection(heading: string, body: string): void {
   const file = join(root, 'BENCHMARKS.md');
   const cpu = cpus();
@@ -455,22 +468,17 @@ function writeSection(heading: string, body: string): void {
     `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}, load average at the end ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')} (shared machine: other work was running).`,
-    "Targets: publish-to-receive p99 < 25 ms on loopback with 3 instances and 1,000 subscribers; < 20 KB RSS per idle stream with 10,000 open. App instances are child processes (`node --import tsx src/server.ts`); Redis 7 runs as real processes on loopback; subscribers are raw sockets in 4 worker processes (bench/sse-receivers.ts) that take the time when bytes arrive and only look for frame ends and the sender's time (the stream format is checked by the tests); the sender puts its wall-clock time (sub-millisecond) in each event.",
+    args.baseline
+      ? `Each setup ran on this build and on the baseline back to back, the order alternating by round; rows tagged [baseline] are the baseline's. The setups and receivers are those of \`## Realtime (SSE)\`, which has the targets and how to read the tables.`
+      : "Targets: publish-to-receive p99 < 25 ms on loopback with 3 instances and 1,000 subscribers; < 20 KB RSS per idle stream with 10,000 open. App instances are child processes (`node --import tsx src/server.ts`); Redis 7 runs as real processes on loopback; subscribers are raw sockets in 4 worker processes (bench/sse-receivers.ts) that take the time when bytes arrive and only look for frame ends and the sender's time (the stream format is checked by the tests); the sender puts its wall-clock time (sub-millisecond) in each event.",
     '',
-    targetLine(),
-    '',
+    ...(args.baseline ? [] : [targetLine(), '']),
     body,
     '',
-    'Reading the tables:',
-    '- "POST /api/v1/notes" is the whole path: HTTP request, note stored, event appended to the channel log and announced, fanned out by every instance to its subscribers. "transport publish" appends straight into the log from the benchmark process (what `realtime.publish` costs in an action).',
-    '- "+ WAIT 1 replica": publish resolves once a replica holds the event (the default on a cluster, `SSE_PUBLISH_WAIT_REPLICAS=1`), so an acknowledged event survives a master failover; it moves the publish acknowledgement, not delivery.',
-    '- Everything (Redis, 3 apps, 4 receiver processes, the publisher and whatever else runs on the machine) shares two cores: latency includes waiting for a CPU. The "publish ack" column is the tell: it is one Redis round trip (about 1 ms when idle), so when its p99 is in the hundreds of ms, so is the delivery p99, and the < 25 ms target cannot be judged from that run. Compare rows of one run, not runs.',
-    '- Burst: 500 events x 1,000 subscribers = 500,000 deliveries; the receiver processes are parsing on the same two cores, so "delivered/s" is a floor for what an instance can write (the apps run with `SSE_MAX_BUFFERED_BYTES` at 8 MiB so that lagging receivers are not disconnected mid-burst).',
-    "- Method: until 2026-11-27 10:40 UTC the subscribers were the tests' full EventSource client (parsing every field, `JSON.parse` of every event) and measured p99 36-53 ms with p50 12-19 ms: with 1,000 of them and the 3 apps on two cores, the receivers' own parsing was most of the latency. With the minimal receivers the same code measured p99 17.6-24.5 ms (one run); encoding each event's frame once for all single-channel streams (instead of once per connection) then brought it to the figures above.",
-    "- Per stream: an idle connection costs its socket, node's request/response objects and one small connection record; no timer or closure per connection (one heartbeat interval serves them all).",
-    '',
+    ...(args.baseline ? [] : readingNotes()),
   ].join('\n');
   const content = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+
   const start = content.search(new RegExp(`^${heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm'));
   if (start === -1) {
     writeFileSync(file, `${content.trimEnd()}\n\n${section}`);
