@@ -165,10 +165,14 @@ async function projectName(projectDir: string): Promise<string> {
   }
 }
 
-/** .env, .env.<mode> and <name>.env hold secrets and local settings; .env.example is the template's documentation of them. */
+/**
+ * .env and .env.<mode> hold secrets and local settings; .env.example is the
+ * template's documentation of them. Other *.env files, such as the Kubernetes
+ * config.env, are the template's settings and merge like any file.
+ */
 function isSecretsFile(file: string): boolean {
   const name = path.posix.basename(file);
-  return name.endsWith('.env') || (name.startsWith('.env.') && name !== '.env.example');
+  return name === '.env' || (name.startsWith('.env.') && name !== '.env.example');
 }
 
 function operationsOf(plan: UpgradePlan): FileOperation[] {

@@ -59,7 +59,7 @@ const OLD_TEMPLATES: Record<string, FixtureFile> = {
   'image.bin': Buffer.from([0, 1, 2, 3]),
   'local-settings.json': '{ "token": "template default" }\n',
   '.env.development': 'SECRET=template\n',
-  'deploy/local.env': 'TOKEN=template\n',
+  'deploy/config.env': LONG('LOG_LEVEL=info', 'PORT=3000'),
 };
 const NEW_TEMPLATES: Record<string, FixtureFile> = {
   'package.json.hbs': PACKAGE_JSON_NEW,
@@ -76,7 +76,7 @@ const NEW_TEMPLATES: Record<string, FixtureFile> = {
   'image.bin': Buffer.from([0, 1, 2, 4]),
   'local-settings.json': '{ "token": "new template default" }\n',
   '.env.development': 'SECRET=new template\n',
-  'deploy/local.env': 'TOKEN=new template\n',
+  'deploy/config.env': LONG('LOG_LEVEL=info', 'PORT=8080'),
   'src/added.ts': 'export const added = true;\n',
   'lib/helper.ts': 'export const helper = true;\n',
   'src/both-added.ts': 'export const fromTemplate = 1;\n',
@@ -98,7 +98,7 @@ async function editAsUser(dir: string): Promise<void> {
     'image.bin': Buffer.from([0, 1, 2, 9]),
     'local-settings.json': '{ "token": "my own" }\n',
     '.env.development': 'SECRET=mine\n',
-    'deploy/local.env': 'TOKEN=mine\n',
+    'deploy/config.env': LONG('LOG_LEVEL=debug', 'PORT=3000'),
     'src/both-added.ts': 'export const mine = 1;\n',
     'src/my-feature.ts': 'export const feature = 1;\n',
   });
@@ -175,7 +175,7 @@ describe('create-volt-scaled upgrade', () => {
 
     // The summary counts and the recorded version.
     expect(result.stdout).toMatch(/^Upgraded my-app from create-volt-scaled 0\.0\.1 to /m);
-    expect(result.stdout).toMatch(/^3 updated, 2 merged, 3 conflicted, 3 added, 1 removed, 5 kept; volt-scaled\.json records /m);
+    expect(result.stdout).toMatch(/^3 updated, 3 merged, 3 conflicted, 3 added, 1 removed, 4 kept; volt-scaled\.json records /m);
     expect(JSON.parse(await read('volt-scaled.json'))).toEqual({
       generator: 'create-volt-scaled',
       version: CURRENT_VERSION,
@@ -215,7 +215,9 @@ describe('create-volt-scaled upgrade', () => {
     expect(await read('.env.development')).toBe('SECRET=mine\n');
     expect(result.stdout).toMatch(/^ {2}kept\s+local-settings\.json {2}\(git-ignored: never overwritten\)$/m);
     expect(result.stdout).toMatch(/^ {2}kept\s+\.env\.development {2}\(an \.env file: never overwritten\)$/m);
-    expect(await read('deploy/local.env')).toBe('TOKEN=mine\n');
+    // A *.env file the template ships (the Kubernetes config.env) is not a local file: the template's change merges in.
+    expect(await read('deploy/config.env')).toBe(LONG('LOG_LEVEL=debug', 'PORT=8080'));
+    expect(result.stdout).toMatch(/^ {2}merged\s+deploy\/config\.env$/m);
     // A file the template added where the user already had one of their own: a whole-file conflict.
     expect(await read('src/both-added.ts')).toBe(
       `<<<<<<< yours\nexport const mine = 1;\n=======\nexport const fromTemplate = 1;\n>>>>>>> create-volt-scaled ${CURRENT_VERSION}\n`,
