@@ -1,4 +1,5 @@
-import { readFile, rm } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -354,6 +355,24 @@ describe('Redis in each overlay', () => {
       expect(containerNamed(find(objects, 'Job', 'redis-cluster-create'), 'create-cluster').args).toEqual(names);
       expect(find(objects, 'PodDisruptionBudget', 'redis-cluster').spec.maxUnavailable).toBe(1);
       expectPersistentRedis(objects, statefulSet);
+    }
+  });
+
+  it('cluster: changing the Redis settings or create-cluster.sh rolls the nodes and leaves the Job as it was', async () => {
+    // A Job's pod template is immutable: were it to change, `kubectl apply -k` would fail while the last Job is kept.
+    const { dir, withComponents } = projects[1]!;
+    const copy = await mkdtemp(path.join(tmpdir(), 'kubernetes-edited-'));
+    try {
+      await cp(dir, copy, { recursive: true });
+      for (const file of ['base/redis.conf', 'base/kubernetes.conf', 'overlays/cluster/redis-cluster.conf', 'overlays/cluster/create-cluster.sh']) {
+        await appendFile(path.join(copy, 'deploy/kubernetes', file), '# edited\n');
+      }
+      const edited = await kustomize(path.join(copy, 'deploy/kubernetes'));
+      const before = withComponents.cluster;
+      expect(find(edited, 'StatefulSet', 'redis-cluster').spec.template).not.toEqual(find(before, 'StatefulSet', 'redis-cluster').spec.template);
+      expect(find(edited, 'Job', 'redis-cluster-create').spec.template).toEqual(find(before, 'Job', 'redis-cluster-create').spec.template);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
     }
   });
 
