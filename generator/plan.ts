@@ -31,7 +31,9 @@ const RENAMES: Record<string, string> = { _gitignore: '.gitignore' };
 
 /**
  * infra/ files the Kubernetes manifests use as well. kustomize reads only files
- * under its own directory, so deploy/kubernetes/ gets copies of them.
+ * under its own directory, so deploy/kubernetes/ gets copies of them: each one
+ * where the templates have its folder (a package without the manifests, as
+ * `upgrade` may render, gets none).
  */
 export const KUSTOMIZE_COPIES: ReadonlyArray<{ infra: string; target: string }> = [
   { infra: 'redis/redis.conf', target: 'deploy/kubernetes/base/redis.conf' },
@@ -53,7 +55,8 @@ export function buildPlan(sources: PlanSources): PlanEntry[] {
     }
     for (const copy of KUSTOMIZE_COPIES) {
       const source = path.join(sources.infraDir, ...copy.infra.split('/'));
-      if (existsSync(source)) entries.push({ source, target: copy.target, kind: 'copy' });
+      const folder = path.join(sources.templatesDir, ...path.posix.dirname(copy.target).split('/'));
+      if (existsSync(source) && existsSync(folder)) entries.push({ source, target: copy.target, kind: 'copy' });
     }
   }
   assertNoDuplicateTargets(entries);

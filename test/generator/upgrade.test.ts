@@ -315,6 +315,36 @@ describe('create-volt-scaled upgrade', () => {
     expect(await gitStatus(projectDir)).toEqual([]);
   });
 
+  it('adds the infra copies of a deploy/kubernetes/ that is new in the template', async () => {
+    // The old version had infra/redis but no Kubernetes manifests, so it wrote no copy of redis.conf into them.
+    const infra = { 'redis/redis.conf': 'port 6379\n' };
+    await writeFiles(path.join(tmp, 'old-infra'), infra);
+    await writeFiles(path.join(tmp, 'new-infra'), infra);
+    await writeFiles(path.join(tmp, 'new-templates'), { 'deploy/kubernetes/base/kustomization.yaml': 'resources: []\n' });
+    const oldWithInfra = await packTemplates({
+      version: OLD_VERSION,
+      templatesDir: path.join(tmp, 'old-templates'),
+      infraDir: path.join(tmp, 'old-infra'),
+      file: path.join(tmp, 'old-with-infra.tgz'),
+    });
+    projectDir = path.join(tmp, 'with-infra');
+    await renderProject(
+      { templatesDir: path.join(tmp, 'old-templates'), infraDir: path.join(tmp, 'old-infra') },
+      { name: 'with-infra', redis: 'standalone', instances: 2, pm: 'npm' },
+      OLD_VERSION,
+      projectDir,
+    );
+    expect(await exists('deploy/kubernetes')).toBe(false);
+    await git(projectDir, ['init', '--quiet']);
+    await commitAll(projectDir, 'generated');
+
+    newSources = { templatesDir: path.join(tmp, 'new-templates'), infraDir: path.join(tmp, 'new-infra') };
+    const result = await upgrade(['--from', oldWithInfra]);
+    expect(result.stdout).toMatch(/^ {2}added\s+deploy\/kubernetes\/base\/kustomization\.yaml$/m);
+    expect(result.stdout).toMatch(/^ {2}added\s+deploy\/kubernetes\/base\/redis\.conf$/m);
+    expect(await read('deploy/kubernetes/base/redis.conf')).toBe('port 6379\n');
+  });
+
   it('gets the old template with npm pack from the registry', async () => {
     const registry = await serveRegistry([{ name: 'create-volt-scaled', version: OLD_VERSION, tarball: oldTarball }]);
     try {
