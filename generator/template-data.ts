@@ -12,6 +12,11 @@ export interface TemplateData {
   generatorVersion: string;
   /** [1, 2, ..., instances], for {{#each instanceList}} blocks (app1, app2, ...). */
   instanceList: number[];
+  /**
+   * Kubernetes: the project's namespace and part-of label, the name made an
+   * RFC 1123 label (npm allows '.', '_' and 214 characters; a namespace does not).
+   */
+  kubernetesName: string;
   /** Kubernetes: the autoscaler's ceiling, and the pods a PodDisruptionBudget keeps (one may always go). */
   hpaMaxReplicas: number;
   pdbMinAvailable: number;
@@ -40,10 +45,21 @@ export function templateData(answers: TemplateAnswers, generatorVersion: string,
     isCluster: answers.redis === 'cluster',
     generatorVersion,
     instanceList: Array.from({ length: answers.instances }, (_, i) => i + 1),
+    kubernetesName: kubernetesName(answers.name),
     hpaMaxReplicas: answers.instances * 3,
     pdbMinAvailable: answers.instances - 1,
     ...(infra && { alertRules: infra.alertRules }),
   };
+}
+
+/** Lowercase letters, digits and inner '-', at most 63 characters: every other run of characters becomes one '-'. */
+function kubernetesName(name: string): string {
+  const label = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '');
+  return label === '' ? 'app' : label;
 }
 
 /** Contents of `volt-scaled.json`: no timestamps, so the same answers give the same bytes. */

@@ -20,11 +20,15 @@ describe('template data and helpers', () => {
       isCluster: true,
       generatorVersion: '1.2.3',
       instanceList: [1, 2, 3],
+      kubernetesName: 'shop-api',
       hpaMaxReplicas: 9,
       pdbMinAvailable: 2,
     });
     expect(templateData({ ...answers, instances: 1 }, '1.2.3')).toMatchObject({ hpaMaxReplicas: 3, pdbMinAvailable: 0 });
     expect(templateData(answers, '1.2.3', { alertRules: 'groups: []\n' }).alertRules).toBe('groups: []\n');
+    // npm names Kubernetes refuses as a namespace: '.', '_', more than 63 characters.
+    expect(templateData({ ...answers, name: 'order_service.v2' }, '1.2.3').kubernetesName).toBe('order-service-v2');
+    expect(templateData({ ...answers, name: `${'a'.repeat(62)}_b` }, '1.2.3').kubernetesName).toBe('a'.repeat(62));
   });
 
   it('renders the helpers the templates use', () => {

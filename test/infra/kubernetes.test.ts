@@ -442,6 +442,32 @@ describe('pods are locked down and spread', () => {
   });
 });
 
+describe('the project name', () => {
+  // What the API server accepts: a namespace is an RFC 1123 label; a label value is at most 63
+  // characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
+  const rfc1123Label = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  const labelValue = /^(?=.{0,63}$)([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+  it.each(['order_service.v2', `a-${'long-name-'.repeat(7)}end`])('%s, a valid npm name, gives a valid namespace and labels', async (name) => {
+    const dir = await renderProjectFiles({ redis: 'cluster', instances: 2, name }, deployAndInfra);
+    try {
+      await run(await secretsCommand(dir), dir);
+      await editRootKustomization(dir, { components: true });
+      const objects = await kustomize(path.join(dir, 'deploy/kubernetes'));
+      const namespaces = new Set(objects.map((o) => (o.kind === 'Namespace' ? o.metadata.name : o.metadata.namespace)));
+      expect(namespaces.size).toBe(1);
+      for (const namespace of namespaces) expect(namespace).toMatch(rfc1123Label);
+      for (const o of objects) {
+        for (const value of Object.values(o.metadata.labels ?? {})) expect(value, describeObject(o)).toMatch(labelValue);
+      }
+      // The image stays the one docker compose builds.
+      expect(containerNamed(find(objects, 'Deployment', 'api'), 'api').image).toBe(`${name}:latest`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('--instances', () => {
   it('is the Deployment replicas, the autoscaler floor and one more than the disruption budget minimum', () => {
     for (const { flavour, asGenerated, withComponents } of projects) {

@@ -10,6 +10,8 @@ import { readInfraTexts, templateData } from '../../../generator/template-data.j
 export interface Flavour {
   redis: RedisMode;
   instances: number;
+  /** The project (package) name; infra-check unless given. */
+  name?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function renderProjectFiles(flavour: Flavour, wanted: (target: stri
   const dir = await mkdtemp(path.join(tmpdir(), `infra-${flavour.redis}-${flavour.instances}-`));
   const answers = {
     targetDir: dir,
-    name: 'infra-check',
+    name: flavour.name ?? 'infra-check',
     redis: flavour.redis,
     instances: flavour.instances,
     pm: 'npm' as const,
