@@ -11,7 +11,7 @@ export const FLAG_HELP: ReadonlyArray<[flag: string, description: string]> = [
   ['--no-install', 'Do not install dependencies'],
   ['--no-git', 'Do not create a git repository'],
   ['--dry-run', 'Print the files that would be written, write nothing'],
-  ['--force', 'Replace the contents of a non-empty directory (.git is kept)'],
+  ['--force', 'Replace the contents of a non-empty directory (.git and .env are kept)'],
   ['-h, --help', 'Show this help'],
   ['-v, --version', 'Print the version'],
 ];

@@ -1,5 +1,6 @@
 import { answersFromFlags, resolveTarget, type Answers } from './answers.js';
 import { parseCliArgs } from './args.js';
+import { ENV_EXAMPLE_FILE, ENV_FILE, writeEnvFile } from './env-file.js';
 import { CliError, StepFailedError, UsageError } from './errors.js';
 import { helpText } from './help.js';
 import { createIo, type Io, type RunContext } from './io.js';
@@ -66,7 +67,7 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
   }
 
   if (state === 'non-empty') {
-    io.print(`Replacing everything in ${answers.targetDir} except ${KEPT_ON_FORCE.join(', ')} with the new project.`);
+    io.print(`Replacing everything in ${answers.targetDir} except ${KEPT_ON_FORCE.join(' and ')} (kept as they are) with the new project.`);
   }
   const { renderProject } = await import('./render.js');
   const started = performance.now();
@@ -74,11 +75,14 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
     targetDir: answers.targetDir,
     name: answers.name,
     state,
-    render: (dir) => renderProject(sources, answers, pkg.version, dir, plan),
+    render: async (dir) => {
+      await renderProject(sources, answers, pkg.version, dir, plan);
+      await writeEnvFile(dir);
+    },
   }).catch((error: unknown) => {
     throw new CliError((error as Error).message, `Nothing was written to ${answers.targetDir}.`);
   });
-  io.print(`Created ${answers.name} in ${answers.targetDir} (${plan.length + 1} files, ${Math.round(performance.now() - started)} ms).`);
+  io.print(`Created ${answers.name} in ${answers.targetDir} (${plan.length + GENERATED_FILES} files, ${Math.round(performance.now() - started)} ms).`);
 
   const cdPath = cdPathFor(answers.targetDir, io.cwd);
   let installFailure: StepFailedError | undefined;
@@ -112,7 +116,7 @@ async function checkTarget(targetDir: string, force: boolean, interactive: boole
   }
   if (state === 'non-empty' && !force) {
     if (interactive && (await (await import('./prompts.js')).confirmReplace(targetDir, io))) return state;
-    throw new UsageError(`${targetDir} is not empty; nothing was written.`, 'Choose a new directory, or pass --force to replace its contents (.git is kept).');
+    throw new UsageError(`${targetDir} is not empty; nothing was written.`, 'Choose a new directory, or pass --force to replace its contents (.git and .env are kept).');
   }
   return state;
 }
@@ -125,9 +129,13 @@ function describePlan(plan: readonly PlanEntry[], answers: Answers, state: strin
   ];
   for (const entry of plan) lines.push(`  ${entry.kind.padEnd(6)}  ${entry.target}`);
   lines.push(`  ${'write'.padEnd(6)}  ${MANIFEST_FILE}`);
-  lines.push('', `${plan.length + 1} files.`);
+  lines.push(`  ${'write'.padEnd(6)}  ${ENV_FILE}  (${ENV_EXAMPLE_FILE} with a random REDIS_PASSWORD; git-ignored)`);
+  lines.push('', `${plan.length + GENERATED_FILES} files.`);
   return lines.join('\n');
 }
+
+/** Written by the generator itself rather than taken from templates/: volt-scaled.json and .env. */
+const GENERATED_FILES = 2;
 
 function isCi(env: NodeJS.ProcessEnv): boolean {
   const value = env.CI?.toLowerCase();

@@ -103,7 +103,7 @@ export async function confirmReplace(targetDir: string, io: Io): Promise<boolean
     await confirm({
       input: io.stdin,
       output: io.stdout,
-      message: `${targetDir} is not empty. Replace its contents (.git is kept)?`,
+      message: `${targetDir} is not empty. Replace its contents (.git and .env are kept)?`,
       initialValue: false,
     }),
     io,

@@ -3,8 +3,11 @@ import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { TargetState } from './target-dir.js';
 
-/** Kept when --force replaces a directory's contents: a user's history is not ours to delete. */
-export const KEPT_ON_FORCE = ['.git'];
+/**
+ * Kept when --force replaces a directory's contents: a user's history and
+ * local settings (secrets that are in no repository) are not ours to delete.
+ */
+export const KEPT_ON_FORCE = ['.git', '.env'];
 
 /**
  * Renders the project into a temporary sibling directory and moves it into
@@ -50,10 +53,11 @@ async function moveIntoPlace(tempDir: string, targetDir: string, state: Exclude<
   for (const entry of await readdir(targetDir)) {
     if (!KEPT_ON_FORCE.includes(entry)) await rm(path.join(targetDir, entry), { recursive: true, force: true });
   }
+  const kept = new Set(await readdir(targetDir));
   for (const entry of await readdir(tempDir)) {
-    await rename(path.join(tempDir, entry), path.join(targetDir, entry));
+    if (!kept.has(entry)) await rename(path.join(tempDir, entry), path.join(targetDir, entry));
   }
-  await rmdir(tempDir);
+  await rm(tempDir, { recursive: true, force: true });
 }
 
 /** The outermost directory on the way to dir that does not exist yet, to remove again on failure. */

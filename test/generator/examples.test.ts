@@ -1,6 +1,7 @@
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandLineOf, EXAMPLES, generateExample } from '../../scripts/examples.js';
 import { fieldErrors, schemaErrors } from '../infra/support/kubernetes-validation.js';
@@ -16,19 +17,22 @@ describe('committed examples', () => {
   });
   afterAll(async () => removeDir(work));
 
-  it.each(EXAMPLES.map((example) => [example.dir, example] as const))(
-    'examples/%s is identical to a fresh run (run `npm run examples` after changing templates)',
-    async (_dir, example) => {
-      const fresh = await readTree(await generateExample(example, work));
-      const committed = await readTree(path.join(examplesDir, example.dir));
-      const hint = `examples/${example.dir} is out of date with \`${commandLineOf(example)}\`; run \`npm run examples\` and commit the result`;
-      expect([...committed.keys()], hint).toEqual([...fresh.keys()]);
-      for (const [file, content] of fresh) {
-        expect(committed.get(file), `${hint} (${file} differs)`).toBe(content);
-      }
-      expect([...committed.keys()].some((file) => file.split('/').includes('node_modules'))).toBe(false);
-    },
-  );
+  it.each(EXAMPLES.map((example) => [example.dir, example] as const))('examples/%s is identical to a fresh run (run `npm run examples` after changing templates)', async (_dir, example) => {
+    const fresh = await readTree(await generateExample(example, work));
+    const committed = await readTree(path.join(examplesDir, example.dir));
+    const hint = `examples/${example.dir} is out of date with \`${commandLineOf(example)}\`; run \`npm run examples\` and commit the result`;
+    // .env holds a random secret: git-ignored, never committed, so compared
+    // to .env.example instead, with only the password set.
+    const env = fresh.get('.env') ?? '';
+    fresh.delete('.env');
+    committed.delete('.env');
+    expect(env.replace(/^REDIS_PASSWORD=[0-9a-f]{64}$/m, 'REDIS_PASSWORD=')).toBe(fresh.get('.env.example'));
+    expect([...committed.keys()], hint).toEqual([...fresh.keys()]);
+    for (const [file, content] of fresh) {
+      expect(committed.get(file), `${hint} (${file} differs)`).toBe(content);
+    }
+    expect([...committed.keys()].some((file) => file.split('/').includes('node_modules'))).toBe(false);
+  });
 
   it.each(EXAMPLES.map((example) => [example.dir, example] as const))(
     'examples/%s/deploy/kubernetes renders with kustomize into valid objects for its answers',
@@ -48,6 +52,15 @@ describe('committed examples', () => {
       expect(objects.every((o) => o.kind === 'Namespace' || o.metadata.namespace === example.projectName)).toBe(true);
     },
   );
+
+  it('commits no .env (each example git-ignores its own)', async () => {
+    const tracked = await execa('git', ['ls-files', '--', 'examples'], { cwd: path.dirname(examplesDir) });
+    const files = tracked.stdout.split('\n');
+    for (const example of EXAMPLES) expect(files).toContain(`examples/${example.dir}/.env.example`);
+    expect(files.filter((file) => /(^|\/)\.env(\.(?!example$).*)?$/.test(file))).toEqual([]);
+    const ignored = await execa('git', ['check-ignore', '--no-index', ...EXAMPLES.map((example) => `examples/${example.dir}/.env`)], { cwd: path.dirname(examplesDir), reject: false });
+    expect(ignored.stdout.split('\n')).toEqual(EXAMPLES.map((example) => `examples/${example.dir}/.env`));
+  });
 
   it('the two examples differ where their answers differ', async () => {
     const basic = await readTree(path.join(examplesDir, 'basic'));

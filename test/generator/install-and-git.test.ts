@@ -87,6 +87,12 @@ describe('git', () => {
     expect(status.stdout).toBe('');
     const tracked = await execa('git', ['ls-files'], { cwd: dir, env, extendEnv: false });
     expect(tracked.stdout.split('\n')).toContain('volt-scaled.json');
+    // The generated .env holds a secret: on disk, ignored, never committed; its template is.
+    expect(tracked.stdout.split('\n')).toContain('.env.example');
+    expect(tracked.stdout.split('\n')).not.toContain('.env');
+    expect(await listDir(dir)).toContain('.env');
+    const ignored = await execa('git', ['check-ignore', '--no-index', '.env', '.env.local', '.env.production', '.env.example'], { cwd: dir, env, extendEnv: false, reject: false });
+    expect(ignored.stdout.split('\n')).toEqual(['.env', '.env.local', '.env.production']);
   });
 
   it("uses the user's own identity when it is configured", async () => {

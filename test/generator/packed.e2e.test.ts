@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
@@ -74,7 +74,7 @@ describe('packed create-volt-scaled', () => {
 
     // npm pack drops some dotfiles; the installed generator must still write every planned file.
     const { templatesDir, infraDir } = packageInfo();
-    const planned = [...buildPlan({ templatesDir, infraDir }).map((entry) => entry.target), 'volt-scaled.json'].sort();
+    const planned = [...buildPlan({ templatesDir, infraDir }).map((entry) => entry.target), 'volt-scaled.json', '.env'].sort();
     const written = (await readdir(projectDir, { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
       .map((entry) => path.relative(projectDir, path.join(entry.parentPath, entry.name)))
@@ -121,6 +121,51 @@ describe('packed create-volt-scaled', () => {
     const exited = await Promise.race([server, new Promise((resolve) => setTimeout(() => resolve('timeout'), 15_000))]);
     expect(exited, 'the server stops on SIGTERM').not.toBe('timeout');
     server = undefined;
+  });
+
+  it('npm start, npm run dev and npm run stack read .env; the process environment wins over it', async () => {
+    const envFile = path.join(projectDir, '.env');
+    const password = /^REDIS_PASSWORD=([0-9a-f]{64})$/m.exec(await readFile(envFile, 'utf8'))?.[1];
+    expect(password, 'the generated .env has a password').toBeDefined();
+    await appendFile(envFile, 'INSTANCE_ID=from-dotenv\n');
+
+    // What each script's server says it is (X-Instance-Id), on free ports.
+    const instanceOf = async (script: string[], extra: NodeJS.ProcessEnv = {}) => {
+      const port = await freePort();
+      const ports = { PORT: String(port), HOST: '127.0.0.1', METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+      server = execa('npm', script, { cwd: projectDir, env: { ...env, ...ports, ...extra }, extendEnv: false, detached: true, reject: false, all: true });
+      try {
+        const response = await waitForHttp(`http://127.0.0.1:${port}/api/v1/ping`, 60_000);
+        return response.headers.get('x-instance-id');
+      } finally {
+        process.kill(-server.pid!, 'SIGKILL');
+        await server;
+        server = undefined;
+      }
+    };
+    expect(await instanceOf(['start'])).toBe('from-dotenv');
+    expect(await instanceOf(['start'], { INSTANCE_ID: 'from-environment' })).toBe('from-environment');
+    expect(await instanceOf(['run', 'dev'])).toBe('from-dotenv');
+
+    // The stack gives REDIS_PASSWORD from .env to the Redis server it starts.
+    const stateDir = path.join(tmp, 'stack-state');
+    const stack = (args: string[]) => sh('npm', ['run', 'stack', '--', ...args, '--state-dir', stateDir], projectDir);
+    const proxyPort = await freePort();
+    const started = await stack(['start', '--port', String(proxyPort)]);
+    try {
+      expect(started.exitCode, started.all).toBe(0);
+      const state = JSON.parse(await readFile(path.join(stateDir, 'state.json'), 'utf8')) as { topology: { redisNodes: Array<{ host: string; port: number }> } };
+      const redis = state.topology.redisNodes[0]!;
+      const ping = (auth: string | undefined) =>
+        execa('redis-cli', ['-h', redis.host, '-p', String(redis.port), 'ping'], { env: { ...env, ...(auth ? { REDISCLI_AUTH: auth } : {}) }, extendEnv: false, reject: false });
+      expect((await ping(undefined)).stdout).toMatch(/NOAUTH/);
+      expect((await ping(password)).stdout).toBe('PONG');
+      const through = await waitForHttp(`http://127.0.0.1:${proxyPort}/api/v1/ping`, 10_000);
+      expect(through.headers.get('x-instance-id'), 'the topology wins over .env').toBe('app1');
+    } finally {
+      const stopped = await stack(['stop']);
+      expect(stopped.exitCode, stopped.all).toBe(0);
+    }
   });
 });
 

@@ -21,7 +21,8 @@ describe('writing the project', () => {
     for (const entry of buildPlan({ templatesDir, infraDir })) {
       expect(result.stdout).toMatch(new RegExp(`^  ${entry.kind}\\s+${entry.target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     }
-    expect(result.stdout).toMatch(/^ {2}write\s+volt-scaled.json$/m);
+    expect(result.stdout).toMatch(/^  write\s+volt-scaled.json$/m);
+    expect(result.stdout).toMatch(/^  write\s+\.env  \(\.env\.example with a random REDIS_PASSWORD; git-ignored\)$/m);
     expect(await listDir(cwd)).toEqual([]);
   });
 
@@ -32,7 +33,7 @@ describe('writing the project', () => {
     const dir = path.join(cwd, 'shop-api');
     const { templatesDir, infraDir } = packageInfo();
     const tree = await readTree(dir);
-    expect([...tree.keys()].sort()).toEqual([...buildPlan({ templatesDir, infraDir }).map((e) => e.target), 'volt-scaled.json'].sort());
+    expect([...tree.keys()].sort()).toEqual([...buildPlan({ templatesDir, infraDir }).map((e) => e.target), 'volt-scaled.json', '.env'].sort());
     const pkg = JSON.parse(tree.get('package.json') ?? '{}');
     expect(pkg.name).toBe('shop-api');
     expect(JSON.parse(tree.get('volt-scaled.json') ?? '{}')).toEqual({
@@ -48,6 +49,25 @@ describe('writing the project', () => {
     // Only the project itself: no temporary sibling left behind.
     expect(await listDir(cwd)).toEqual(['shop-api']);
     expect(((await stat(dir)).mode & 0o777).toString(8)).not.toBe('700');
+  });
+
+  it('writes .env from .env.example with a fresh random REDIS_PASSWORD, readable by its owner only', async () => {
+    const passwords: string[] = [];
+    for (const name of ['one', 'two']) {
+      const result = await runCli([name, '--yes', '--no-install', '--no-git'], { cwd });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/\(\d+ files, \d+ ms\)/);
+      const dir = path.join(cwd, name);
+      const env = await readFile(path.join(dir, '.env'), 'utf8');
+      const example = await readFile(path.join(dir, '.env.example'), 'utf8');
+      const password = /^REDIS_PASSWORD=(.*)$/m.exec(env)?.[1] ?? '';
+      expect(password).toMatch(/^[0-9a-f]{64}$/);
+      expect(example).toMatch(/^REDIS_PASSWORD=$/m);
+      expect(env.replace(`REDIS_PASSWORD=${password}`, 'REDIS_PASSWORD=')).toBe(example);
+      expect(((await stat(path.join(dir, '.env'))).mode & 0o777).toString(8)).toBe('600');
+      passwords.push(password);
+    }
+    expect(passwords[0]).not.toBe(passwords[1]);
   });
 
   it('a render that fails midway leaves neither the target nor a temporary directory', async () => {
@@ -89,20 +109,22 @@ describe('writing the project', () => {
     expect(await listDir(cwd)).toEqual(['app']);
   });
 
-  it("--force replaces a non-empty directory's contents, keeps .git, and says so", async () => {
+  it('--force replaces a non-empty directory\'s contents, keeps .git and .env, and says so', async () => {
     const dir = path.join(cwd, 'app');
     await mkdir(path.join(dir, '.git'), { recursive: true });
     await writeFile(path.join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
     await writeFile(path.join(dir, 'old.txt'), 'stale');
     await writeFile(path.join(dir, 'package.json'), '{"name":"old"}');
+    await writeFile(path.join(dir, '.env'), 'REDIS_PASSWORD=the-users-own\n');
     const result = await runCli(['app', '--yes', '--force', '--no-install', '--no-git'], { cwd });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Replacing everything in .*app except \.git with the new project/);
+    expect(result.stdout).toMatch(/Replacing everything in .*app except \.git and \.env \(kept as they are\) with the new project/);
     const entries = await listDir(dir);
     expect(entries).not.toContain('old.txt');
     expect(entries).toContain('.git');
     expect(JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')).name).toBe('app');
     expect(await readFile(path.join(dir, '.git', 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
+    expect(await readFile(path.join(dir, '.env'), 'utf8')).toBe('REDIS_PASSWORD=the-users-own\n');
     expect(await listDir(cwd)).toEqual(['app']);
   });
 

@@ -3,14 +3,24 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { writeEnvFile } from '../../generator/env-file.js';
 import { composeSchemaErrors, dockerComposeConfig } from './support/compose-validation.js';
 import { type Flavour, renderProjectFiles } from './support/render-project-files.js';
 
-const composeAndInfra = (target: string) => target === 'docker-compose.yml' || target.startsWith('infra/');
+const composeAndInfra = (target: string) => target === 'docker-compose.yml' || target === '.env.example' || target.startsWith('infra/');
 const env = { REDIS_PASSWORD: 'compose-check-password' };
+
+/** The compose file with infra/ and the .env the generator writes next to it. */
+async function renderWithEnv(flavour: Flavour, password?: string): Promise<string> {
+  const dir = await renderProjectFiles(flavour, composeAndInfra);
+  await writeEnvFile(dir, password);
+  return dir;
+}
 
 interface Service {
   environment?: Record<string, string>;
+  env_file?: string | string[];
+  ports?: string[];
   depends_on?: Record<string, { condition: string }>;
   volumes?: string[];
   profiles?: string[];
@@ -31,7 +41,7 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
   let file = '';
   const render = async () => {
     if (!dir) {
-      dir = await renderProjectFiles(flavour, composeAndInfra);
+      dir = await renderWithEnv(flavour);
       file = path.join(dir, 'docker-compose.yml');
     }
   };
@@ -57,13 +67,20 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
     expect(apps).toEqual(Array.from({ length: flavour.instances }, (_, i) => `app${i + 1}`));
     for (const app of apps) {
       const environment = services[app]!.environment!;
+      expect(services[app]!.env_file).toBe('.env');
       expect(environment.INSTANCE_ID).toBe(app);
+      expect(environment.NODE_ENV).toBe('production');
       expect(environment.REDIS_PASSWORD).toMatch(/REDIS_PASSWORD/);
+      // Redis settings in .env (for npm run dev) must not reach the containers.
+      expect(environment.REDIS_USERNAME).toBe('');
       if (flavour.redis === 'cluster') {
         expect(environment.REDIS_CLUSTER_NODES).toBe('redis-1:6379,redis-2:6379,redis-3:6379,redis-4:6379,redis-5:6379,redis-6:6379');
+        expect(environment.REDIS_NAT_MAP).toBe('');
         expect(services[app]!.depends_on).toEqual({ 'redis-cluster-init': { condition: 'service_completed_successfully' } });
       } else {
         expect(environment.REDIS_URL).toBe('redis://redis:6379');
+        expect(environment.REDIS_CLUSTER_NODES).toBe('');
+        expect(environment.REDIS_CLUSTER_HOSTS).toBe('');
         expect(services[app]!.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
       }
     }
@@ -79,6 +96,7 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
     expect(Object.values(services.nginx!.depends_on!).every((d) => d.condition === 'service_healthy')).toBe(true);
     expect(services.prometheus!.profiles).toEqual(['monitoring']);
     expect(services.grafana!.profiles).toEqual(['monitoring']);
+    expect(services.nginx!.ports).toEqual(['${NGINX_PORT:-8080}:8080']);
   });
 
   it('mounts only files the project contains', async () => {
@@ -93,15 +111,46 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
 });
 
 describe('compose validation', () => {
-  it('stops with a clear message when REDIS_PASSWORD is not set', async () => {
-    const dir = await renderProjectFiles({ redis: 'cluster', instances: 2 }, composeAndInfra);
-    const { code, output } = await dockerComposeConfig(path.join(dir, 'docker-compose.yml'), {});
-    expect(code).not.toBe(0);
-    expect(output).toContain('set REDIS_PASSWORD in .env');
+  it('stops with a message naming the fix when .env is missing or its REDIS_PASSWORD is empty', async () => {
+    const fix = 'REDIS_PASSWORD is not set - put it in .env: cp .env.example .env, then set REDIS_PASSWORD to a long random value';
+    const withoutEnv = await renderProjectFiles({ redis: 'cluster', instances: 2 }, composeAndInfra);
+    const missing = await dockerComposeConfig(path.join(withoutEnv, 'docker-compose.yml'), {});
+    expect(missing.code).not.toBe(0);
+    expect(missing.output).toContain(fix);
+
+    const withEmpty = await renderProjectFiles({ redis: 'standalone', instances: 2 }, composeAndInfra);
+    const example = await readFile(path.join(withEmpty, '.env.example'), 'utf8');
+    expect(example).toMatch(/^REDIS_PASSWORD=$/m);
+    await writeFile(path.join(withEmpty, '.env'), example);
+    const empty = await dockerComposeConfig(path.join(withEmpty, 'docker-compose.yml'), {});
+    expect(empty.code).not.toBe(0);
+    expect(empty.output).toContain(fix);
+  });
+
+  it('publishes nginx where NGINX_PORT in .env says, on 8080 without it', async () => {
+    const dir = await renderWithEnv({ redis: 'standalone', instances: 2 });
+    const file = path.join(dir, 'docker-compose.yml');
+    const envFile = path.join(dir, '.env');
+    /** nginx's published port as `[host_ip:]published:target` (docker-compose prints either form). */
+    const published = async () => {
+      const { code, output } = await dockerComposeConfig(file, {}, ['config']);
+      expect(code, output).toBe(0);
+      const port = (parse(output) as { services: Record<string, { ports: Array<string | { published: number; target: number; host_ip?: string }> }> }).services.nginx!.ports[0]!;
+      return typeof port === 'string' ? port.replace(/\/tcp$/, '') : `${port.host_ip ? `${port.host_ip}:` : ''}${port.published}:${port.target}`;
+    };
+    const original = await readFile(envFile, 'utf8');
+    expect(original).toMatch(/^NGINX_PORT=8080$/m);
+    expect(await published()).toBe('8080:8080');
+    await writeFile(envFile, original.replace(/^NGINX_PORT=.*$/m, 'NGINX_PORT=8081'));
+    expect(await published()).toBe('8081:8080');
+    await writeFile(envFile, original.replace(/^NGINX_PORT=.*$/m, 'NGINX_PORT=127.0.0.1:18081'));
+    expect(await published()).toBe('127.0.0.1:18081:8080');
+    await writeFile(envFile, original.replace(/^NGINX_PORT=.*$/m, ''));
+    expect(await published()).toBe('8080:8080');
   });
 
   it('rejects a broken file with both validators', async () => {
-    const dir = await renderProjectFiles({ redis: 'standalone', instances: 2 }, composeAndInfra);
+    const dir = await renderWithEnv({ redis: 'standalone', instances: 2 });
     const file = path.join(dir, 'docker-compose.yml');
     // A misspelt key inside a service, and a port given as a mapping of the wrong type.
     const broken = (await readFile(file, 'utf8'))

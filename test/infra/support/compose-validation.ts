@@ -35,11 +35,13 @@ export async function composeSchemaErrors(file: string): Promise<string[]> {
 
 /**
  * `docker-compose -f FILE config -q` (Debian's docker-compose 1.29, no engine
- * needed): interpolates variables, resolves anchors and checks keys and types.
+ * needed): interpolates variables (from the environment and the .env next to
+ * FILE), resolves anchors and checks keys and types. Other args, e.g.
+ * ['config'], print the resolved file instead.
  */
-export async function dockerComposeConfig(file: string, env: Record<string, string>): Promise<{ code: number; output: string }> {
+export async function dockerComposeConfig(file: string, env: Record<string, string>, args = ['config', '-q']): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    execFile('docker-compose', ['-f', file, 'config', '-q'], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
+    execFile('docker-compose', ['-f', file, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => {
       if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
         reject(new Error('docker-compose is not installed (Debian/Ubuntu: `apt-get install docker-compose`).'));
         return;

@@ -35,7 +35,8 @@ Options (start):
 Options (all):
   --state-dir DIR             pids, logs and data (default: .stack)
 
-REDIS_PASSWORD, when set, protects the Redis servers and is passed to the apps.`;
+REDIS_PASSWORD (from the environment, else .env), when set, protects the Redis
+servers and is passed to the apps.`;
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_TIMEOUT_MS = 120_000;
