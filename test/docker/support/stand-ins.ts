@@ -21,6 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -30,8 +31,16 @@ import { docker, dockerOk, type EngineInfo } from './engine.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..', '..');
 const standInsDir = path.resolve(here, '..', 'stand-ins');
-/** Downloads and the root filesystem, kept between runs (a fresh clone starts without). */
-export const defaultCacheDir = path.join(repoRoot, 'node_modules', '.cache', 'create-volt-scaled-docker');
+/**
+ * Where the root filesystem and the Node download are kept between runs on a
+ * developer's machine. CI starts from nothing every run, so a step that only
+ * works from a cache cannot pass there unnoticed.
+ */
+export function defaultCacheDir(engine: EngineInfo): string {
+  const ci = (process.env.CI ?? '').toLowerCase();
+  if (ci !== '' && ci !== '0' && ci !== 'false') return path.join(engine.dir, 'stand-in-cache');
+  return path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'create-volt-scaled', 'docker');
+}
 
 const BASE_IMAGE = 'stand-in/debian:bookworm';
 /** Images carry this label with a hash of what they were built from, so a changed fixture is rebuilt. */
@@ -79,6 +88,7 @@ export function baseImagesOfTemplates(options: { profiles?: boolean } = {}): str
 export interface StandInOptions {
   /** Image names to provide (default: every base image the templates use). */
   images?: string[];
+  /** Default: defaultCacheDir(engine). */
   cacheDir?: string;
   log?: (line: string) => void;
 }
@@ -90,7 +100,7 @@ export interface StandInOptions {
  */
 export async function ensureStandIns(engine: EngineInfo, options: StandInOptions = {}): Promise<Record<string, number>> {
   const images = options.images ?? baseImagesOfTemplates();
-  const cacheDir = options.cacheDir ?? defaultCacheDir;
+  const cacheDir = options.cacheDir ?? defaultCacheDir(engine);
   const log = options.log ?? (() => undefined);
   mkdirSync(cacheDir, { recursive: true });
   const timings: Record<string, number> = {};
@@ -241,6 +251,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
       return false;
     }
   });
-  const timings = await ensureStandIns({ dockerHost, dir: '' }, { images, log: (line) => process.stdout.write(`${line}\n`) });
+  const timings = await ensureStandIns({ dockerHost, dir: tmpdir() }, { images, log: (line) => process.stdout.write(`${line}\n`) });
   process.stdout.write(`${JSON.stringify(timings)}\n`);
 }
