@@ -86,11 +86,9 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
   let dir: string;
   let envFile: string;
   let port = 0;
+  let generateSeconds = 0;
   /** App containers killed (left down) by the tests so far. */
   const down = new Set<string>();
-  let failed = false;
-
-  let generateSeconds = 0;
 
   beforeAll(async () => {
     const made = await generated.get(flavour)!;
@@ -102,15 +100,14 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
 
   beforeEach(({ onTestFailed }) => {
     onTestFailed(async () => {
-      failed = true;
       const logs = await project.run(['logs', '--no-color', '--tail', '40'], { timeoutMs: 60_000 });
-      console.log(`[docker stack] ${flavour.project} logs after a failure:\n${logs.all.slice(-20_000)}`);
+      const daemon = await readFile(path.join(engine.dir, 'dockerd.log'), 'utf8').catch(() => '');
+      console.log(`[docker stack] ${flavour.project} after a failure, services:\n${logs.all.slice(-20_000)}\ndockerd:\n${daemon.slice(-4_000)}`);
     });
   });
 
   afterAll(async () => {
     if (project) await project.down();
-    if (failed) console.log(`[docker stack] ${flavour.project}: engine log in ${engine.dir}/dockerd.log until teardown`);
   });
 
   it('is generated with a .env that has a random REDIS_PASSWORD and is not committed', async () => {
