@@ -29,7 +29,7 @@ export function detectComposeCommand(engine: EngineInfo): Promise<string[]> {
 export interface ContainerState {
   Id: string;
   Name: string;
-  Config: { User: string; Env: string[]; Image: string; StopTimeout?: number; Labels: Record<string, string> };
+  Config: { User: string; Env: string[]; Image: string; Labels: Record<string, string>; Healthcheck?: { Test: string[] } };
   State: {
     Status: string;
     Running: boolean;
