@@ -11,7 +11,13 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'generator', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/docker/**'], testTimeout: 600_000, hookTimeout: 600_000 },
+        test: {
+          name: 'generator',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/docker/**'],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
       },
       // Generated projects under `docker compose` on a private Docker engine
       // (root, docker.io, docker-compose, mmdebstrap): one engine for the run,

@@ -116,7 +116,10 @@ async function checkTarget(targetDir: string, force: boolean, interactive: boole
   }
   if (state === 'non-empty' && !force) {
     if (interactive && (await (await import('./prompts.js')).confirmReplace(targetDir, io))) return state;
-    throw new UsageError(`${targetDir} is not empty; nothing was written.`, 'Choose a new directory, or pass --force to replace its contents (.git and .env are kept).');
+    throw new UsageError(
+      `${targetDir} is not empty; nothing was written.`,
+      'Choose a new directory, or pass --force to replace its contents (.git and .env are kept).',
+    );
   }
   return state;
 }

@@ -180,7 +180,12 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
     }
     const live = await send({ port, path: '/health/live' });
     expect(live.status).toBe(200);
-    report(`${flavour.project} start`, { generateSeconds, buildSeconds, upSeconds, ...(clashSeconds === undefined ? {} : { upWithPortTakenSeconds: clashSeconds }) });
+    report(`${flavour.project} start`, {
+      generateSeconds,
+      buildSeconds,
+      upSeconds,
+      ...(clashSeconds === undefined ? {} : { upWithPortTakenSeconds: clashSeconds }),
+    });
   });
 
   it('a second `up` changes nothing', async () => {
@@ -193,7 +198,10 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
       expect(init.State.ExitCode).toBe(0);
       expect(await project.logs('redis-cluster-init')).toContain('already formed');
       const after = await clusterNodes(project, 'redis-1');
-      const shape = (nodes: typeof before) => nodes.map((n) => ({ id: n.id, host: n.hostname, master: n.flags.includes('master'), of: n.masterId, epoch: n.configEpoch, slots: n.slots })).sort((a, b) => a.id.localeCompare(b.id));
+      const shape = (nodes: typeof before) =>
+        nodes
+          .map((n) => ({ id: n.id, host: n.hostname, master: n.flags.includes('master'), of: n.masterId, epoch: n.configEpoch, slots: n.slots }))
+          .sort((a, b) => a.id.localeCompare(b.id));
       expect(shape(after)).toEqual(shape(before));
       expect(before.length).toBe(6);
     }
@@ -258,7 +266,10 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
       const others = clients.filter((c) => c.current!.instance !== poster);
       expect(others.length).toBe(apps.length - 1);
       for (const client of clients) {
-        expect(await client.waitFor(() => client.noteCounts().has(text), 5_000), `SSE client on ${client.current?.instance} got the note posted through ${poster}`).toBe(true);
+        expect(
+          await client.waitFor(() => client.noteCounts().has(text), 5_000),
+          `SSE client on ${client.current?.instance} got the note posted through ${poster}`,
+        ).toBe(true);
       }
 
       const listedBy = new Set<string>();
@@ -275,8 +286,7 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
   });
 
   it('loses no acknowledged note and duplicates none when the app serving a client, then the Redis master of the notes stream, are killed', async () => {
-    const redisVictim =
-      flavour.redis === 'cluster' ? (await shardOfKey(project, 'redis-1', NOTES_STREAM_KEY)).master.hostname : 'redis';
+    const redisVictim = flavour.redis === 'cluster' ? (await shardOfKey(project, 'redis-1', NOTES_STREAM_KEY)).master.hostname : 'redis';
     if (flavour.redis === 'cluster') {
       const deadline = Date.now() + 30_000;
       while (!(await replicasInSync(project, redisServices))) {
@@ -383,9 +393,7 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
     // nginx logs each request once, with every upstream it tried: the ones
     // that went to the dead instance first list two, and their request time.
     const access = (await docker(engine, ['logs', '--since', logStart, await project.containerId('nginx')])).stdout.split('\n');
-    const retriedTimes = access
-      .filter((line) => /upstream=\S+, \S+/.test(line))
-      .map((line) => Number(/ rt=([\d.]+) /.exec(line)?.[1]) * 1000);
+    const retriedTimes = access.filter((line) => /upstream=\S+, \S+/.test(line)).map((line) => Number(/ rt=([\d.]+) /.exec(line)?.[1]) * 1000);
     const figures = {
       requests: samples.length,
       failed: samples.filter((s) => s.status !== 200).length,
@@ -395,9 +403,7 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
       over100ms: latencies.filter((ms) => ms > 100).length,
       triedDeadInstanceFirst: retriedTimes.length,
       thoseTookMs: retriedTimes,
-      slowest: samples
-        .filter((s) => s.ms > 100)
-        .map((s) => `${s.path}@${((s.at - started) / 1000).toFixed(1)}s:${Math.round(s.ms)}ms`),
+      slowest: samples.filter((s) => s.ms > 100).map((s) => `${s.path}@${((s.at - started) / 1000).toFixed(1)}s:${Math.round(s.ms)}ms`),
     };
     report(`${flavour.project} GETs with ${[...down].join(',')} dead`, figures);
     expect(figures.failed).toBe(0);

@@ -17,22 +17,25 @@ describe('committed examples', () => {
   });
   afterAll(async () => removeDir(work));
 
-  it.each(EXAMPLES.map((example) => [example.dir, example] as const))('examples/%s is identical to a fresh run (run `npm run examples` after changing templates)', async (_dir, example) => {
-    const fresh = await readTree(await generateExample(example, work));
-    const committed = await readTree(path.join(examplesDir, example.dir));
-    const hint = `examples/${example.dir} is out of date with \`${commandLineOf(example)}\`; run \`npm run examples\` and commit the result`;
-    // .env holds a random secret: git-ignored, never committed, so compared
-    // to .env.example instead, with only the password set.
-    const env = fresh.get('.env') ?? '';
-    fresh.delete('.env');
-    committed.delete('.env');
-    expect(env.replace(/^REDIS_PASSWORD=[0-9a-f]{64}$/m, 'REDIS_PASSWORD=')).toBe(fresh.get('.env.example'));
-    expect([...committed.keys()], hint).toEqual([...fresh.keys()]);
-    for (const [file, content] of fresh) {
-      expect(committed.get(file), `${hint} (${file} differs)`).toBe(content);
-    }
-    expect([...committed.keys()].some((file) => file.split('/').includes('node_modules'))).toBe(false);
-  });
+  it.each(EXAMPLES.map((example) => [example.dir, example] as const))(
+    'examples/%s is identical to a fresh run (run `npm run examples` after changing templates)',
+    async (_dir, example) => {
+      const fresh = await readTree(await generateExample(example, work));
+      const committed = await readTree(path.join(examplesDir, example.dir));
+      const hint = `examples/${example.dir} is out of date with \`${commandLineOf(example)}\`; run \`npm run examples\` and commit the result`;
+      // .env holds a random secret: git-ignored, never committed, so compared
+      // to .env.example instead, with only the password set.
+      const env = fresh.get('.env') ?? '';
+      fresh.delete('.env');
+      committed.delete('.env');
+      expect(env.replace(/^REDIS_PASSWORD=[0-9a-f]{64}$/m, 'REDIS_PASSWORD=')).toBe(fresh.get('.env.example'));
+      expect([...committed.keys()], hint).toEqual([...fresh.keys()]);
+      for (const [file, content] of fresh) {
+        expect(committed.get(file), `${hint} (${file} differs)`).toBe(content);
+      }
+      expect([...committed.keys()].some((file) => file.split('/').includes('node_modules'))).toBe(false);
+    },
+  );
 
   it.each(EXAMPLES.map((example) => [example.dir, example] as const))(
     'examples/%s/deploy/kubernetes renders with kustomize into valid objects for its answers',
@@ -58,7 +61,10 @@ describe('committed examples', () => {
     const files = tracked.stdout.split('\n');
     for (const example of EXAMPLES) expect(files).toContain(`examples/${example.dir}/.env.example`);
     expect(files.filter((file) => /(^|\/)\.env(\.(?!example$).*)?$/.test(file))).toEqual([]);
-    const ignored = await execa('git', ['check-ignore', '--no-index', ...EXAMPLES.map((example) => `examples/${example.dir}/.env`)], { cwd: path.dirname(examplesDir), reject: false });
+    const ignored = await execa('git', ['check-ignore', '--no-index', ...EXAMPLES.map((example) => `examples/${example.dir}/.env`)], {
+      cwd: path.dirname(examplesDir),
+      reject: false,
+    });
     expect(ignored.stdout.split('\n')).toEqual(EXAMPLES.map((example) => `examples/${example.dir}/.env`));
   });
 

@@ -91,7 +91,12 @@ describe('git', () => {
     expect(tracked.stdout.split('\n')).toContain('.env.example');
     expect(tracked.stdout.split('\n')).not.toContain('.env');
     expect(await listDir(dir)).toContain('.env');
-    const ignored = await execa('git', ['check-ignore', '--no-index', '.env', '.env.local', '.env.production', '.env.example'], { cwd: dir, env, extendEnv: false, reject: false });
+    const ignored = await execa('git', ['check-ignore', '--no-index', '.env', '.env.local', '.env.production', '.env.example'], {
+      cwd: dir,
+      env,
+      extendEnv: false,
+      reject: false,
+    });
     expect(ignored.stdout.split('\n')).toEqual(['.env', '.env.local', '.env.production']);
   });
 

@@ -34,7 +34,8 @@ describe('interactive run in a terminal', () => {
     const flags = await runCli(['typed-app', '--redis', 'cluster', '--instances', '3', '--pm', 'pnpm', '--no-install', '--no-git'], { cwd: flagsDir });
     expect(flags.code).toBe(0);
     // The same but for .env's REDIS_PASSWORD, random in every project.
-    const withoutPassword = (tree: Map<string, string>) => tree.set('.env', tree.get('.env')!.replace(/^REDIS_PASSWORD=[0-9a-f]{64}$/m, 'REDIS_PASSWORD=<random>'));
+    const withoutPassword = (tree: Map<string, string>) =>
+      tree.set('.env', tree.get('.env')!.replace(/^REDIS_PASSWORD=[0-9a-f]{64}$/m, 'REDIS_PASSWORD=<random>'));
     const typed = withoutPassword(await readTree(path.join(cwd, 'typed-app')));
     expect(typed.size).toBeGreaterThan(5);
     expect(typed.get('.env')).toMatch(/^REDIS_PASSWORD=<random>$/m);

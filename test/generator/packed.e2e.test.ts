@@ -154,10 +154,16 @@ describe('packed create-volt-scaled', () => {
     const started = await stack(['start', '--port', String(proxyPort)]);
     try {
       expect(started.exitCode, started.all).toBe(0);
-      const state = JSON.parse(await readFile(path.join(stateDir, 'state.json'), 'utf8')) as { topology: { redisNodes: Array<{ host: string; port: number }> } };
+      const state = JSON.parse(await readFile(path.join(stateDir, 'state.json'), 'utf8')) as {
+        topology: { redisNodes: Array<{ host: string; port: number }> };
+      };
       const redis = state.topology.redisNodes[0]!;
       const ping = (auth: string | undefined) =>
-        execa('redis-cli', ['-h', redis.host, '-p', String(redis.port), 'ping'], { env: { ...env, ...(auth ? { REDISCLI_AUTH: auth } : {}) }, extendEnv: false, reject: false });
+        execa('redis-cli', ['-h', redis.host, '-p', String(redis.port), 'ping'], {
+          env: { ...env, ...(auth ? { REDISCLI_AUTH: auth } : {}) },
+          extendEnv: false,
+          reject: false,
+        });
       expect((await ping(undefined)).stdout).toMatch(/NOAUTH/);
       expect((await ping(password)).stdout).toBe('PONG');
       const through = await waitForHttp(`http://127.0.0.1:${proxyPort}/api/v1/ping`, 10_000);

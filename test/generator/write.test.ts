@@ -21,8 +21,8 @@ describe('writing the project', () => {
     for (const entry of buildPlan({ templatesDir, infraDir })) {
       expect(result.stdout).toMatch(new RegExp(`^  ${entry.kind}\\s+${entry.target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     }
-    expect(result.stdout).toMatch(/^  write\s+volt-scaled.json$/m);
-    expect(result.stdout).toMatch(/^  write\s+\.env  \(\.env\.example with a random REDIS_PASSWORD; git-ignored\)$/m);
+    expect(result.stdout).toMatch(/^ {2}write\s+volt-scaled.json$/m);
+    expect(result.stdout).toMatch(/^ {2}write\s+\.env {2}\(\.env\.example with a random REDIS_PASSWORD; git-ignored\)$/m);
     expect(await listDir(cwd)).toEqual([]);
   });
 
@@ -109,7 +109,7 @@ describe('writing the project', () => {
     expect(await listDir(cwd)).toEqual(['app']);
   });
 
-  it('--force replaces a non-empty directory\'s contents, keeps .git and .env, and says so', async () => {
+  it("--force replaces a non-empty directory's contents, keeps .git and .env, and says so", async () => {
     const dir = path.join(cwd, 'app');
     await mkdir(path.join(dir, '.git'), { recursive: true });
     await writeFile(path.join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');

@@ -96,6 +96,7 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
     expect(Object.values(services.nginx!.depends_on!).every((d) => d.condition === 'service_healthy')).toBe(true);
     expect(services.prometheus!.profiles).toEqual(['monitoring']);
     expect(services.grafana!.profiles).toEqual(['monitoring']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own variable syntax, as written in the file
     expect(services.nginx!.ports).toEqual(['${NGINX_PORT:-8080}:8080']);
   });
 
@@ -135,7 +136,8 @@ describe('compose validation', () => {
     const published = async () => {
       const { code, output } = await dockerComposeConfig(file, {}, ['config']);
       expect(code, output).toBe(0);
-      const port = (parse(output) as { services: Record<string, { ports: Array<string | { published: number; target: number; host_ip?: string }> }> }).services.nginx!.ports[0]!;
+      const port = (parse(output) as { services: Record<string, { ports: Array<string | { published: number; target: number; host_ip?: string }> }> }).services
+        .nginx!.ports[0]!;
       return typeof port === 'string' ? port.replace(/\/tcp$/, '') : `${port.host_ip ? `${port.host_ip}:` : ''}${port.published}:${port.target}`;
     };
     const original = await readFile(envFile, 'utf8');

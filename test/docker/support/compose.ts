@@ -77,9 +77,14 @@ export class ComposeProject {
   /** The container ids of a service (any state), by compose's labels. */
   async containerIds(service: string): Promise<string[]> {
     const out = await dockerOk(this.engine, [
-      'ps', '-a', '-q', '--no-trunc',
-      '--filter', `label=com.docker.compose.project=${this.name}`,
-      '--filter', `label=com.docker.compose.service=${service}`,
+      'ps',
+      '-a',
+      '-q',
+      '--no-trunc',
+      '--filter',
+      `label=com.docker.compose.project=${this.name}`,
+      '--filter',
+      `label=com.docker.compose.service=${service}`,
     ]);
     return out.split('\n').filter(Boolean);
   }
@@ -98,7 +103,14 @@ export class ComposeProject {
 
   /** Every service of the project's containers, running or not. */
   async services(): Promise<string[]> {
-    const out = await dockerOk(this.engine, ['ps', '-a', '--filter', `label=com.docker.compose.project=${this.name}`, '--format', '{{.Label "com.docker.compose.service"}}']);
+    const out = await dockerOk(this.engine, [
+      'ps',
+      '-a',
+      '--filter',
+      `label=com.docker.compose.project=${this.name}`,
+      '--format',
+      '{{.Label "com.docker.compose.service"}}',
+    ]);
     return [...new Set(out.split('\n').filter(Boolean))].sort();
   }
 
@@ -110,7 +122,9 @@ export class ComposeProject {
       const waiting = states.filter(([, state]) => state.Health?.Status !== 'healthy');
       if (waiting.length === 0) return;
       if (Date.now() > deadline) {
-        throw new Error(`not healthy after ${timeoutMs} ms: ${waiting.map(([service, state]) => `${service}=${state.Status}/${state.Health?.Status ?? 'no healthcheck'}`).join(', ')}`);
+        throw new Error(
+          `not healthy after ${timeoutMs} ms: ${waiting.map(([service, state]) => `${service}=${state.Status}/${state.Health?.Status ?? 'no healthcheck'}`).join(', ')}`,
+        );
       }
       await sleep(500);
     }

@@ -111,7 +111,9 @@ export function missingEngineRequirements(): string[] {
 export async function startEngine(): Promise<EngineInfo & { stop: () => Promise<void> }> {
   const missing = missingEngineRequirements();
   if (missing.length > 0) {
-    throw new Error(`The Docker tests need: ${missing.join(', ')}. On Debian: apt-get install docker.io docker-compose mmdebstrap iptables iproute2 (as root).`);
+    throw new Error(
+      `The Docker tests need: ${missing.join(', ')}. On Debian: apt-get install docker.io docker-compose mmdebstrap iptables iproute2 (as root).`,
+    );
   }
   await removeStaleEngines();
 
@@ -147,18 +149,28 @@ export async function startEngine(): Promise<EngineInfo & { stop: () => Promise<
     const daemon = spawn(
       'dockerd',
       [
-        '--data-root', path.join(dir, 'root'),
-        '--exec-root', path.join(dir, 'exec'),
-        '--pidfile', path.join(dir, 'dockerd.pid'),
-        '--host', info.dockerHost,
-        '--bridge', bridge,
+        '--data-root',
+        path.join(dir, 'root'),
+        '--exec-root',
+        path.join(dir, 'exec'),
+        '--pidfile',
+        path.join(dir, 'dockerd.pid'),
+        '--host',
+        info.dockerHost,
+        '--bridge',
+        bridge,
         '--iptables=false',
         '--ip-masq=false',
-        '--default-address-pool', `base=${pool},size=24`,
-        '--cgroup-parent', `/${owner.cgroupParent}`,
-        '--containerd-namespace', `cvs-${id}`,
-        '--containerd-plugins-namespace', `cvs-${id}-plugins`,
-        '--log-level', 'warn',
+        '--default-address-pool',
+        `base=${pool},size=24`,
+        '--cgroup-parent',
+        `/${owner.cgroupParent}`,
+        '--containerd-namespace',
+        `cvs-${id}`,
+        '--containerd-plugins-namespace',
+        `cvs-${id}-plugins`,
+        '--log-level',
+        'warn',
       ],
       { detached: true, stdio: ['ignore', log, log] },
     );

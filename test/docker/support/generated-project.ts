@@ -22,20 +22,37 @@ export async function packedGenerator(workDir: string): Promise<string> {
   if (existsSync(bin)) return bin;
   mkdirSync(workDir, { recursive: true });
   const env = cleanEnv();
-  const packed = await execa('npm', ['pack', '--json', '--pack-destination', workDir], { cwd: repoRoot, env, extendEnv: false, reject: false, all: true, stdin: 'ignore' });
+  const packed = await execa('npm', ['pack', '--json', '--pack-destination', workDir], {
+    cwd: repoRoot,
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
   if (packed.exitCode !== 0) throw new Error(`npm pack failed:\n${String(packed.all)}`);
   const stdout = String(packed.stdout);
   const [info] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
   const tarball = path.join(workDir, info!.filename);
   const installed = await execa('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {
-    cwd: workDir, env, extendEnv: false, reject: false, all: true, stdin: 'ignore',
+    cwd: workDir,
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
   });
   if (installed.exitCode !== 0) throw new Error(`npm install -g ${tarball} failed:\n${String(installed.all)}`);
   return bin;
 }
 
 /** Generates `<parentDir>/<name>` with the given flags (install and git included unless a flag says otherwise). */
-export async function generateProject(options: { generator: string; parentDir: string; name: string; flags: string[] }): Promise<{ dir: string; output: string }> {
+export async function generateProject(options: {
+  generator: string;
+  parentDir: string;
+  name: string;
+  flags: string[];
+}): Promise<{ dir: string; output: string }> {
   mkdirSync(options.parentDir, { recursive: true });
   const result = await execa(options.generator, [options.name, ...options.flags], {
     cwd: options.parentDir,
@@ -46,7 +63,8 @@ export async function generateProject(options: { generator: string; parentDir: s
     stdin: 'ignore',
     timeout: 600_000,
   });
-  if (result.exitCode !== 0) throw new Error(`create-volt-scaled ${options.name} ${options.flags.join(' ')} failed (exit ${result.exitCode}):\n${String(result.all)}`);
+  if (result.exitCode !== 0)
+    throw new Error(`create-volt-scaled ${options.name} ${options.flags.join(' ')} failed (exit ${result.exitCode}):\n${String(result.all)}`);
   return { dir: path.join(options.parentDir, options.name), output: String(result.all) };
 }
 

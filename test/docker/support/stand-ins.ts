@@ -114,7 +114,9 @@ export async function ensureStandIns(engine: EngineInfo, options: StandInOptions
   };
 
   const wanted = images.map((image) => ({ image, kind: standInKind(image) }));
-  const node = wanted.some((w) => w.kind === 'node') ? await timed('node parts', () => nodeParts(wanted.find((w) => w.kind === 'node')!.image, cacheDir)) : undefined;
+  const node = wanted.some((w) => w.kind === 'node')
+    ? await timed('node parts', () => nodeParts(wanted.find((w) => w.kind === 'node')!.image, cacheDir))
+    : undefined;
   const hashes = new Map(wanted.map((w) => [w.image, fixtureHash(w.kind, w.kind === 'node' ? node!.versions : '')]));
   const stale: typeof wanted = [];
   for (const w of wanted) {

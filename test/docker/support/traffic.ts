@@ -118,7 +118,13 @@ export interface Sample {
  * connection each, every loop paced to perWorkerPerSecond, one request in
  * flight per loop. Returns each request's latency.
  */
-export async function pacedGets(options: { port: number; paths: string[]; workers: number; perWorkerPerSecond: number; durationMs: number }): Promise<Sample[]> {
+export async function pacedGets(options: {
+  port: number;
+  paths: string[];
+  workers: number;
+  perWorkerPerSecond: number;
+  durationMs: number;
+}): Promise<Sample[]> {
   const samples: Sample[] = [];
   const end = Date.now() + options.durationMs;
   const interval = 1000 / options.perWorkerPerSecond;
