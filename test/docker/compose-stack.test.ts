@@ -9,6 +9,7 @@
  * a graceful `docker stop`.
  */
 import { createServer, type Server } from 'node:net';
+import { loadavg } from 'node:os';
 import { renameSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -395,6 +396,8 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
     const access = (await docker(engine, ['logs', '--since', logStart, await project.containerId('nginx')])).stdout.split('\n');
     const retriedTimes = access.filter((line) => /upstream=\S+, \S+/.test(line)).map((line) => Number(/ rt=([\d.]+) /.exec(line)?.[1]) * 1000);
     const figures = {
+      /** The machine's 1-minute load average at the end: on 2 cores, a high one shows in p50 and p99 alike. */
+      loadAverage: round(loadavg()[0]!),
       requests: samples.length,
       failed: samples.filter((s) => s.status !== 200).length,
       p50: round(quantile(latencies, 0.5)),
@@ -411,7 +414,7 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
     // this measured nothing), and each such try moved on quickly.
     expect(retriedTimes.length).toBeGreaterThanOrEqual(3);
     for (const ms of retriedTimes) expect(ms, 'a request that tried the dead instance first').toBeLessThan(100);
-    expect(figures.p99).toBeLessThan(100);
+    expect(figures.p99, `p99 (p50 ${figures.p50} ms, load average ${figures.loadAverage})`).toBeLessThan(100);
   });
 
   it('`docker stop` of an app with an open SSE stream: tells the client to retry and exits 0 within stop_grace_period', async () => {
