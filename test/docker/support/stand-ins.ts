@@ -164,7 +164,12 @@ async function rootFilesystem(cacheDir: string, log: (line: string) => void): Pr
   const partial = `${tarball}.partial-${process.pid}`;
   // No mirror named: mmdebstrap uses this machine's apt sources. The format is
   // named because the .partial name does not end in .tar.
-  const result = await execa('mmdebstrap', ['--variant=apt', '--format=tar', '--quiet', 'bookworm', partial], { reject: false, all: true, stdin: 'ignore', timeout: 600_000 });
+  const result = await execa('mmdebstrap', ['--variant=apt', '--format=tar', '--quiet', 'bookworm', partial], {
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+    timeout: 600_000,
+  });
   if (result.exitCode !== 0) {
     rmSync(partial, { force: true });
     throw new Error(`mmdebstrap failed (exit ${result.exitCode}):\n${String(result.all).slice(-4_000)}`);
