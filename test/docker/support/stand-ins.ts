@@ -122,7 +122,13 @@ export async function ensureStandIns(engine: EngineInfo, options: StandInOptions
   for (const w of wanted) {
     if ((await imageLabel(engine, w.image)) !== hashes.get(w.image)) stale.push(w);
   }
-  if (stale.length === 0) return timings;
+  const removeContext = () => {
+    if (node) rmSync(node.context, { recursive: true, force: true });
+  };
+  if (stale.length === 0) {
+    removeContext();
+    return timings;
+  }
 
   if ((await imageLabel(engine, BASE_IMAGE)) === undefined) {
     const rootfs = await timed('mmdebstrap', () => rootFilesystem(cacheDir, log));
@@ -139,7 +145,7 @@ export async function ensureStandIns(engine: EngineInfo, options: StandInOptions
         await dockerOk(engine, [...args, context], { timeoutMs: 600_000 });
       }),
     ),
-  );
+  ).finally(() => removeContext());
   return timings;
 }
 
@@ -218,7 +224,8 @@ async function nodeParts(image: string, cacheDir: string): Promise<{ context: st
     writeFileSync(versionsFile, `${nodeVersion}\n${listed}\n`);
   }
 
-  const context = path.join(cacheDir, `node-${major}-context`);
+  // Per process: two test runs sharing the cache must not rebuild each other's context.
+  const context = path.join(cacheDir, `node-${major}-context-${process.pid}`);
   rmSync(context, { recursive: true, force: true });
   cpSync(path.join(standInsDir, 'node'), context, { recursive: true });
   cpSync(binary, path.join(context, 'node'));
