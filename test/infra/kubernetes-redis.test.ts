@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inPrivateHosts } from '../../templates/scripts/stack/private-hosts.js';
 import { randomSubnet } from '../../templates/scripts/stack/topology.js';
 import { freePort, waitForHttp } from '../support/free-port.js';
+import { containerEnv, named } from './support/kubernetes-pod.js';
 import type { KubeObject } from './support/kubernetes-validation.js';
 import { editRootKustomization, kustomize, run, secretsCommand } from './support/kustomize.js';
 import { renderProjectFiles } from './support/render-project-files.js';
@@ -42,24 +43,6 @@ async function render(overlay: 'standalone' | 'cluster'): Promise<KubeObject[]> 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-const named = (objects: KubeObject[], kind: string, name: string): any =>
-  objects.find((o) => o.kind === kind && (o.metadata.name === name || o.metadata.name.startsWith(`${name}-`)));
-
-/** A container's environment as the kubelet builds it: ConfigMaps, Secrets, the pod name. */
-function containerEnv(objects: KubeObject[], container: any, podName: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const source of container.envFrom ?? []) Object.assign(env, named(objects, 'ConfigMap', source.configMapRef.name).data);
-  for (const variable of container.env ?? []) {
-    const from = variable.valueFrom;
-    if (from?.fieldRef) env[variable.name] = podName;
-    else if (from?.secretKeyRef) {
-      const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === from.secretKeyRef.name) as any;
-      env[variable.name] = Buffer.from(secret.data[from.secretKeyRef.key], 'base64').toString('utf8');
-    } else env[variable.name] = variable.value;
-  }
-  return env;
 }
 
 /**
