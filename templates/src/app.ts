@@ -86,7 +86,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       basePATH: config.basePath,
       bodyLimitBytes: config.bodyLimitBytes,
       cookieSecret: config.cookieSecret,
-      exposeErrors: config.env === 'development',
+      exposeErrors: config.exposeErrors,
       instanceId: config.instanceId,
     },
     // Offered only bodies of at least the threshold, at send time.
@@ -107,6 +107,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     metrics,
     logger,
     metricsToken: config.metricsToken,
+    trustRequestId: config.trustRequestId,
     routeOf: router.matchedRoute,
   });
 

@@ -9,20 +9,28 @@ import { VOLT_DEFAULTS } from './volt/index.js';
  * start-up so a bad value fails fast with the variable's name in the message.
  * `.env.example` documents each one.
  */
+/** `true` or `false`, spelled out: a typo must not silently mean false. */
+const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   INSTANCE_ID: z.string().min(1).optional(),
+  /** Keep an incoming X-Request-Id: only when every request comes through a proxy that sets it. */
+  TRUST_REQUEST_ID: booleanFlag.default(false),
   // The kernel's own defaults (`/api/v1`, 1 MiB), so both say the same.
   BASE_PATH: z.string().default(VOLT_DEFAULTS.basePATH),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(VOLT_DEFAULTS.bodyLimitBytes),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Error messages and stacks in 500 responses: for `npm run dev` only, never on by NODE_ENV alone. */
+  EXPOSE_ERRORS: booleanFlag.default(false),
   /** HMAC-SHA256 key of signed cookies; without it `cookies.setSigned/getSigned` fail. */
   COOKIE_SECRET: z.string().min(32, 'use at least 32 characters').optional(),
   COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(1024),
   METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9091),
-  METRICS_HOST: z.string().default('0.0.0.0'),
+  // Loopback: a deployment opens the metrics port to its private network on purpose (compose, Kubernetes).
+  METRICS_HOST: z.string().default('127.0.0.1'),
   METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   READINESS_REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).optional(),
@@ -86,12 +94,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     host: e.HOST,
     /** Sent as `X-Instance-Id` and as the `instance` label of every metric. */
     instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    trustRequestId: e.TRUST_REQUEST_ID,
     basePath: e.BASE_PATH,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    exposeErrors: e.EXPOSE_ERRORS,
     cookieSecret: e.COOKIE_SECRET,
     compressionThresholdBytes: e.COMPRESSION_THRESHOLD_BYTES,
-    /** `/metrics` on its own port (null: off); `metricsToken` also serves it on PORT. */
+    /** `/metrics` and the detailed `/health` on their own port (null: off); `metricsToken` also serves them on PORT. */
     metricsPort: e.METRICS_PORT === 'off' ? null : e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,
     metricsToken: e.METRICS_TOKEN,

@@ -203,7 +203,7 @@ describe('the manifests agree with the app', () => {
     const config = loadConfig({ ...environment, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
     const app = createApp(config);
     await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
-    const metrics = await startMetricsServer({ registry: app.metrics.registry, port: 0, host: '127.0.0.1' });
+    const metrics = await startMetricsServer({ registry: app.metrics.registry, health: app.health, port: 0, host: '127.0.0.1' });
     try {
       const status = async (port: number, urlPath: string) => (await fetch(`http://127.0.0.1:${port}${urlPath}`)).status;
       const appPort = (app.server.address() as AddressInfo).port;
