@@ -17,7 +17,18 @@ import type { ChannelLog, LoggedEvent } from './channel-log.js';
 import { ChannelPolicy, isChannelName, standardChannelRules, type ChannelRule } from './channel-rules.js';
 import { compareIds, cursorPosition, parseCursor, type ResumeCursor } from './event-id.js';
 import { SseConnection } from './sse-connection.js';
-import { PING_FRAME, RESET_EVENT, SSE_HEADERS, connectedFrame, eventBody, eventFrame, isEventType, retryFrame, sendJsonError } from './sse-wire.js';
+import {
+  PING_FRAME,
+  RESET_EVENT,
+  RESET_REASON,
+  SSE_HEADERS,
+  connectedFrame,
+  eventBody,
+  eventFrame,
+  isEventType,
+  retryFrame,
+  sendJsonError,
+} from './sse-wire.js';
 
 /** Structurally typed so any metrics registry fits. */
 export interface SseMetrics extends HubMetrics {
@@ -112,7 +123,8 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
     const header = req.headers['last-event-id'];
     const cursorText = (Array.isArray(header) ? header[0] : header) ?? query.get('lastEventId') ?? '';
     const cursor = parseCursor(cursorText);
-    if (!cursor) return sendJsonError(res, 400, 'INVALID_LAST_EVENT_ID', 'Last-Event-ID is not an id this server issued');
+    if (!cursor)
+      return sendJsonError(res, 400, 'INVALID_EVENT_ID', 'Last-Event-ID is not an event id: <ms>-<seq> or channel:<ms>-<seq>,..., each part below 2^64');
     const decision = await this.policy.decide(query.get('channels'), context);
     if (!decision.ok) return sendJsonError(res, decision.status, decision.code, decision.message);
     if (res.destroyed) return;
@@ -166,10 +178,13 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
       const after = cursorPosition(cursor, channel);
       if (after === undefined) continue;
       const position = await this.log.position(channel);
-      if (compareIds(after, position.trimmedThrough) < 0) {
-        // Events after the client's id are gone: it must refetch, then follow live.
+      // Events after the client's id are gone, or the id was never issued here
+      // (left alone, it would hide every event up to it): refetch, then follow live.
+      const reset =
+        compareIds(after, position.trimmedThrough) < 0 ? RESET_REASON.trimmed : compareIds(after, position.lastId) > 0 ? RESET_REASON.notIssued : null;
+      if (reset !== null) {
         connection.positions[index] = position.lastId;
-        const body = eventBody(channel, position.lastId, RESET_EVENT, '{"reason":"history-trimmed"}');
+        const body = eventBody(channel, position.lastId, RESET_EVENT, `{"reason":"${reset}"}`);
         if (!this.write(connection, eventFrame(connection.cursor(), body))) return;
         continue;
       }
