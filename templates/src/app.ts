@@ -113,7 +113,17 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
 
   // Life of a request, step 2: the layers above, outermost first. The
   // response class adds the ids in writeHead, keeping node on its fast path.
-  const server = createServer({ keepAliveTimeout: 5_000, ServerResponse: HeaderAddingResponse }, operations.listener);
+  const server = createServer(
+    {
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: config.http.timeoutCheckMs,
+      ServerResponse: HeaderAddingResponse,
+    },
+    operations.listener,
+  );
+  server.maxConnections = config.http.maxConnections;
   server.on('clientError', operations.clientError);
 
   return {

@@ -16,6 +16,10 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
+  // What one client may hold of an instance (node:http); a slow client gets 408 when time is up.
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().optional(),
   INSTANCE_ID: z.string().min(1).optional(),
   /** Keep an incoming X-Request-Id: only when every request comes through a proxy that sets it. */
   TRUST_REQUEST_ID: booleanFlag.default(false),
@@ -67,6 +71,8 @@ const EnvSchema = z.object({
     .int()
     .min(16 * 1024)
     .default(1024 * 1024),
+  SSE_WRITE_STALL_MS: z.coerce.number().int().min(100).default(30_000),
+  SSE_MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
   SSE_PUBLISH_WAIT_REPLICAS: z.coerce.number().int().min(0).default(1),
   SSE_PUBLISH_WAIT_MS: z.coerce.number().int().min(1).default(100),
 });
@@ -80,6 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new Error(`Invalid environment:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new Error('Invalid environment:\n  HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
   let redis: RedisSettings;
   try {
     redis = readRedisSettings(e);
@@ -92,6 +101,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     version: packageVersion(),
     port: e.PORT,
     host: e.HOST,
+    /** The node:http server's limits (app.ts). */
+    http: {
+      /** The whole request head must arrive within this, or 408. */
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      /** The whole request, body included, must arrive within this, or 408. */
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      /** How often node looks for requests past those times. */
+      timeoutCheckMs: 1_000,
+      /** Idle keep-alive connections close after this; nginx's upstream keepalive_timeout (4 s) stays below it. */
+      keepAliveTimeoutMs: 5_000,
+      /** Sockets per instance; past it node closes new ones at once. Room above the SSE cap for API requests. */
+      maxConnections: e.HTTP_MAX_CONNECTIONS ?? e.SSE_MAX_CONNECTIONS + 1_000,
+    },
     /** Sent as `X-Instance-Id` and as the `instance` label of every metric. */
     instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
     trustRequestId: e.TRUST_REQUEST_ID,
@@ -133,6 +155,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       closeRetryMs: 500,
       streamMaxLength: e.SSE_STREAM_MAXLEN,
       maxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
+      writeStallMs: e.SSE_WRITE_STALL_MS,
+      /** At shutdown: an ending stream not flushed by then is cut (its client resumes elsewhere). */
+      closeFlushMs: 1_000,
+      maxConnections: e.SSE_MAX_CONNECTIONS,
       maxChannelsPerStream: 16,
       /** With Redis: a lost announcement with nothing published after it is found within this time. */
       catchUpIntervalMs: 5_000,

@@ -1,54 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { notesChannels } from '../../src/features/notes/notes.channels.js';
 import type { LogHandlers } from '../../src/scaling/realtime/channel-log.js';
 import { MemoryChannelLog } from '../../src/scaling/realtime/memory-channel-log.js';
 import { createMetrics } from '../../src/scaling/metrics/index.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
-import { SseProcessor, type SseProcessorOptions } from '../../src/scaling/realtime/sse-processor.js';
-import { serve } from '../support/serve.js';
 import { SseClient } from '../support/sse-client.js';
+import { PATH, closeHarnesses, harness } from './sse-harness.js';
 
-type Context = { user?: { id: string } };
-const PATH = '/api/v1/sse/events';
-
-interface Harness {
-  processor: SseProcessor<Context>;
-  log: MemoryChannelLog;
-  port: number;
-  open(query: string, lastEventId?: string): Promise<SseClient>;
-}
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** A real node:http server whose context names the user from a test-only header. */
-async function harness(options: Partial<SseProcessorOptions<Context>> & { maxLength?: number } = {}): Promise<Harness> {
-  const log = new MemoryChannelLog({ maxLength: options.maxLength ?? 100 });
-  const processor = new SseProcessor<Context>({ ...loadConfig({}).realtime, log, channels: notesChannels, instanceId: 'test-instance', ...options });
-  const { port, close } = await serve((req, res) => {
-    const user = req.headers['x-test-user'];
-    processor.serve(req, res, typeof user === 'string' ? { user: { id: user } } : {});
-  });
-  const clients: SseClient[] = [];
-  cleanups.push(async () => {
-    for (const client of clients) client.close();
-    await processor.close();
-    await close();
-  });
-  return {
-    processor,
-    log,
-    port,
-    async open(query, lastEventId) {
-      const client = await SseClient.open({ port, path: `${PATH}?${query}`, ...(lastEventId !== undefined ? { lastEventId } : {}) });
-      clients.push(client);
-      return client;
-    },
-  };
-}
+afterEach(closeHarnesses);
 
 describe('SSE processor (memory log, real sockets)', () => {
   it('writes the SSE headers, a retry on connect and one envelope per event', async () => {
@@ -272,7 +230,7 @@ describe('SSE processor (memory log, real sockets)', () => {
     const slow = await h.open('channels=notes');
     const fast = await h.open('channels=notes');
     // The slow client stops reading: the kernel's socket buffer fills, then node's.
-    (slow as unknown as { socket: import('node:net').Socket }).socket.pause();
+    slow.pauseReading();
     // One event per loop turn, so the reading client keeps up and only the paused one falls behind.
     const payload = 'x'.repeat(16 * 1024);
     let published = 0;

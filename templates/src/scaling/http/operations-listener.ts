@@ -42,7 +42,8 @@ export interface OperationsListener {
   /**
    * For `server.on('clientError', ...)`: bytes node's parser rejects (no
    * request to answer) get a JSON 400 with the instance id and a closed
-   * connection; the server keeps serving.
+   * connection, a request that does not arrive in time a 408; the server
+   * keeps serving.
    */
   clientError(error: NodeJS.ErrnoException, socket: Duplex): void;
   /** Requests started and not yet closed (SSE streams included). */
@@ -59,6 +60,14 @@ interface TrackedResponse extends ServerResponse {
 }
 
 const LIVE_BODY = Buffer.from('{"status":"pass"}');
+
+/** What node's parser and timers report about a connection, as the client is told. */
+const CLIENT_ERRORS: Record<string, { status: number; reason: string; code: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', code: 'BAD_REQUEST', message: 'Malformed HTTP request' },
+  // headersTimeout or requestTimeout passed (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS).
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', code: 'REQUEST_TIMEOUT', message: 'The request did not arrive in time' },
+  default: { status: 400, reason: 'Bad Request', code: 'BAD_REQUEST', message: 'Malformed HTTP request' },
+};
 
 /**
  * The node:http layer in front of the kernel: instance and request ids and
@@ -174,11 +183,19 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
       socket.destroy();
       return;
     }
-    const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-    const body = errorEnvelope({ code: 'BAD_REQUEST', message: 'Malformed HTTP request' });
+    // node's own handler checks the same: once a response started, more bytes would corrupt it.
+    const started = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (started?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const answer = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default!;
+    // The request line that was logged (a body that never arrived) gets the status the client got.
+    if (started) started.statusCode = answer.status;
+    const body = errorEnvelope({ code: answer.code, message: answer.message });
     socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\nX-Content-Type-Options: nosniff\r\n${instanceIdLine}` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 ${answer.status} ${answer.reason}\r\nConnection: close\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\nX-Content-Type-Options: nosniff\r\n` +
+        `${instanceIdLine}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
 
