@@ -76,9 +76,15 @@ describe('node:http limits from config', () => {
     expect(ms).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 50);
     expect(ms).toBeLessThan(REQUEST_TIMEOUT_MS + CHECK_MS);
     // Nothing was stored from the partial body; a whole request still works.
-    const created = await fetch(`http://127.0.0.1:${port}/api/v1/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"whole"}' });
+    const created = await fetch(`http://127.0.0.1:${port}/api/v1/notes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"text":"whole"}',
+    });
     expect(created.status).toBe(201);
-    expect(((await (await fetch(`http://127.0.0.1:${port}/api/v1/notes`)).json()) as { data: Array<{ text: string }> }).data.map((n) => n.text)).toEqual(['whole']);
+    expect(((await (await fetch(`http://127.0.0.1:${port}/api/v1/notes`)).json()) as { data: Array<{ text: string }> }).data.map((n) => n.text)).toEqual([
+      'whole',
+    ]);
     expect(app.requests.inFlight).toBe(0);
   });
 
@@ -95,7 +101,9 @@ describe('node:http limits from config', () => {
     expect(extra.ms).toBeLessThan(1_000);
     held[0]!.close();
     await held[0]!.closed;
-    await expect.poll(async () => (await holdOpen(port, 'GET /api/v1/ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')).response).toMatch(/^HTTP\/1\.1 200 /);
+    await expect
+      .poll(async () => (await holdOpen(port, 'GET /api/v1/ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')).response)
+      .toMatch(/^HTTP\/1\.1 200 /);
     for (const client of held) client.close();
   });
 

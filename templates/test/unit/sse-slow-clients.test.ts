@@ -37,7 +37,9 @@ async function resumeAfterCutOff(h: Harness, client: SseClient, lastId: string):
 }
 
 describe('SSE streams whose client stops reading', () => {
-  it('while replaying: live events queued behind the replay count against the bound, and past it the stream is closed; a resume gets every event', { timeout: 30_000 }, async () => {
+  it('while replaying: live events queued behind the replay count against the bound, and past it the stream is closed; a resume gets every event', {
+    timeout: 30_000,
+  }, async () => {
     const metrics = createMetrics({ instanceId: 'slow', defaultMetrics: false });
     // A stall timeout far away: only the byte bound can end this stream.
     const h = await harness({ maxLength: 20_000, maxBufferedBytes: 64 * KiB, writeStallMs: 60_000, metrics });
@@ -61,7 +63,9 @@ describe('SSE streams whose client stops reading', () => {
     expect(reader.envelopes().map((event) => event.id)).toEqual(live);
   });
 
-  it('closes a stream whose client takes no byte for writeStallMs, replaying or live, and leaves slow but reading clients alone', { timeout: 30_000 }, async () => {
+  it('closes a stream whose client takes no byte for writeStallMs, replaying or live, and leaves slow but reading clients alone', {
+    timeout: 30_000,
+  }, async () => {
     const metrics = createMetrics({ instanceId: 'stall', defaultMetrics: false });
     const h = await harness({ maxLength: 20_000, writeStallMs: 400, metrics });
     const history = await publish(h, HISTORY, 'history');
