@@ -73,6 +73,10 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
       expect(environment.REDIS_PASSWORD).toMatch(/REDIS_PASSWORD/);
       // Redis settings in .env (for npm run dev) must not reach the containers.
       expect(environment.REDIS_USERNAME).toBe('');
+      // Prometheus reaches the metrics port on the compose network (the app's default is loopback).
+      expect(environment.METRICS_HOST).toBe('0.0.0.0');
+      // Behind nginx, which sets every request's id.
+      expect(environment.TRUST_REQUEST_ID).toBe('true');
       if (flavour.redis === 'cluster') {
         expect(environment.REDIS_CLUSTER_NODES).toBe('redis-1:6379,redis-2:6379,redis-3:6379,redis-4:6379,redis-5:6379,redis-6:6379');
         expect(environment.REDIS_NAT_MAP).toBe('');

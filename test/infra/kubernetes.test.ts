@@ -177,6 +177,8 @@ describe('the manifests agree with the app', () => {
       const container = containerNamed(find(objects, 'Deployment', 'api'), 'api');
       const portsByName = Object.fromEntries(container.ports.map((p: any) => [p.name, p.containerPort]));
       expect(portsByName).toEqual({ http: config.port, metrics: config.metricsPort });
+      // Prometheus scrapes the pod's address: the metrics port must not stay on loopback (the app's default).
+      expect(config.metricsHost).toBe('0.0.0.0');
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(container[probe].httpGet.port).toBe('http');
 
       const service = find(objects, 'Service', 'api');
