@@ -84,7 +84,16 @@ describe('the demo page under its Content-Security-Policy', () => {
     const framing = await browser.newPage();
     await framing.setContent(`<iframe src="${base}/"></iframe>`);
     await expect.poll(() => framing.frames()[1]?.url() ?? '', { timeout: 5_000 }).not.toBe('');
-    await expect.poll(() => framing.frames()[1]?.evaluate(() => document.getElementById('note-form') !== null).catch(() => false), { timeout: 2_000 }).toBe(false);
+    await expect
+      .poll(
+        () =>
+          framing
+            .frames()[1]
+            ?.evaluate(() => document.getElementById('note-form') !== null)
+            .catch(() => false),
+        { timeout: 2_000 },
+      )
+      .toBe(false);
     await framing.close();
     await page.close();
   });

@@ -9,20 +9,32 @@ import { VOLT_DEFAULTS } from './volt/index.js';
  * start-up so a bad value fails fast with the variable's name in the message.
  * `.env.example` documents each one.
  */
+/** `true` or `false`, spelled out: a typo must not silently mean false. */
+const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
+  // What one client may hold of an instance (node:http); a slow client gets 408 when time is up.
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().optional(),
   INSTANCE_ID: z.string().min(1).optional(),
+  /** Keep an incoming X-Request-Id: only when every request comes through a proxy that sets it. */
+  TRUST_REQUEST_ID: booleanFlag.default(false),
   // The kernel's own defaults (`/api/v1`, 1 MiB), so both say the same.
   BASE_PATH: z.string().default(VOLT_DEFAULTS.basePATH),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(VOLT_DEFAULTS.bodyLimitBytes),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Error messages and stacks in 500 responses: for `npm run dev` only, never on by NODE_ENV alone. */
+  EXPOSE_ERRORS: booleanFlag.default(false),
   /** HMAC-SHA256 key of signed cookies; without it `cookies.setSigned/getSigned` fail. */
   COOKIE_SECRET: z.string().min(32, 'use at least 32 characters').optional(),
   COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(1024),
   METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9091),
-  METRICS_HOST: z.string().default('0.0.0.0'),
+  // Loopback: a deployment opens the metrics port to its private network on purpose (compose, Kubernetes).
+  METRICS_HOST: z.string().default('127.0.0.1'),
   METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   READINESS_REDIS_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).optional(),
@@ -59,6 +71,8 @@ const EnvSchema = z.object({
     .int()
     .min(16 * 1024)
     .default(1024 * 1024),
+  SSE_WRITE_STALL_MS: z.coerce.number().int().min(100).default(30_000),
+  SSE_MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
   SSE_PUBLISH_WAIT_REPLICAS: z.coerce.number().int().min(0).default(1),
   SSE_PUBLISH_WAIT_MS: z.coerce.number().int().min(1).default(100),
 });
@@ -72,6 +86,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new Error(`Invalid environment:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new Error('Invalid environment:\n  HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
   let redis: RedisSettings;
   try {
     redis = readRedisSettings(e);
@@ -84,14 +101,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     version: packageVersion(),
     port: e.PORT,
     host: e.HOST,
+    /** The node:http server's limits (app.ts). */
+    http: {
+      /** The whole request head must arrive within this, or 408. */
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      /** The whole request, body included, must arrive within this, or 408. */
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      /** How often node looks for requests past those times. */
+      timeoutCheckMs: 1_000,
+      /** Idle keep-alive connections close after this; nginx's upstream keepalive_timeout (4 s) stays below it. */
+      keepAliveTimeoutMs: 5_000,
+      /** Sockets per instance; past it node closes new ones at once. Room above the SSE cap for API requests. */
+      maxConnections: e.HTTP_MAX_CONNECTIONS ?? e.SSE_MAX_CONNECTIONS + 1_000,
+    },
     /** Sent as `X-Instance-Id` and as the `instance` label of every metric. */
     instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
+    trustRequestId: e.TRUST_REQUEST_ID,
     basePath: e.BASE_PATH,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    exposeErrors: e.EXPOSE_ERRORS,
     cookieSecret: e.COOKIE_SECRET,
     compressionThresholdBytes: e.COMPRESSION_THRESHOLD_BYTES,
-    /** `/metrics` on its own port (null: off); `metricsToken` also serves it on PORT. */
+    /** `/metrics` and the detailed `/health` on their own port (null: off); `metricsToken` also serves them on PORT. */
     metricsPort: e.METRICS_PORT === 'off' ? null : e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,
     metricsToken: e.METRICS_TOKEN,
@@ -123,6 +155,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       closeRetryMs: 500,
       streamMaxLength: e.SSE_STREAM_MAXLEN,
       maxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
+      writeStallMs: e.SSE_WRITE_STALL_MS,
+      /** At shutdown: an ending stream not flushed by then is cut (its client resumes elsewhere). */
+      closeFlushMs: 1_000,
+      maxConnections: e.SSE_MAX_CONNECTIONS,
       maxChannelsPerStream: 16,
       /** With Redis: a lost announcement with nothing published after it is found within this time. */
       catchUpIntervalMs: 5_000,

@@ -21,10 +21,12 @@ app.server.listen(config.port, config.host, () => {
 
 // Prometheus scrapes this port on the private network; nginx only proxies PORT.
 const metricsServer =
-  config.metricsPort === null ? undefined : await startMetricsServer({ registry: app.metrics.registry, port: config.metricsPort, host: config.metricsHost });
+  config.metricsPort === null
+    ? undefined
+    : await startMetricsServer({ registry: app.metrics.registry, health: app.health, port: config.metricsPort, host: config.metricsHost });
 if (metricsServer) {
   const address = metricsServer.address();
-  logger.info({ port: typeof address === 'object' && address ? address.port : config.metricsPort }, 'metrics listening');
+  logger.info({ host: config.metricsHost, port: typeof address === 'object' && address ? address.port : config.metricsPort }, 'metrics listening');
 }
 
 // SIGTERM/SIGINT: readiness fails, drain delay, stop accepting, SSE streams end

@@ -86,7 +86,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       basePATH: config.basePath,
       bodyLimitBytes: config.bodyLimitBytes,
       cookieSecret: config.cookieSecret,
-      exposeErrors: config.env === 'development',
+      exposeErrors: config.exposeErrors,
       instanceId: config.instanceId,
     },
     // Offered only bodies of at least the threshold, at send time.
@@ -107,12 +107,23 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     metrics,
     logger,
     metricsToken: config.metricsToken,
+    trustRequestId: config.trustRequestId,
     routeOf: router.matchedRoute,
   });
 
   // Life of a request, step 2: the layers above, outermost first. The
   // response class adds the ids in writeHead, keeping node on its fast path.
-  const server = createServer({ keepAliveTimeout: 5_000, ServerResponse: HeaderAddingResponse }, operations.listener);
+  const server = createServer(
+    {
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: config.http.timeoutCheckMs,
+      ServerResponse: HeaderAddingResponse,
+    },
+    operations.listener,
+  );
+  server.maxConnections = config.http.maxConnections;
   server.on('clientError', operations.clientError);
 
   return {

@@ -42,7 +42,12 @@ export async function startNginx(source: string, hosts: Record<string, string>):
   const prefix = `${path.join(dir, 'prefix')}/`;
   await mkdir(prefix);
   const hostsFile = path.join(dir, 'hosts');
-  await writeFile(hostsFile, `127.0.0.1 localhost\n${Object.entries(hosts).map(([name, address]) => `${address} ${name}\n`).join('')}`);
+  await writeFile(
+    hostsFile,
+    `127.0.0.1 localhost\n${Object.entries(hosts)
+      .map(([name, address]) => `${address} ${name}\n`)
+      .join('')}`,
+  );
   const port = await freeLoopbackPort();
   const configFile = path.join(dir, 'nginx.conf');
   await writeFile(configFile, localNginxConfig(source, port));

@@ -8,7 +8,9 @@ import { startStandalone, type StandaloneRedis } from '../support/redis-servers.
 import { httpRequest } from '../support/http-request.js';
 import { serve, type Served } from '../support/serve.js';
 
-const get = (port: number, path: string) => httpRequest(port, path);
+const TOKEN = 'readiness-test-token';
+/** The detailed report is for the token holder on the public port. */
+const get = (port: number, path: string) => httpRequest(port, path, path === '/health' ? { headers: { authorization: `Bearer ${TOKEN}` } } : {});
 
 describe('readiness follows a real Redis', () => {
   let redis: StandaloneRedis;
@@ -22,7 +24,7 @@ describe('readiness follows a real Redis', () => {
     redis = await startStandalone();
     connections = createRedisConnections({ mode: 'standalone', url: redis.url }, { maxRetriesPerRequest: 1, metrics });
     const health = createHealth({ serviceId: 'ready-test', version: '1', redis: { connections, timeoutMs: 300 } });
-    const ops = withOperations((_req, res) => res.writeHead(404).end(), { instanceId: 'ready-test', health, metrics });
+    const ops = withOperations((_req, res) => res.writeHead(404).end(), { instanceId: 'ready-test', health, metrics, metricsToken: TOKEN });
     served = await serve(ops.listener);
     port = served.port;
   });

@@ -31,6 +31,8 @@ export interface AppProcess {
    * when memory is released.
    */
   heapUsedAfterGc(): Promise<number>;
+  /** The same, with the memory held outside the V8 heap (Buffers): `process.memoryUsage()` after two collections. */
+  memoryAfterGc(): Promise<NodeJS.MemoryUsage>;
   /** SIGTERM: graceful shutdown. */
   stop(): Promise<void>;
   /** SIGKILL: the instance dies with its connections open. */
@@ -86,6 +88,15 @@ export async function startApp(name: string, env: Record<string, string>, option
   });
   const port = Number(new URL(url).port);
 
+  async function probeAfterGc(): Promise<{ heap: { usedSize: number }; memory: NodeJS.MemoryUsage }> {
+    const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(output)?.[1];
+    if (!inspector) throw new Error(`${name} was not started with inspect: true`);
+    // WebSocket is global from Node 22; Node 20 needs the flag.
+    const flags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function' ? [] : ['--experimental-websocket'];
+    const { stdout } = await execFileAsync(process.execPath, [...flags, '--no-warnings', '-e', GC_PROBE, inspector]);
+    return JSON.parse(stdout);
+  }
+
   async function signal(kind: NodeJS.Signals): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill(kind);
@@ -105,12 +116,10 @@ export async function startApp(name: string, env: Record<string, string>, option
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
     },
     async heapUsedAfterGc() {
-      const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(output)?.[1];
-      if (!inspector) throw new Error(`${name} was not started with inspect: true`);
-      // WebSocket is global from Node 22; Node 20 needs the flag.
-      const flags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function' ? [] : ['--experimental-websocket'];
-      const { stdout } = await execFileAsync(process.execPath, [...flags, '--no-warnings', '-e', GC_PROBE, inspector]);
-      return Number(JSON.parse(stdout).usedSize);
+      return (await probeAfterGc()).heap.usedSize;
+    },
+    async memoryAfterGc() {
+      return (await probeAfterGc()).memory;
     },
     stop: () => signal('SIGTERM'),
     kill: () => signal('SIGKILL'),
@@ -127,17 +136,19 @@ export async function postJson(app: AppProcess, pathname: string, body: unknown)
   return { status: response.status, json: await response.json() };
 }
 
-/** Chrome DevTools protocol over the inspector's WebSocket: collect garbage, then read the heap. */
+/** Chrome DevTools protocol over the inspector's WebSocket: collect garbage, then read the heap and the process's memory. */
 const GC_PROBE = `
 const ws = new WebSocket(process.argv[1]);
 let next = 0;
 const waiting = new Map();
-const send = (method) => new Promise((resolve) => { const id = ++next; waiting.set(id, resolve); ws.send(JSON.stringify({ id, method })); });
+const send = (method, params = {}) => new Promise((resolve) => { const id = ++next; waiting.set(id, resolve); ws.send(JSON.stringify({ id, method, params })); });
 ws.onmessage = (message) => { const reply = JSON.parse(message.data); waiting.get(reply.id)?.(reply.result); };
 ws.onopen = async () => {
   await send('HeapProfiler.collectGarbage');
   await send('HeapProfiler.collectGarbage');
-  process.stdout.write(JSON.stringify(await send('Runtime.getHeapUsage')));
+  const heap = await send('Runtime.getHeapUsage');
+  const usage = await send('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+  process.stdout.write(JSON.stringify({ heap, memory: JSON.parse(usage.result.value) }));
   ws.close();
   process.exit(0);
 };

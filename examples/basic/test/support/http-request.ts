@@ -1,4 +1,5 @@
 import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 
 export interface HttpAnswer {
   status: number;
@@ -25,5 +26,33 @@ export function httpRequest(port: number, path: string, options: HttpRequestOpti
     });
     req.on('error', reject);
     req.end(options.body);
+  });
+}
+
+/**
+ * One request written byte for byte on a fresh socket (node's client refuses
+ * control characters in header values; a hostile caller does not), read until
+ * the server closes. `headers` are sent as given, after Host.
+ */
+export function rawHttpRequest(port: number, path: string, headers: Array<[string, string]>, host = '127.0.0.1'): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return reject(new Error(`no response head: ${JSON.stringify(text)}`));
+      const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n');
+      const answerHeaders: IncomingHttpHeaders = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        answerHeaders[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers: answerHeaders, body: text.slice(end + 4) });
+    });
+    const head = [`GET ${path} HTTP/1.1`, `Host: ${host}`, 'Connection: close', ...headers.map(([name, value]) => `${name}: ${value}`)];
+    socket.write(Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'));
   });
 }

@@ -16,7 +16,7 @@ import { SseClient } from '../support/sse-client.js';
 let app: App;
 let port: number;
 beforeAll(async () => {
-  const config = loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'ops-app', BASE_PATH: '/v2', METRICS_TOKEN: 'token-token-token-token' });
+  const config = loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'ops-app', BASE_PATH: '/v2', METRICS_TOKEN: 'token-token-token-token', TRUST_REQUEST_ID: 'true' });
   app = createApp({ ...config, version: '9.9.9' }, { logger: silentLogger });
   ({ port } = await serve(app.server));
 });
@@ -40,7 +40,7 @@ const scrape = async () => parsePrometheusText(await app.metrics.registry.metric
 
 describe('operations in the composed app', () => {
   it('serves health outside the API base path, with instance id, version and request id', async () => {
-    const health = await call('GET', '/health');
+    const health = await call('GET', '/health', { authorization: 'Bearer token-token-token-token' });
     expect(health.status).toBe(200);
     expect(health.headers['x-instance-id']).toBe('ops-app');
     expect(health.headers['x-request-id']).toBeTruthy();

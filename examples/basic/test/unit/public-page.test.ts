@@ -19,11 +19,53 @@ describe('the demo page and the stats it shows', () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('x-instance-id')).toBe('page-test');
     const html = await page.text();
-    expect(html).toContain('new EventSource(');
+    expect(html).toMatch(/<script type="module" src="\/app\.js"><\/script>/);
+    const script = await fetch(`${base}/app.js`);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('new EventSource(');
     const etag = page.headers.get('etag')!;
     const again = await fetch(`${base}/index.html`, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
     expect((await fetch(`${base}/nope.html`)).status).toBe(404);
+  });
+
+  it('sends the page with a strict Content-Security-Policy: no inline script or style, same-origin everything, no framing', async () => {
+    const page = await fetch(`${base}/`);
+    const policy = page.headers.get('content-security-policy')!;
+    const directives = new Map(
+      policy
+        .split(';')
+        .map((part) => part.trim().split(/\s+/))
+        .map(([name, ...values]) => [name!, values]),
+    );
+    expect(directives.get('default-src')).toEqual(["'none'"]);
+    expect(directives.get('script-src')).toEqual(["'self'"]);
+    expect(directives.get('style-src')).toEqual(["'self'"]);
+    expect(directives.get('connect-src')).toEqual(["'self'"]);
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    expect(directives.get('base-uri')).toEqual(["'none'"]);
+    expect(policy).not.toMatch(/unsafe-|data:|\*/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    // The page carries no inline code for that policy to block: no inline script, style or handler.
+    const html = await page.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    // The API keeps its own policy (nothing to render, never framed).
+    expect((await fetch(`${base}/api/v1/ping`)).headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+  });
+
+  it('serves the page whatever query string follows its path (cache busters, tracking parameters)', async () => {
+    const page = await (await fetch(`${base}/`)).text();
+    for (const path of ['/?x=1', '/index.html?v=1', '/?', '/index.html?a=1&b=%20']) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toBe('text/html; charset=utf-8');
+      expect(await response.text(), path).toBe(page);
+    }
+    // The query never turns a missing file into the page, nor reaches the API as a page.
+    expect((await fetch(`${base}/nope.html?x=1`)).status).toBe(404);
+    expect((await fetch(`${base}/api/v1/ping?x=1`)).headers.get('content-type')).toMatch(/^application\/json/);
   });
 
   it('reports the cache hit ratio of the instance, moving with lookups', async () => {

@@ -1,54 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { notesChannels } from '../../src/features/notes/notes.channels.js';
 import type { LogHandlers } from '../../src/scaling/realtime/channel-log.js';
 import { MemoryChannelLog } from '../../src/scaling/realtime/memory-channel-log.js';
 import { createMetrics } from '../../src/scaling/metrics/index.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
-import { SseProcessor, type SseProcessorOptions } from '../../src/scaling/realtime/sse-processor.js';
-import { serve } from '../support/serve.js';
 import { SseClient } from '../support/sse-client.js';
+import { PATH, closeHarnesses, harness } from './sse-harness.js';
 
-type Context = { user?: { id: string } };
-const PATH = '/api/v1/sse/events';
-
-interface Harness {
-  processor: SseProcessor<Context>;
-  log: MemoryChannelLog;
-  port: number;
-  open(query: string, lastEventId?: string): Promise<SseClient>;
-}
-
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** A real node:http server whose context names the user from a test-only header. */
-async function harness(options: Partial<SseProcessorOptions<Context>> & { maxLength?: number } = {}): Promise<Harness> {
-  const log = new MemoryChannelLog({ maxLength: options.maxLength ?? 100 });
-  const processor = new SseProcessor<Context>({ ...loadConfig({}).realtime, log, channels: notesChannels, instanceId: 'test-instance', ...options });
-  const { port, close } = await serve((req, res) => {
-    const user = req.headers['x-test-user'];
-    processor.serve(req, res, typeof user === 'string' ? { user: { id: user } } : {});
-  });
-  const clients: SseClient[] = [];
-  cleanups.push(async () => {
-    for (const client of clients) client.close();
-    await processor.close();
-    await close();
-  });
-  return {
-    processor,
-    log,
-    port,
-    async open(query, lastEventId) {
-      const client = await SseClient.open({ port, path: `${PATH}?${query}`, ...(lastEventId !== undefined ? { lastEventId } : {}) });
-      clients.push(client);
-      return client;
-    },
-  };
-}
+afterEach(closeHarnesses);
 
 describe('SSE processor (memory log, real sockets)', () => {
   it('writes the SSE headers, a retry on connect and one envelope per event', async () => {
@@ -100,7 +58,7 @@ describe('SSE processor (memory log, real sockets)', () => {
     const forbidden = await SseClient.request({ port: h.port, path: `${PATH}?channels=user:42`, headers: { 'x-test-user': '7' } });
     expect(forbidden).toMatchObject({ status: 403, json: { data: null, error: { code: 'FORBIDDEN_CHANNEL' } } });
     const badId = await SseClient.request({ port: h.port, path: `${PATH}?channels=notes`, lastEventId: 'not-an-id' });
-    expect(badId).toMatchObject({ status: 400, json: { data: null, error: { code: 'INVALID_LAST_EVENT_ID' } } });
+    expect(badId).toMatchObject({ status: 400, json: { data: null, error: { code: 'INVALID_EVENT_ID' } } });
     const own = await SseClient.request({ port: h.port, path: `${PATH}?channels=user:42`, headers: { 'x-test-user': '42' } });
     expect(own.status).toBe(200);
     expect(h.processor.stats().connections).toBeLessThanOrEqual(1);
@@ -195,6 +153,56 @@ describe('SSE processor (memory log, real sockets)', () => {
     expect(recent.envelopes().map((event) => event.id)).toEqual([...ids.slice(21), live]);
   });
 
+  it('answers 400 INVALID_EVENT_ID for an id whose parts do not fit in 64 bits, and takes the largest that does', async () => {
+    const h = await harness();
+    for (const lastEventId of ['99999999999999999999-0', '18446744073709551616-0', '0-18446744073709551616', 'notes:1-0,revalidate:99999999999999999999-0']) {
+      for (const how of ['header', 'query'] as const) {
+        const request =
+          how === 'header'
+            ? { port: h.port, path: `${PATH}?channels=notes,revalidate`, lastEventId }
+            : { port: h.port, path: `${PATH}?channels=notes,revalidate&lastEventId=${encodeURIComponent(lastEventId)}` };
+        const answer = await SseClient.request(request);
+        expect(answer, `${lastEventId} (${how})`).toMatchObject({ status: 400, json: { data: null, error: { code: 'INVALID_EVENT_ID' } } });
+      }
+    }
+    const largest = await h.open('channels=notes', '18446744073709551615-18446744073709551615');
+    expect(largest.status).toBe(200);
+    expect(h.processor.stats().connections).toBe(1);
+  });
+
+  it('sends a reset for an id beyond anything the channel issued, then every live event', async () => {
+    const h = await harness();
+    const issued = [await h.processor.publish('notes', 'message', { n: 0 }), await h.processor.publish('notes', 'message', { n: 1 })];
+    const future = `${Date.now() + 3_600_000}-0`;
+    for (const cursor of [future, '18446744073709551615-18446744073709551615']) {
+      const client = await h.open('channels=notes', cursor);
+      await client.waitForEvents(1);
+      expect(client.events[0]!.event).toBe('reset');
+      expect(JSON.parse(client.events[0]!.data)).toEqual({ id: issued.at(-1), channel: 'notes', type: 'reset', data: { reason: 'not-issued' } });
+      // The stream now stands at the channel's last id: a later resume from it replays normally.
+      expect(client.lastEventId).toBe(issued.at(-1));
+      const live = await h.processor.publish('notes', 'message', { n: 'live' });
+      await client.waitForEvents(2);
+      expect(client.envelopes()[1]).toMatchObject({ id: live, data: { n: 'live' } });
+      issued.push(live);
+      client.close();
+    }
+    // Several channels: only the one whose id is ahead is reset; the other replays.
+    const revalidate = await h.processor.publish('revalidate', 'revalidate', { keys: ['a'] });
+    const missed = await h.processor.publish('revalidate', 'revalidate', { keys: ['b'] });
+    const mixed = await h.open('channels=notes,revalidate', `notes:${future},revalidate:${revalidate}`);
+    await mixed.waitForEvents(2);
+    expect(mixed.envelopes().map((event) => [event.channel, event.type, event.id])).toEqual(
+      expect.arrayContaining([
+        ['notes', 'reset', issued.at(-1)],
+        ['revalidate', 'revalidate', missed],
+      ]),
+    );
+    const live = await h.processor.publish('notes', 'message', { n: 'after' });
+    await mixed.waitForEvents(3);
+    expect(mixed.envelopes()[2]).toMatchObject({ channel: 'notes', id: live });
+  });
+
   it('pings every connection from one shared interval', async () => {
     const h = await harness({ heartbeatMs: 50 });
     const a = await h.open('channels=notes');
@@ -222,7 +230,7 @@ describe('SSE processor (memory log, real sockets)', () => {
     const slow = await h.open('channels=notes');
     const fast = await h.open('channels=notes');
     // The slow client stops reading: the kernel's socket buffer fills, then node's.
-    (slow as unknown as { socket: import('node:net').Socket }).socket.pause();
+    slow.pauseReading();
     // One event per loop turn, so the reading client keeps up and only the paused one falls behind.
     const payload = 'x'.repeat(16 * 1024);
     let published = 0;

@@ -152,6 +152,8 @@ export async function supervise(stateDir: string): Promise<void> {
         INSTANCE_ID: app.name,
         METRICS_HOST: app.host,
         METRICS_PORT: String(METRICS_PORT),
+        // As under docker compose: nginx sets every request's id.
+        TRUST_REQUEST_ID: 'true',
         ...redisEnvironment(topology),
         ...(plan.redisPassword ? { REDIS_PASSWORD: plan.redisPassword } : {}),
       };

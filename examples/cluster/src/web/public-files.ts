@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONTENT_SECURITY_POLICY, setContentSecurityPolicy } from '../scaling/http/security-headers.js';
 
 type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -25,6 +26,8 @@ interface PublicFile {
   body: Buffer;
   headers: Record<string, string | number>;
   etag: string;
+  /** Pages get the page policy; scripts and styles keep the API's (they render nothing). */
+  page: boolean;
 }
 
 /** `public/` next to `src/` and `dist/`, whichever this module runs from. */
@@ -41,6 +44,7 @@ export function loadPublicFiles(directory: URL | string = PUBLIC_DIR): Map<strin
     const file = {
       body,
       etag,
+      page: type.startsWith('text/html'),
       // `no-cache` = revalidate each time: cheap with the ETag, and a redeploy shows at once.
       headers: { 'content-type': type, 'content-length': body.length, etag, 'cache-control': 'no-cache' },
     };
@@ -56,8 +60,9 @@ export function withPublicFiles(next: NodeListener, files: Map<string, PublicFil
   // Life of a request, step 4.
   return function publicFilesListener(req, res) {
     const method = req.method;
-    const file = method === 'GET' || method === 'HEAD' ? files.get(req.url ?? '') : undefined;
+    const file = method === 'GET' || method === 'HEAD' ? files.get(pathOf(req.url ?? '')) : undefined;
     if (!file) return next(req, res);
+    if (file.page) setContentSecurityPolicy(res, CONTENT_SECURITY_POLICY.page);
     if (req.headers['if-none-match'] === file.etag) {
       res.writeHead(304, notModifiedHeaders(file));
       res.end();
@@ -66,4 +71,10 @@ export function withPublicFiles(next: NodeListener, files: Map<string, PublicFil
     res.writeHead(200, file.headers);
     res.end(method === 'HEAD' ? undefined : file.body);
   };
+}
+
+/** The path without its query string: `/?v=2` is still the page. */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }

@@ -248,6 +248,30 @@ for (const mode of ['standalone', 'cluster'] as const) {
       }, 60_000);
     }
 
+    it('refuses an id outside 64-bit parts with 400 before touching Redis; resets an id beyond the stream, then goes live', async () => {
+      for (const lastEventId of ['99999999999999999999-0', '18446744073709551616-0', '0-18446744073709551616']) {
+        const answer = await SseClient.request({ port: a.port, path: '/api/v1/sse/events?channels=ahead', lastEventId });
+        expect(answer, lastEventId).toMatchObject({ status: 400, json: { data: null, error: { code: 'INVALID_EVENT_ID' } } });
+      }
+      let last = await a.processor.publish('ahead', 'message', { n: 0 });
+      for (const cursor of [`${Date.now() + 3_600_000}-0`, '18446744073709551615-18446744073709551615']) {
+        const client = await sse(b, 'ahead', cursor);
+        await client.waitForEvents(1);
+        expect(client.events[0]!.event).toBe('reset');
+        expect(client.envelopes()[0]).toEqual({ id: last, channel: 'ahead', type: 'reset', data: { reason: 'not-issued' } });
+        const live = await a.processor.publish('ahead', 'message', { n: 1 });
+        await client.waitForEvents(2);
+        expect(ids(client)).toEqual([last, live]);
+        client.close();
+        // The next resume starts from the id the reset gave.
+        const resumed = await sse(a, 'ahead', last);
+        await resumed.waitForEvents(1);
+        expect(ids(resumed)[0]).toBe(live);
+        resumed.close();
+        last = live;
+      }
+    });
+
     it('keeps roughly MAXLEN entries per stream', async () => {
       const small = await startInstance(settings, 100);
       for (let index = 0; index < 1_000; index++) await small.processor.publish('trimmed', 'message', { index });

@@ -18,10 +18,15 @@ export interface RealtimePublisher {
   close(): Promise<void>;
 }
 
-export function createRealtimePublisher(settings: Exclude<RedisSettings, { mode: 'none' }>, waitReplicas = 0): RealtimePublisher {
+/** `maxLength`: events each stream keeps (the app's SSE_STREAM_MAXLEN; publishing is what trims). */
+export function createRealtimePublisher(
+  settings: Exclude<RedisSettings, { mode: 'none' }>,
+  waitReplicas = 0,
+  maxLength = loadConfig({}).realtime.streamMaxLength,
+): RealtimePublisher {
   const connections = createRedisConnections(settings);
   const realtime = loadConfig({}).realtime;
-  const log = new RedisChannelLog(connections, { maxLength: realtime.streamMaxLength, waitReplicas, waitTimeoutMs: realtime.publishWaitMs });
+  const log = new RedisChannelLog(connections, { maxLength, waitReplicas, waitTimeoutMs: realtime.publishWaitMs });
   const processor = new SseProcessor({ ...realtime, log, catchUpIntervalMs: 0 });
   return {
     connections,

@@ -218,6 +218,20 @@ export class SseClient {
     return this.waitFor((client) => client.events.length >= count, timeoutMs, `${count} events`);
   }
 
+  /** Stops reading from the socket: what a client that stopped reading does (the server's writes back up). */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
+  /** The client's end of the connection (the server sees it as the remote port). */
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -2,6 +2,7 @@ import { request, type IncomingMessage, type Server, type ServerResponse } from 
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { createHealth } from '../../src/scaling/http/health.js';
 import { startMetricsServer } from '../../src/scaling/http/metrics-endpoint.js';
 import { withOperations } from '../../src/scaling/http/operations-listener.js';
@@ -12,6 +13,7 @@ import { httpRequest } from '../support/http-request.js';
 import { serve, type Served } from '../support/serve.js';
 
 const TOKEN = 'a-very-long-metrics-token';
+const health = createHealth({ serviceId: 'metrics-test', version: '1' });
 const metrics = createMetrics({ instanceId: 'metrics-test' });
 const lines: Array<Record<string, unknown>> = [];
 const logger = createLogger({
@@ -44,15 +46,17 @@ let metricsPort: number;
 beforeAll(async () => {
   const ops = withOperations(kernel as (req: IncomingMessage, res: ServerResponse) => void, {
     instanceId: 'metrics-test',
-    health: createHealth({ serviceId: 'metrics-test', version: '1' }),
+    health,
     metrics,
     logger,
     metricsToken: TOKEN,
+    // As behind nginx: the request ids below come from the proxy.
+    trustRequestId: true,
     routeOf: (req) => (req as Req)[ROUTE],
   });
   app = await serve(ops.listener);
   appPort = app.port;
-  metricsServer = await startMetricsServer({ registry: metrics.registry, port: 0, host: '127.0.0.1' });
+  metricsServer = await startMetricsServer({ registry: metrics.registry, health, port: 0, host: '127.0.0.1' });
   metricsPort = (metricsServer.address() as AddressInfo).port;
 });
 afterAll(async () => {
@@ -99,6 +103,21 @@ describe('/metrics', () => {
     const ok = await get(appPort, '/metrics', { authorization: `Bearer ${TOKEN}` });
     expect(ok.status).toBe(200);
     expect(sampleValue(parsePrometheusText(ok.body).samples, 'sse_active_connections')).toBe(0);
+  });
+
+  it('takes the auth scheme in any case, as RFC 9110 says, and nothing but the exact token', async () => {
+    for (const authorization of [`bearer ${TOKEN}`, `BEARER ${TOKEN}`, `bEaReR ${TOKEN}`, `Bearer  ${TOKEN}`]) {
+      expect((await get(appPort, '/metrics', { authorization })).status, authorization).toBe(200);
+    }
+    for (const authorization of [`Bearer${TOKEN}`, `Token ${TOKEN}`, `Bearer ${TOKEN.slice(1)}`, `Bearer ${TOKEN}${TOKEN}`, 'Bearer ']) {
+      expect((await get(appPort, '/metrics', { authorization })).status, JSON.stringify(authorization)).toBe(401);
+    }
+  });
+
+  it('listens on loopback unless METRICS_HOST says otherwise', () => {
+    expect(loadConfig({}).metricsHost).toBe('127.0.0.1');
+    expect(loadConfig({ METRICS_HOST: '0.0.0.0' }).metricsHost).toBe('0.0.0.0');
+    expect((metricsServer.address() as AddressInfo).address).toBe('127.0.0.1');
   });
 });
 

@@ -35,7 +35,7 @@ function kernel(req: IncomingMessage, res: ServerResponse): void {
 let served: Served;
 let port: number;
 beforeAll(async () => {
-  const ops = withOperations(kernel, { instanceId: 'headers-test', health: createHealth({ serviceId: 'h', version: '1' }) });
+  const ops = withOperations(kernel, { instanceId: 'headers-test', health: createHealth({ serviceId: 'h', version: '1' }), trustRequestId: true });
   served = await serve(ops.listener, { ServerResponse: HeaderAddingResponse });
   port = served.port;
 });
@@ -70,6 +70,16 @@ describe('HeaderAddingResponse', () => {
     expect(res.statusMessage).toBe('Fine');
     expect((await get('/after-set-header')).res.headers['x-handler']).toBe('yes');
     expect((await get('/reason-only')).res.statusCode).toBe(201);
+  });
+
+  it("adds nosniff, a Referrer-Policy and CSP frame-ancestors 'none' exactly once, whichever way the head is written", async () => {
+    for (const path of Object.keys(ROUTES)) {
+      const { res } = await get(path);
+      expect(res.headers['x-content-type-options'], path).toBe('nosniff');
+      expect(res.headers['referrer-policy'], path).toBe('no-referrer');
+      expect(res.headers['content-security-policy'], path).toBe("frame-ancestors 'none'");
+      for (const name of ['x-content-type-options', 'referrer-policy', 'content-security-policy']) expect(count(res, name), `${path} ${name}`).toBe(1);
+    }
   });
 
   it('leaves the header lists it is given untouched', () => {

@@ -50,6 +50,20 @@ export function createMetrics(options: MetricsOptions) {
     registers,
   });
 
+  const sseSlowClientsTotal = new Counter({
+    name: 'sse_slow_clients_total',
+    help: 'Server-Sent Events streams closed for not keeping up (they resume by id): buffer = too many unsent bytes, stall = no byte taken for SSE_WRITE_STALL_MS',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+
+  const sseRefusedTotal = new Counter({
+    name: 'sse_refused_total',
+    help: 'Server-Sent Events streams answered with an empty stream and a retry: capacity = SSE_MAX_CONNECTIONS reached, unavailable = channel log unreachable, shutdown = instance stopping',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+
   // Observed once per event per instance, not per client: the cost stays flat with fan-out.
   // In seconds, Prometheus' base unit (only the seed's names carry `_ms`).
   const sseDeliveryLag = new Histogram({
@@ -161,6 +175,8 @@ export function createMetrics(options: MetricsOptions) {
     sseActiveConnections,
     sseEventsTotal,
     sseDeliveryLag,
+    sseSlowClientsTotal,
+    sseRefusedTotal,
     cacheHitsTotal,
     cacheMissesTotal,
     cacheHitPercentage,

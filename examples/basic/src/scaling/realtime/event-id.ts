@@ -23,9 +23,18 @@ export const ZERO_ID = '0-0';
 
 // No leading zeros: one spelling per id, which compareIds relies on.
 const STREAM_ID = /^(?:0|[1-9]\d{0,19})-(?:0|[1-9]\d{0,19})$/;
+/** Both parts of a Redis Stream id are unsigned 64-bit integers. */
+const MAX_PART = '18446744073709551615';
 
 export function isStreamId(text: string): boolean {
-  return STREAM_ID.test(text);
+  if (!STREAM_ID.test(text)) return false;
+  // Only a 20-digit part can pass 2^64 - 1; same length, so strings compare as numbers.
+  const dash = text.indexOf('-');
+  return fitsIn64Bits(text.slice(0, dash)) && fitsIn64Bits(text.slice(dash + 1));
+}
+
+function fitsIn64Bits(digits: string): boolean {
+  return digits.length < MAX_PART.length || digits <= MAX_PART;
 }
 
 /**

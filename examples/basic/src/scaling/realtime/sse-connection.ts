@@ -20,7 +20,12 @@ export class SseConnection {
   readonly positions: string[];
   /** Live events held back while the stream replays history; null once live. */
   queued: QueuedEvent[] | null = [];
+  /** Characters held in `queued`: they count against the stream's bound like unsent bytes. */
+  queuedLength = 0;
   closed = false;
+  /** Bytes the kernel had taken at the last stall check, and since when that number has not moved (0: not stalled). */
+  sentAtCheck = 0;
+  stalledSince = 0;
 
   constructor(
     readonly res: ServerResponse,
@@ -40,5 +45,19 @@ export class SseConnection {
     if (position !== '' && compareIds(id, position) <= 0) return false;
     this.positions[index] = id;
     return true;
+  }
+
+  /** What this stream holds in memory: queued events plus bytes written but not yet taken by the kernel. */
+  unsent(): number {
+    return this.queuedLength + this.res.writableLength;
+  }
+
+  /**
+   * Bytes the client's kernel has taken so far: everything handed to the
+   * socket minus what still waits in it. Moves whenever the client reads.
+   */
+  sent(): number {
+    const socket = this.res.socket;
+    return socket ? socket.bytesWritten - socket.writableLength : 0;
   }
 }

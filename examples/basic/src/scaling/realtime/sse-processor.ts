@@ -7,6 +7,12 @@
  * A stream that resumes registers with its hubs first (live events then
  * queue on the stream), replays the log after its ids, then writes the queue
  * skipping ids it already sent: no gap, no duplicate.
+ *
+ * Memory per stream is bounded in every state. Replaying, live or ending, a
+ * stream is closed when it holds more than `maxBufferedBytes` unsent (events
+ * queued behind its replay plus bytes its socket has not taken) or when its
+ * client has taken no byte for `writeStallMs`; the client resumes by id and
+ * loses nothing. The number of streams per instance is capped too.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BROADCAST_CHANNEL, REVALIDATE_CHANNEL } from '../../volt/index.js';
@@ -16,13 +22,31 @@ import { ChannelHub, READ_BATCH, type HubMetrics, type StreamWriter } from './ch
 import type { ChannelLog, LoggedEvent } from './channel-log.js';
 import { ChannelPolicy, isChannelName, standardChannelRules, type ChannelRule } from './channel-rules.js';
 import { compareIds, cursorPosition, parseCursor, type ResumeCursor } from './event-id.js';
-import { SseConnection } from './sse-connection.js';
-import { PING_FRAME, RESET_EVENT, SSE_HEADERS, connectedFrame, eventBody, eventFrame, isEventType, retryFrame, sendJsonError } from './sse-wire.js';
+import { SseConnection, type QueuedEvent } from './sse-connection.js';
+import {
+  PING_FRAME,
+  RESET_EVENT,
+  RESET_REASON,
+  SSE_HEADERS,
+  connectedFrame,
+  eventBody,
+  eventFrame,
+  isEventType,
+  retryFrame,
+  sendJsonError,
+} from './sse-wire.js';
 
 /** Structurally typed so any metrics registry fits. */
 export interface SseMetrics extends HubMetrics {
   sseActiveConnections: { inc(value?: number): void; dec(value?: number): void };
+  sseSlowClientsTotal: { inc(labels: { reason: SlowClientReason }): void };
+  sseRefusedTotal: { inc(labels: { reason: RefusalReason }): void };
 }
+
+/** Why a stream was closed for not keeping up: too much unsent, or nothing taken for too long. */
+type SlowClientReason = 'buffer' | 'stall';
+/** Why a new stream was told to come back later. */
+type RefusalReason = 'capacity' | 'unavailable' | 'shutdown';
 
 /** The tunable numbers; `config.ts` holds their values (`SSE_*`). */
 export interface SseSettings {
@@ -32,8 +56,14 @@ export interface SseSettings {
   retryMs: number;
   /** `retry:` sent when the instance shuts down, so clients come back at once elsewhere. */
   closeRetryMs: number;
-  /** A stream with more unsent bytes than this is closed; the client resumes by id. */
+  /** A stream holding more unsent bytes than this (queued behind its replay plus buffered for its socket) is closed; the client resumes by id. */
   maxBufferedBytes: number;
+  /** A stream whose client takes no byte for this long is closed; the client resumes by id. */
+  writeStallMs: number;
+  /** At shutdown: how long an ending stream may take to flush before its socket is cut. */
+  closeFlushMs: number;
+  /** Streams served at once; past it, new ones get an empty stream with a `retry:`. */
+  maxConnections: number;
   /** Safety net: compare each hub with its log this often (0: never). */
   catchUpIntervalMs: number;
   /** Channels one stream may name. */
@@ -56,7 +86,10 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
   private readonly hubs = new Map<string, ChannelHub>();
   private readonly connections = new Set<SseConnection>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly stallCheck: NodeJS.Timeout;
   private readonly sweep: NodeJS.Timeout | undefined;
+  /** Streams between the capacity check and their registration (channel authorization is async). */
+  private opening = 0;
   private readonly settings: SseSettings;
   private readonly metrics: SseMetrics | undefined;
   private readonly logger: Logger | undefined;
@@ -84,6 +117,8 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
     });
     // One timer for every stream: per-stream timers cost memory and wake-ups.
     this.heartbeat = setInterval(() => this.ping(), options.heartbeatMs).unref();
+    // A few checks per stall period, so a stalled stream goes within about 1.25 periods.
+    this.stallCheck = setInterval(() => this.closeStalled(), Math.min(1_000, Math.max(25, options.writeStallMs / 4))).unref();
     if (options.catchUpIntervalMs > 0) this.sweep = setInterval(() => void this.sweepHubs(), options.catchUpIntervalMs).unref();
   }
 
@@ -101,19 +136,27 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
   serve(req: IncomingMessage, res: ServerResponse, context: unknown): void {
     this.open(req, res, context as Context).catch((error: unknown) => {
       this.logger?.error({ err: error }, 'sse stream failed');
-      if (!res.headersSent) this.comeBackLater(res, this.settings.retryMs);
+      if (!res.headersSent) this.comeBackLater(res, 'unavailable');
       else res.destroy();
     });
   }
 
   private async open(req: IncomingMessage, res: ServerResponse, context: Context): Promise<void> {
-    if (this.closing) return this.comeBackLater(res, this.settings.closeRetryMs);
+    if (this.closing) return this.comeBackLater(res, 'shutdown');
+    if (this.connections.size + this.opening >= this.settings.maxConnections) return this.comeBackLater(res, 'capacity');
     const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
     const header = req.headers['last-event-id'];
     const cursorText = (Array.isArray(header) ? header[0] : header) ?? query.get('lastEventId') ?? '';
     const cursor = parseCursor(cursorText);
-    if (!cursor) return sendJsonError(res, 400, 'INVALID_LAST_EVENT_ID', 'Last-Event-ID is not an id this server issued');
-    const decision = await this.policy.decide(query.get('channels'), context);
+    if (!cursor) return sendJsonError(res, 400, 'INVALID_EVENT_ID', 'Last-Event-ID is not an event id (<ms>-<seq>, each part below 2^64)');
+    // Counted until the stream is registered, in the same turn: streams opening together cannot pass the cap together.
+    this.opening++;
+    let decision: Awaited<ReturnType<ChannelPolicy<Context>['decide']>>;
+    try {
+      decision = await this.policy.decide(query.get('channels'), context);
+    } finally {
+      this.opening--;
+    }
     if (!decision.ok) return sendJsonError(res, decision.status, decision.code, decision.message);
     if (res.destroyed) return;
 
@@ -144,19 +187,25 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
     if (connection.closed) return;
     const queued = connection.queued ?? [];
     connection.queued = null;
+    connection.queuedLength = 0;
     for (const event of queued) {
-      if (connection.advance(event.index, event.id)) this.write(connection, eventFrame(connection.cursor(), event.body));
+      if (connection.advance(event.index, event.id) && !this.write(connection, eventFrame(connection.cursor(), event.body))) return;
     }
   }
 
   /**
-   * A transient refusal (Redis unreachable, shutting down) as an empty stream
-   * with a `retry:`: EventSource reconnects after it (to any instance), while
-   * an error status would make it give up for good.
+   * A transient refusal (instance full, Redis unreachable, shutting down) as
+   * an empty stream with a `retry:`: EventSource reconnects after it (to any
+   * instance), while an error status would make it give up for good. A full
+   * instance spreads the retries over up to twice the usual delay, so the
+   * refused clients do not all come back in the same instant.
    */
-  private comeBackLater(res: ServerResponse, retryMs: number): void {
+  private comeBackLater(res: ServerResponse, reason: RefusalReason): void {
+    this.metrics?.sseRefusedTotal.inc({ reason });
+    const { retryMs, closeRetryMs } = this.settings;
+    const delay = reason === 'shutdown' ? closeRetryMs : reason === 'capacity' ? retryMs + Math.floor(Math.random() * retryMs) : retryMs;
     res.writeHead(200, SSE_HEADERS);
-    res.end(retryFrame(retryMs));
+    res.end(retryFrame(delay));
   }
 
   /** Writes each resumed channel's history after the cursor (or a reset when it was trimmed). */
@@ -166,10 +215,13 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
       const after = cursorPosition(cursor, channel);
       if (after === undefined) continue;
       const position = await this.log.position(channel);
-      if (compareIds(after, position.trimmedThrough) < 0) {
-        // Events after the client's id are gone: it must refetch, then follow live.
+      // Events after the client's id are gone, or the id was never issued here
+      // (left alone, it would hide every event up to it): refetch, then follow live.
+      const reset =
+        compareIds(after, position.trimmedThrough) < 0 ? RESET_REASON.trimmed : compareIds(after, position.lastId) > 0 ? RESET_REASON.notIssued : null;
+      if (reset !== null) {
         connection.positions[index] = position.lastId;
-        const body = eventBody(channel, position.lastId, RESET_EVENT, '{"reason":"history-trimmed"}');
+        const body = eventBody(channel, position.lastId, RESET_EVENT, `{"reason":"${reset}"}`);
         if (!this.write(connection, eventFrame(connection.cursor(), body))) return;
         continue;
       }
@@ -178,15 +230,19 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
         const batch = await this.log.read(channel, from, READ_BATCH);
         if (connection.closed) return;
         for (const event of batch) {
+          // A replay goes at the client's pace: past half the bound it waits for
+          // the client to read (a client that never does is cut off by the stall check).
+          if (connection.res.writableLength > this.settings.maxBufferedBytes / 2) {
+            await waitForDrain(connection.res);
+            if (connection.closed) return;
+          }
           connection.positions[index] = event.id;
           const frame = eventFrame(connection.cursor(), eventBody(channel, event.id, event.type, event.json));
-          if (!this.write(connection, frame, true)) return;
+          if (!this.write(connection, frame)) return;
         }
         this.metrics?.sseEventsTotal.inc({ type: 'replay' }, batch.length);
         if (batch.length < READ_BATCH) break;
         from = (batch[batch.length - 1] as LoggedEvent).id;
-        // A long replay waits for the client to read instead of buffering it all.
-        if (connection.res.writableLength > this.settings.maxBufferedBytes / 2) await waitForDrain(connection.res);
       }
     }
   }
@@ -240,20 +296,57 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
   }
 
   /** Writes, or closes a stream whose client does not keep up (it resumes by id). Life of an event, step 7. */
-  write(connection: SseConnection, frame: string | Buffer, replaying = false): boolean {
+  write(connection: SseConnection, frame: string | Buffer): boolean {
     if (connection.closed) return false;
     connection.res.write(frame);
-    if (!replaying && connection.res.writableLength > this.settings.maxBufferedBytes) {
-      this.logger?.warn({ buffered: connection.res.writableLength }, 'sse client too slow, closing its stream');
-      this.drop(connection, true);
+    if (connection.unsent() > this.settings.maxBufferedBytes) {
+      this.cutOff(connection, 'buffer');
       return false;
     }
     return true;
   }
 
+  /** Holds a live event for a stream still replaying; the queue counts against the same bound. */
+  enqueue(connection: SseConnection, event: QueuedEvent): boolean {
+    if (connection.closed || connection.queued === null) return false;
+    connection.queued.push(event);
+    connection.queuedLength += event.id.length + event.body.length;
+    if (connection.unsent() > this.settings.maxBufferedBytes) {
+      this.cutOff(connection, 'buffer');
+      return false;
+    }
+    return true;
+  }
+
+  private cutOff(connection: SseConnection, reason: SlowClientReason): void {
+    this.logger?.warn({ reason, unsent: connection.unsent(), channels: connection.channels }, 'sse client too slow, closing its stream');
+    this.metrics?.sseSlowClientsTotal.inc({ reason });
+    this.drop(connection, true);
+  }
+
+  /** Every stream, replaying ones included: the ping also counts against the bound. */
   private ping(): void {
+    for (const connection of this.connections) this.write(connection, PING_FRAME);
+  }
+
+  /**
+   * Closes streams whose client took no byte for `writeStallMs` while bytes
+   * were waiting for it (a replay waiting for it to read included).
+   */
+  private closeStalled(): void {
+    const now = Date.now();
     for (const connection of this.connections) {
-      if (connection.queued === null) this.write(connection, PING_FRAME);
+      if (connection.res.writableLength === 0) {
+        connection.stalledSince = 0;
+        continue;
+      }
+      const sent = connection.sent();
+      if (connection.stalledSince === 0 || sent !== connection.sentAtCheck) {
+        connection.sentAtCheck = sent;
+        connection.stalledSince = now;
+      } else if (now - connection.stalledSince >= this.settings.writeStallMs) {
+        this.cutOff(connection, 'stall');
+      }
     }
   }
 
@@ -267,12 +360,21 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.stallCheck);
     if (this.sweep) clearInterval(this.sweep);
+    const ending: ServerResponse[] = [];
     for (const connection of [...this.connections]) {
       const { res } = connection;
       // A short retry, then the end of the stream: the client reconnects at once, elsewhere.
       if (res.headersSent && !res.writableEnded) res.end(retryFrame(this.settings.closeRetryMs));
       this.drop(connection, !res.headersSent);
+      if (!res.writableFinished && !res.destroyed) ending.push(res);
+    }
+    if (ending.length > 0) {
+      // A client that does not read would keep its stream, and the shutdown, waiting until the deadline.
+      setTimeout(() => {
+        for (const res of ending) if (!res.writableFinished) res.destroy();
+      }, this.settings.closeFlushMs).unref();
     }
     await this.log.close();
   }

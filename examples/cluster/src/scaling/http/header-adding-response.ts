@@ -40,6 +40,26 @@ export function addResponseHeaders(res: ServerResponse, pairs: string[]): void {
   for (let i = 0; i < pairs.length; i += 2) res.setHeader(pairs[i]!, pairs[i + 1]!);
 }
 
+/**
+ * Sets one of the headers `addResponseHeaders` queued to another value (the
+ * list is the response's own, so changing it in place is safe), or sets it
+ * directly on a plain ServerResponse.
+ */
+export function replaceResponseHeader(res: ServerResponse, lowerCaseName: string, value: string): void {
+  const pairs = res instanceof HeaderAddingResponse ? res[EXTRA] : null;
+  if (pairs !== null) {
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === lowerCaseName) {
+        pairs[i + 1] = value;
+        return;
+      }
+    }
+    pairs.push(lowerCaseName, value);
+    return;
+  }
+  res.setHeader(lowerCaseName, value);
+}
+
 /** A new header list (callers may pass shared constants: never mutate them). */
 function withExtra(headers: HeaderList | undefined, extra: string[]): OutgoingHttpHeaders | OutgoingHttpHeader[] {
   if (headers === undefined || headers === null) return extra;

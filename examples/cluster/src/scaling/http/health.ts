@@ -7,6 +7,7 @@
  *   health.addCheck('postgres:connection', async () => ({
  *     componentType: 'datastore', status: (await pool.query('select 1')) ? 'pass' : 'fail' }));
  */
+import type { ServerResponse } from 'node:http';
 import { memoryUsage } from 'node:process';
 
 export type HealthStatus = 'pass' | 'warn' | 'fail';
@@ -158,4 +159,19 @@ export function createHealth(options: HealthOptions): Health {
 const RANK: Record<HealthStatus, number> = { pass: 0, warn: 1, fail: 2 };
 function worst(a: HealthStatus, b: HealthStatus): HealthStatus {
   return RANK[b] > RANK[a] ? b : a;
+}
+
+const HEALTH_TYPE = 'application/health+json';
+
+/** A health answer: `application/health+json`, never cached, no body for HEAD. */
+export function writeHealth(res: ServerResponse, status: number, body: Buffer): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { 'content-type': HEALTH_TYPE, 'cache-control': 'no-store', 'content-length': body.length });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** The full report (every check with its details): 503 when it fails. */
+export async function sendHealthReport(health: Health, res: ServerResponse): Promise<void> {
+  const report = await health.report();
+  writeHealth(res, report.status === 'fail' ? 503 : 200, Buffer.from(JSON.stringify(report)));
 }

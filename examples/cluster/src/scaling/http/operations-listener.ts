@@ -4,15 +4,16 @@ import type { Registry } from 'prom-client';
 import { JSON_CONTENT_TYPE, errorEnvelope } from '../../volt/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
-import type { Health } from './health.js';
+import { sendHealthReport, writeHealth, type Health } from './health.js';
 import { addResponseHeaders } from './header-adding-response.js';
 import { bearerTokenMatches, sendMetrics } from './metrics-endpoint.js';
-import { createRequestIds, rawHeader } from './request-id.js';
+import { createRequestIds } from './request-id.js';
 import { createRequestLog } from './request-log.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 declare module 'node:http' {
   interface IncomingMessage {
-    /** Request id: the caller's `X-Request-Id` when valid, else generated. */
+    /** Request id: a trusted proxy's `X-Request-Id` when valid, else generated (request-id.ts). */
     id?: string;
   }
 }
@@ -25,8 +26,13 @@ export interface OperationsOptions {
   metrics?: Metrics | undefined;
   /** One line per request at info (probes and scrapes at debug); pino or any logger of that shape. */
   logger?: Logger | undefined;
-  /** When set, `/metrics` is also served on this port to `Authorization: Bearer <token>`. */
+  /**
+   * When set, `/metrics` and the detailed `/health` are also served on this
+   * port to `Authorization: Bearer <token>`; everyone else gets the status only.
+   */
   metricsToken?: string | undefined;
+  /** Keep a well-formed incoming `X-Request-Id` (only behind a proxy that sets it). Default false. */
+  trustRequestId?: boolean | undefined;
   /** The matched route pattern of a request (a metric label must not be the raw path). */
   routeOf?: ((req: IncomingMessage) => string | undefined) | undefined;
 }
@@ -36,7 +42,8 @@ export interface OperationsListener {
   /**
    * For `server.on('clientError', ...)`: bytes node's parser rejects (no
    * request to answer) get a JSON 400 with the instance id and a closed
-   * connection; the server keeps serving.
+   * connection, a request that does not arrive in time a 408; the server
+   * keeps serving.
    */
   clientError(error: NodeJS.ErrnoException, socket: Duplex): void;
   /** Requests started and not yet closed (SSE streams included). */
@@ -53,11 +60,18 @@ interface TrackedResponse extends ServerResponse {
 }
 
 const LIVE_BODY = Buffer.from('{"status":"pass"}');
-const HEALTH_TYPE = 'application/health+json';
+
+/** What node's parser and timers report about a connection, as the client is told. */
+const CLIENT_ERRORS: Record<string, { status: number; reason: string; code: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', code: 'BAD_REQUEST', message: 'Malformed HTTP request' },
+  // headersTimeout or requestTimeout passed (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS).
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', code: 'REQUEST_TIMEOUT', message: 'The request did not arrive in time' },
+  default: { status: 400, reason: 'Bad Request', code: 'BAD_REQUEST', message: 'Malformed HTTP request' },
+};
 
 /**
- * The node:http layer in front of the kernel: instance and request ids on
- * every response, health probes and (optionally) metrics served before any
+ * The node:http layer in front of the kernel: instance and request ids and
+ * the security headers on every response, health probes and (optionally) metrics served before any
  * routing so they do not depend on the API's base path, and one `close`
  * listener per request that records the duration histogram, the request log
  * line and the in-flight count used by graceful shutdown.
@@ -67,7 +81,7 @@ const HEALTH_TYPE = 'application/health+json';
  */
 export function withOperations(kernel: NodeListener, options: OperationsOptions): OperationsListener {
   const { instanceId, health, metrics, logger, metricsToken, routeOf } = options;
-  const nextRequestId = createRequestIds(instanceId);
+  const nextRequestId = createRequestIds(instanceId, options.trustRequestId ?? false);
   const requestLog = logger ? createRequestLog(logger) : undefined;
   let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
@@ -108,14 +122,14 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     res[START] = performance.now();
     inFlight++;
     res.on('close', onClose); // emitted once; `on` skips the wrapper `once` allocates
-    const id = nextRequestId(rawHeader(req.rawHeaders, 'x-request-id'));
+    const id = nextRequestId(req);
     req.id = id;
     // Once draining, answer and let the client reconnect elsewhere, so
     // keep-alive clients (nginx upstream pools) leave this instance.
     if (health.draining) res.shouldKeepAlive = false;
 
     // The one place X-Instance-Id is set: every response, whoever writes it.
-    addResponseHeaders(res, ['x-instance-id', instanceId, 'x-request-id', id]);
+    addResponseHeaders(res, ['x-instance-id', instanceId, 'x-request-id', id, ...SECURITY_HEADERS]);
     const url = req.url ?? '/';
     if (url.startsWith('/health') || url.startsWith('/metrics')) {
       const path = pathOf(url);
@@ -146,9 +160,10 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
         });
         return;
       case '/health':
-        void health.report().then((report) => {
-          writeHealth(res, report.status === 'fail' ? 503 : 200, Buffer.from(JSON.stringify(report)));
-        });
+        // Version, memory and Redis timings help an attacker as much as an operator:
+        // the public port shows them only to the token holder (and the metrics port to all).
+        if (metricsToken !== undefined && bearerTokenMatches(req, metricsToken)) void sendHealthReport(health, res);
+        else void health.report().then((report) => writeHealth(res, report.status === 'fail' ? 503 : 200, Buffer.from(`{"status":"${report.status}"}`)));
         return;
       case '/metrics':
         if (!bearerTokenMatches(req, metricsToken!)) {
@@ -168,11 +183,19 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
       socket.destroy();
       return;
     }
-    const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-    const body = errorEnvelope({ code: 'BAD_REQUEST', message: 'Malformed HTTP request' });
+    // node's own handler checks the same: once a response started, more bytes would corrupt it.
+    const started = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (started?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const answer = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default!;
+    // The request line that was logged (a body that never arrived) gets the status the client got.
+    if (started) started.statusCode = answer.status;
+    const body = errorEnvelope({ code: answer.code, message: answer.message });
     socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\n${instanceIdLine}` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 ${answer.status} ${answer.reason}\r\nConnection: close\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\nX-Content-Type-Options: nosniff\r\n` +
+        `${instanceIdLine}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
 
@@ -187,12 +210,6 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };
-}
-
-function writeHealth(res: ServerResponse, status: number, body: Buffer): void {
-  if (res.destroyed) return;
-  res.writeHead(status, { 'content-type': HEALTH_TYPE, 'cache-control': 'no-store', 'content-length': body.length });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 function pathOf(url: string | undefined): string {

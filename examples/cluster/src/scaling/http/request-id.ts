@@ -1,19 +1,27 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 
 /**
- * Request ids: an upstream `X-Request-Id` (from nginx or a caller) is kept when
- * it looks like an id, so one id follows a request across hops; anything else
- * (too long, or characters that could forge log lines) is replaced.
+ * Request ids. An incoming `X-Request-Id` is kept only when the app is told to
+ * trust it (`TRUST_REQUEST_ID=true`: the app is reachable only through a proxy
+ * that sets it, as nginx does here), so one id follows a request across hops;
+ * a caller could otherwise pick ids that collide with others' or lead whoever
+ * reads the logs astray. Even a trusted id is replaced when it does not look
+ * like one (too long, or characters that could forge log lines).
  * Generated ids are `<prefix>-<counter>`: a string concatenation per request
  * instead of a UUID, unique across instances and restarts through the prefix.
  */
 const ACCEPTED = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
-export function createRequestIds(instanceId: string): (incoming: string | string[] | undefined) => string {
+/** The id of each request, from its headers or made up. */
+export function createRequestIds(instanceId: string, trustIncoming: boolean): (req: IncomingMessage) => string {
   const prefix = `${instanceId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)}-${randomBytes(4).toString('hex')}-`;
   let counter = 0;
-  return (incoming) => {
-    if (typeof incoming === 'string' && ACCEPTED.test(incoming)) return incoming;
+  return (req) => {
+    if (trustIncoming) {
+      const incoming = rawHeader(req.rawHeaders, 'x-request-id');
+      if (incoming !== undefined && ACCEPTED.test(incoming)) return incoming;
+    }
     counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
     return prefix + counter.toString(36);
   };

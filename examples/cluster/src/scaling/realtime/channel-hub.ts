@@ -12,7 +12,7 @@
 import type { Logger } from '../logger.js';
 import type { ChannelLog, LiveEvent, LoggedEvent } from './channel-log.js';
 import { ZERO_ID, compareIds, idTime } from './event-id.js';
-import type { SseConnection } from './sse-connection.js';
+import type { QueuedEvent, SseConnection } from './sse-connection.js';
 import { eventBody, eventFrame } from './sse-wire.js';
 
 /** Entries read from the log per round trip (replay and catch-up). */
@@ -21,10 +21,12 @@ export const READ_BATCH = 500;
 const MAX_BUFFERED_EVENTS = 10_000;
 const CATCH_UP_RETRY_MS = 500;
 
-/** How a hub's frames reach a stream: the processor bounds what a slow client may buffer. */
+/** How a hub's frames reach a stream: the processor bounds what a slow client may hold. */
 export interface StreamWriter {
   /** False when the stream is closed, or was cut off just now for not keeping up. */
   write(connection: SseConnection, frame: string | Buffer): boolean;
+  /** Holds a live event for a stream still replaying history; false as `write`. */
+  enqueue(connection: SseConnection, event: QueuedEvent): boolean;
 }
 
 export interface HubMetrics {
@@ -188,7 +190,7 @@ export class ChannelHub {
         continue;
       }
       const index = connection.channels.indexOf(this.channel);
-      if (connection.queued !== null) connection.queued.push({ index, id: event.id, body });
+      if (connection.queued !== null) this.writer.enqueue(connection, { index, id: event.id, body });
       else if (connection.advance(index, event.id) && this.writer.write(connection, eventFrame(connection.cursor(), body))) written++;
     }
     if (written > 0 && this.metrics) {

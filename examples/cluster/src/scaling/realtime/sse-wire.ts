@@ -57,8 +57,19 @@ export function isEventType(type: string): boolean {
   return EVENT_TYPE.test(type);
 }
 
-/** Sent in place of a channel's replay when its history was trimmed past the client's id. */
+/**
+ * Sent in place of a channel's replay when the server cannot replay from the
+ * client's id: the client refetches its state, then follows live events.
+ */
 export const RESET_EVENT = 'reset';
+
+/** Why a channel was reset (`data.reason` of the reset event). */
+export const RESET_REASON = {
+  /** Events after the client's id were trimmed from the channel's history. */
+  trimmed: 'history-trimmed',
+  /** The id is beyond anything the channel issued (another deployment, lost Redis data, made up). */
+  notIssued: 'not-issued',
+} as const;
 
 /** A JSON error envelope, only before any stream byte went out. */
 export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
