@@ -104,11 +104,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Spawns the app with a raised file-descriptor limit (10,000 streams need 10,000 sockets). */
+/**
+ * Spawns the app with a raised file-descriptor limit (10,000 streams need 10,000 sockets),
+ * and room for more streams than the per-instance cap (the memory setup holds 11,000 on one).
+ */
 function startInstances(build: Build, count: number, env: Record<string, string>): Promise<AppProcess[]> {
   return Promise.all(
     Array.from({ length: count }, (_, index) =>
-      build.startApp(`app${index + 1}`, { ...env, LOG_LEVEL: 'error', SSE_MAX_BUFFERED_BYTES: String(8 * 1024 * 1024) }),
+      build.startApp(`app${index + 1}`, { ...env, LOG_LEVEL: 'error', SSE_MAX_BUFFERED_BYTES: String(8 * 1024 * 1024), SSE_MAX_CONNECTIONS: '50000' }),
     ),
   );
 }

@@ -74,8 +74,19 @@ if (process.env.STACK_EAGER_COMPRESSION === '1') {
   }).listener;
 }
 
-const server = createServer({ ServerResponse: HeaderAddingResponse }, listener);
-server.keepAliveTimeout = 5000;
+// The node:http limits src/app.ts sets (request timeouts, connection cap), from the build's config.
+const { http } = (await load('config.js')).loadConfig({});
+const server = createServer(
+  {
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    headersTimeout: http.headersTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    connectionsCheckingInterval: http.timeoutCheckMs,
+    ServerResponse: HeaderAddingResponse,
+  },
+  listener,
+);
+server.maxConnections = http.maxConnections;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
 
 // Exit normally on a signal so --cpu-prof can write its profile.
