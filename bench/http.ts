@@ -350,7 +350,8 @@ function targetLines(run: { samples: Map<string, number[]>; cpuSamples: Map<stri
   };
   const lines = [''];
   if (run.samples.has('ping|volt') && run.samples.has('ping|raw')) lines.push(`Target, \`GET /api/v1/ping\` vs raw node:http: ${check('volt', 'raw', 0.9)}.`);
-  if (run.samples.has('ping|volt') && run.samples.has('ping|fastify')) lines.push(`Target, \`GET /api/v1/ping\` vs fastify 5: ${check('volt', 'fastify', 1.0)}.`);
+  if (run.samples.has('ping|volt') && run.samples.has('ping|fastify'))
+    lines.push(`Target, \`GET /api/v1/ping\` vs fastify 5: ${check('volt', 'fastify', 1.0)}.`);
   if (run.samples.has('ping|volt-stack') && run.samples.has('ping|fastify-stack')) {
     lines.push(`Target, default middleware stack (request lines at info) vs fastify 5 with the same stack: ${check('volt-stack', 'fastify-stack', 1.5)}.`);
   }
