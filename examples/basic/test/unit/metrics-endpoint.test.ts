@@ -30,10 +30,15 @@ const logger = createLogger({
 // Stand-in kernel: two routes and the route pattern it matched, as the kernel reports it.
 const ROUTE = Symbol('route');
 type Req = IncomingMessage & { [ROUTE]?: string };
+/** Request ids the stand-in kernel has received. */
+const received = new Set<string>();
 function kernel(req: Req, res: ServerResponse): void {
+  received.add(String(req.headers['x-request-id']));
   if (req.url?.startsWith('/api/v1/notes/')) {
     req[ROUTE] = '/api/v1/notes/:id';
-    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{},"error":null}'), 30);
+    // `gone` answers late enough for its client to have left, however slow the machine.
+    const delayMs = req.url.endsWith('/gone') ? 2_000 : 30;
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{},"error":null}'), delayMs);
     return;
   }
   res.writeHead(404).end();
@@ -150,7 +155,7 @@ describe('request log', () => {
     const req = request({ host: '127.0.0.1', port: appPort, path: '/api/v1/notes/gone', headers: { 'x-request-id': 'abandoned-1' } });
     req.on('error', () => {});
     req.end();
-    await new Promise((r) => setTimeout(r, 10));
+    await expect.poll(() => received.has('abandoned-1'), { interval: 5 }).toBe(true);
     req.destroy();
     await expect.poll(() => lines.find((l) => l.reqId === 'abandoned-1'), { timeout: 2_000 }).toMatchObject({ aborted: true, route: '/api/v1/notes/:id' });
   });

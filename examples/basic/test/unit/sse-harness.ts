@@ -43,14 +43,16 @@ export async function harness(options: Partial<SseProcessorOptions<Context>> & {
   const sockets = new Map<number, Socket>();
   server.on('connection', (socket: Socket) => sockets.set(socket.remotePort!, socket));
   const clients: SseClient[] = [];
+  // Taken at open: a closed socket no longer knows its port.
+  const localPorts = new Map<SseClient, number>();
   cleanups.push(async () => {
     for (const client of clients) client.close();
     await processor.close();
     await close();
   });
   const serverSocket = (client: SseClient) => {
-    const socket = sockets.get(client.localPort!);
-    if (!socket) throw new Error(`no server socket for the client on port ${client.localPort}`);
+    const socket = sockets.get(localPorts.get(client) ?? -1);
+    if (!socket) throw new Error(`no server socket for the client on port ${localPorts.get(client)}`);
     return socket;
   };
   return {
@@ -60,6 +62,7 @@ export async function harness(options: Partial<SseProcessorOptions<Context>> & {
     async open(query, lastEventId) {
       const client = await SseClient.open({ port, path: `${PATH}?${query}`, ...(lastEventId !== undefined ? { lastEventId } : {}) });
       clients.push(client);
+      if (client.localPort !== undefined) localPorts.set(client, client.localPort);
       return client;
     },
     serverSocket,

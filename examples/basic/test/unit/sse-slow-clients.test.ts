@@ -19,6 +19,7 @@ const KiB = 1024;
 const PAYLOAD = 'x'.repeat(1000);
 /** About 9 MB of events: more than a paused loopback client and the server's kernel buffers take (about 4 MB). */
 const HISTORY = 8_000;
+const STALL_MS = 1_000;
 
 async function publish(h: Harness, count: number, label: string): Promise<string[]> {
   const ids: string[] = [];
@@ -67,7 +68,8 @@ describe('SSE streams whose client stops reading', () => {
     timeout: 30_000,
   }, async () => {
     const metrics = createMetrics({ instanceId: 'stall', defaultMetrics: false });
-    const h = await harness({ maxLength: 20_000, writeStallMs: 400, metrics });
+    // Long enough that a loaded machine's timer delays never make the trickling client below look stalled.
+    const h = await harness({ maxLength: 20_000, writeStallMs: STALL_MS, metrics });
     const history = await publish(h, HISTORY, 'history');
 
     // Replaying, with nothing else published: the replay waits for the client, which never reads.
@@ -86,7 +88,7 @@ describe('SSE streams whose client stops reading', () => {
       await nextTurn();
     }
     expect(h.unsent(live)).toBeLessThan(256 * KiB);
-    // `trickle` reads a little every 150 ms: slow, but never stalled for 400 ms.
+    // `trickle` reads a little every 150 ms: slow, but never stalled for STALL_MS.
     const reading = setInterval(() => {
       trickle.resumeReading();
       setTimeout(() => trickle.pauseReading(), 5);
@@ -94,7 +96,7 @@ describe('SSE streams whose client stops reading', () => {
     try {
       const stalledAt = Date.now();
       await expect.poll(() => h.serverSocket(live).destroyed, { timeout: 5_000 }).toBe(true);
-      expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(350);
+      expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(STALL_MS - 50);
       // Keep the trickling client behind for a while: it is slow, not stalled.
       for (let round = 0; round < 10; round++) {
         published.push(...(await publish(h, 300, 'more')));
