@@ -413,7 +413,9 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
     // nginx kept trying the dead instance, once per fail_timeout (otherwise
     // this measured nothing), and each such try moved on quickly.
     expect(retriedTimes.length).toBeGreaterThanOrEqual(3);
-    for (const ms of retriedTimes) expect(ms, 'a request that tried the dead instance first').toBeLessThan(100);
+    // Quickly: after the 50 ms connect timeout, far from nginx's default of
+    // seconds (with room for a loaded machine; p99 below is the target).
+    for (const ms of retriedTimes) expect(ms, 'a request that tried the dead instance first').toBeLessThan(500);
     expect(figures.p99, `p99 (p50 ${figures.p50} ms, load average ${figures.loadAverage})`).toBeLessThan(100);
   });
 

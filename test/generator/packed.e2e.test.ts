@@ -91,7 +91,8 @@ describe('packed create-volt-scaled', () => {
   it("the generated project's unit and Redis tests pass", async () => {
     const result = await sh('npm', ['test'], projectDir);
     expect(result.exitCode, result.all).toBe(0);
-  });
+    // The whole suite of a generated project, Redis clusters included.
+  }, 1_200_000);
 
   it('builds, starts and answers GET /api/v1/ping with an instance id', async () => {
     const built = await sh('npm', ['run', 'build'], projectDir);

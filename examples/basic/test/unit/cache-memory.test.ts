@@ -208,10 +208,12 @@ describe('DistributedCache in memory mode', () => {
 
   it('invalidates other caches of the same process through an in-memory bus', async () => {
     const store = new MemoryStore();
-    const a = cache<number>({ bus: new InvalidationBus(store, 'a') });
-    const b = cache<number>({ bus: new InvalidationBus(store, 'b') });
+    const a = cache<number>({ bus: new InvalidationBus(store, 'a'), ttlMs: 60_000 });
+    const b = cache<number>({ bus: new InvalidationBus(store, 'b'), ttlMs: 60_000 });
     await Promise.all([a.ready, b.ready]);
     await a.set('k', 1);
+    // a's invalidation reaches b first; one arriving after b's own write would evict it too.
+    await sleep(5);
     await b.set('k', 2);
     await sleep(5);
     // b's write evicted a's copy; b kept its own.
