@@ -15,10 +15,7 @@
  * an order that rotates round by round; medians (and min-max) are printed
  * and written to the `## Cache` section of BENCHMARKS.md.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
@@ -29,10 +26,10 @@ import { createRedisConnections, type RedisConnections } from '../templates/src/
 import { readRedisSettings, type RedisSettings } from '../templates/src/scaling/redis/redis-settings.js';
 import { RedisStore } from '../templates/src/scaling/store/redis-store.js';
 import { startCluster, startStandalone } from '../templates/test/support/redis-servers.js';
+import { writeBenchmarkSection } from './benchmarks-file.js';
 
 /** The template's defaults (config.ts), as an app without CACHE_* variables runs. */
 const CACHE_DEFAULTS = loadConfig({}).cache;
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
@@ -357,7 +354,6 @@ function render(samples: Samples): string {
 }
 
 function writeSection(report: string): void {
-  const file = join(root, 'BENCHMARKS.md');
   const cpu = cpus();
   const section = [
     '## Cache',
@@ -377,16 +373,7 @@ function writeSection(report: string): void {
     '- Spread: min-max across rounds is wide because other work shared the two cores; compare rows of one run, not runs.',
     '',
   ].join('\n');
-  const content = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = content.search(/^## Cache\s*$/m);
-  if (start === -1) {
-    writeFileSync(file, `${content.trimEnd()}\n\n${section}`);
-    return;
-  }
-  const rest = content.slice(start + 1);
-  const nextHeading = rest.search(/^## /m);
-  const end = nextHeading === -1 ? content.length : start + 1 + nextHeading;
-  writeFileSync(file, `${content.slice(0, start)}${section}${nextHeading === -1 ? '' : `\n${content.slice(end)}`}`);
+  writeBenchmarkSection(section);
 }
 
 main().catch((error: unknown) => {

@@ -23,8 +23,8 @@
  * script that prints `{"port":N}` on stdout. Adding a scenario: append to
  * SCENARIOS.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -32,6 +32,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { baselineBuild, compile, currentBuild } from './baseline.js';
+import { writeBenchmarkSection } from './benchmarks-file.js';
+import { cpuMicros } from './process-cpu.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -155,22 +157,6 @@ async function check(url: string, scenario: Scenario): Promise<void> {
   await res.arrayBuffer();
   if (res.status !== scenario.status) throw new Error(`${url}${scenario.path}: expected ${scenario.status}, got ${res.status}`);
 }
-
-/**
- * CPU time (user + system, µs) a process has used so far, from /proc (Linux;
- * undefined elsewhere). CPU per request is steadier than requests/s on a
- * shared machine: it does not count the time a server waits for a core.
- */
-function cpuMicros(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS);
-  } catch {
-    return undefined;
-  }
-}
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -377,7 +363,6 @@ function writeSection(run: {
   scenarios: Scenario[];
   problems: string[];
 }): void {
-  const file = join(root, 'BENCHMARKS.md');
   const cpu = cpus();
   const raw = run.scenarios
     .flatMap((scenario) =>
@@ -414,17 +399,7 @@ function writeSection(run: {
     ...(run.problems.length ? ['', `Problems seen: ${run.problems.join('; ')}.`] : []),
     ...(notes && !args.baseline ? ['', notes.trim()] : []),
   ].join('\n');
-  let content = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = content.search(new RegExp(`^${run.heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm'));
-  if (start === -1) {
-    content = `${content.trimEnd()}\n\n${section}\n`;
-  } else {
-    const rest = content.slice(start + 1);
-    const next = rest.search(/^## /m);
-    const end = next === -1 ? content.length : start + 1 + next;
-    content = `${content.slice(0, start)}${section}\n${next === -1 ? '' : `\n${content.slice(end)}`}`;
-  }
-  writeFileSync(file, content);
+  writeBenchmarkSection(section);
 }
 
 await main();

@@ -22,7 +22,6 @@
  * the machine's two cores are shared by Redis, the apps and this process.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,6 +34,7 @@ import { startCluster, startStandalone } from '../templates/test/support/redis-s
 import { createRealtimePublisher } from '../templates/test/support/realtime-publisher.js';
 import { SseClient } from '../templates/test/support/sse-client.js';
 import { baselineBuild } from './baseline.js';
+import { writeBenchmarkSection } from './benchmarks-file.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -461,7 +461,6 @@ function readingNotes(): string[] {
 }
 
 function writeSection(heading: string, body: string): void {
-  const file = join(root, 'BENCHMARKS.md');
   const cpu = cpus();
   const baselineArgs = args.baseline ? ` --baseline ${args.baseline} --rounds ${ROUNDS} --setups ${SETUPS.join(',')}` : '';
   const section = [
@@ -480,17 +479,7 @@ function writeSection(heading: string, body: string): void {
     '',
     ...(args.baseline ? [] : readingNotes()),
   ].join('\n');
-  const content = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-
-  const start = content.search(new RegExp(`^${heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm'));
-  if (start === -1) {
-    writeFileSync(file, `${content.trimEnd()}\n\n${section}`);
-    return;
-  }
-  const rest = content.slice(start + 1);
-  const next = rest.search(/^## /m);
-  const end = next === -1 ? content.length : start + 1 + next;
-  writeFileSync(file, `${content.slice(0, start)}${section}\n${content.slice(end)}`);
+  writeBenchmarkSection(section);
 }
 
 const builds: Build[] = [{ tag: '', startApp }];

@@ -1,34 +1,50 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * The project's local settings: `.env.example` (committed) with a fresh random
- * REDIS_PASSWORD, so `docker compose up` works right after generation. It is
- * git-ignored in the project, so it never lands in the first commit.
+ * The project's local files, written at generation and git-ignored, so they
+ * never land in the first commit:
+ * - `.env`, a copy of `.env.example`: the settings `npm start`, `npm run dev`,
+ *   `npm run stack` and `docker compose` read;
+ * - `secrets/`, the passwords of the two Redis users (infra/redis/
+ *   redis-start.sh), one random value per file: docker compose mounts them as
+ *   secrets, so `docker compose up` works right after generation and no
+ *   password is in an environment variable (`docker inspect`) or on a command line.
  */
 export const ENV_FILE = '.env';
 export const ENV_EXAMPLE_FILE = '.env.example';
+export const SECRETS_DIR = 'secrets';
+export const REDIS_SECRET_FILES = ['redis-admin-password', 'redis-app-password'] as const;
 
-/** The line of `.env.example` that `.env` fills in. */
-const PASSWORD_LINE = /^REDIS_PASSWORD=$/m;
-
-/** 32 random bytes as 64 hex characters: strong, and safe in a shell, a URL and a compose file. */
+/** 32 random bytes as 64 hex characters: strong, and safe in a shell, a URL and a config file. */
 export function randomRedisPassword(): string {
   return randomBytes(32).toString('hex');
 }
 
-/** `.env.example` with its empty `REDIS_PASSWORD=` line set to password. */
-export function envFromExample(example: string, password: string): string {
-  const matches = example.match(new RegExp(PASSWORD_LINE.source, 'gm')) ?? [];
-  if (matches.length !== 1) {
-    throw new Error(`${ENV_EXAMPLE_FILE} must have exactly one empty "REDIS_PASSWORD=" line to fill in; found ${matches.length}`);
-  }
-  return example.replace(PASSWORD_LINE, `REDIS_PASSWORD=${password}`);
+/** Writes `<projectDir>/.env` from the rendered `.env.example`, readable by its owner only. */
+export async function writeEnvFile(projectDir: string): Promise<void> {
+  const target = path.join(projectDir, ENV_FILE);
+  await copyFile(path.join(projectDir, ENV_EXAMPLE_FILE), target);
+  await chmod(target, 0o600);
 }
 
-/** Writes `<projectDir>/.env` from the rendered `.env.example`, readable by its owner only. */
-export async function writeEnvFile(projectDir: string, password = randomRedisPassword()): Promise<void> {
-  const example = await readFile(path.join(projectDir, ENV_EXAMPLE_FILE), 'utf8');
-  await writeFile(path.join(projectDir, ENV_FILE), envFromExample(example, password), { mode: 0o600 });
+/**
+ * Writes `<projectDir>/secrets/redis-*-password`, each a new random password;
+ * a file that already holds one is kept (a `--force` run keeps `secrets/`).
+ * The directory is its owner's only; the files are readable by all, because
+ * compose bind-mounts them as they are into containers that run as other
+ * users (redis, node).
+ */
+export async function writeRedisSecrets(projectDir: string): Promise<void> {
+  const dir = path.join(projectDir, SECRETS_DIR);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  for (const file of REDIS_SECRET_FILES) {
+    const target = path.join(dir, file);
+    const kept = await readFile(target, 'utf8').catch(() => '');
+    if (kept.trim() !== '') continue;
+    await writeFile(target, `${randomRedisPassword()}\n`, { mode: 0o644 });
+    await chmod(target, 0o644);
+  }
 }

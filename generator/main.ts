@@ -1,6 +1,6 @@
 import { answersFromFlags, resolveTarget, type Answers } from './answers.js';
 import { parseCliArgs } from './args.js';
-import { ENV_EXAMPLE_FILE, ENV_FILE, writeEnvFile } from './env-file.js';
+import { ENV_EXAMPLE_FILE, ENV_FILE, REDIS_SECRET_FILES, SECRETS_DIR, writeEnvFile, writeRedisSecrets } from './env-file.js';
 import { CliError, StepFailedError, UsageError } from './errors.js';
 import { helpText } from './help.js';
 import { createIo, type Io, type RunContext } from './io.js';
@@ -67,7 +67,8 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
   }
 
   if (state === 'non-empty') {
-    io.print(`Replacing everything in ${answers.targetDir} except ${KEPT_ON_FORCE.join(' and ')} (kept as they are) with the new project.`);
+    const kept = `${KEPT_ON_FORCE.slice(0, -1).join(', ')} and ${KEPT_ON_FORCE.at(-1)}`;
+    io.print(`Replacing everything in ${answers.targetDir} except ${kept} (kept as they are) with the new project.`);
   }
   const { renderProject } = await import('./render.js');
   const started = performance.now();
@@ -78,10 +79,13 @@ async function generate(argv: readonly string[], io: Io, sourcesOverride: PlanSo
     render: async (dir) => {
       await renderProject(sources, answers, pkg.version, dir, plan);
       await writeEnvFile(dir);
+      await writeRedisSecrets(dir);
     },
   }).catch((error: unknown) => {
     throw new CliError((error as Error).message, `Nothing was written to ${answers.targetDir}.`);
   });
+  // A kept secrets/ (--force) gets the passwords it lacks.
+  if (state === 'non-empty') await writeRedisSecrets(answers.targetDir);
   io.print(`Created ${answers.name} in ${answers.targetDir} (${plan.length + GENERATED_FILES} files, ${Math.round(performance.now() - started)} ms).`);
 
   const cdPath = cdPathFor(answers.targetDir, io.cwd);
@@ -118,7 +122,7 @@ async function checkTarget(targetDir: string, force: boolean, interactive: boole
     if (interactive && (await (await import('./prompts.js')).confirmReplace(targetDir, io))) return state;
     throw new UsageError(
       `${targetDir} is not empty; nothing was written.`,
-      'Choose a new directory, or pass --force to replace its contents (.git and .env are kept).',
+      'Choose a new directory, or pass --force to replace its contents (.git, .env and secrets/ are kept).',
     );
   }
   return state;
@@ -132,13 +136,14 @@ function describePlan(plan: readonly PlanEntry[], answers: Answers, state: strin
   ];
   for (const entry of plan) lines.push(`  ${entry.kind.padEnd(6)}  ${entry.target}`);
   lines.push(`  ${'write'.padEnd(6)}  ${MANIFEST_FILE}`);
-  lines.push(`  ${'write'.padEnd(6)}  ${ENV_FILE}  (${ENV_EXAMPLE_FILE} with a random REDIS_PASSWORD; git-ignored)`);
+  lines.push(`  ${'write'.padEnd(6)}  ${ENV_FILE}  (a copy of ${ENV_EXAMPLE_FILE}; git-ignored)`);
+  for (const file of REDIS_SECRET_FILES) lines.push(`  ${'write'.padEnd(6)}  ${SECRETS_DIR}/${file}  (a random password; git-ignored)`);
   lines.push('', `${plan.length + GENERATED_FILES} files.`);
   return lines.join('\n');
 }
 
-/** Written by the generator itself rather than taken from templates/: volt-scaled.json and .env. */
-const GENERATED_FILES = 2;
+/** Written by the generator itself rather than taken from templates/: volt-scaled.json, .env and the Redis secrets. */
+const GENERATED_FILES = 2 + REDIS_SECRET_FILES.length;
 
 function isCi(env: NodeJS.ProcessEnv): boolean {
   const value = env.CI?.toLowerCase();

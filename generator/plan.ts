@@ -37,8 +37,15 @@ const RENAMES: Record<string, string> = { _gitignore: '.gitignore' };
  */
 export const KUSTOMIZE_COPIES: ReadonlyArray<{ infra: string; target: string }> = [
   { infra: 'redis/redis.conf', target: 'deploy/kubernetes/base/redis.conf' },
+  { infra: 'redis/redis-start.sh', target: 'deploy/kubernetes/base/redis-start.sh' },
+  { infra: 'redis/read-secret.sh', target: 'deploy/kubernetes/base/read-secret.sh' },
+  { infra: 'redis/app-user.acl', target: 'deploy/kubernetes/base/app-user.acl' },
+  { infra: 'redis/admin-cli.sh', target: 'deploy/kubernetes/base/admin-cli.sh' },
   { infra: 'redis/redis-cluster.conf', target: 'deploy/kubernetes/overlays/cluster/redis-cluster.conf' },
   { infra: 'redis/create-cluster.sh', target: 'deploy/kubernetes/overlays/cluster/create-cluster.sh' },
+  // create-cluster.sh logs in through these two, from its own ConfigMap (the Job's).
+  { infra: 'redis/admin-cli.sh', target: 'deploy/kubernetes/overlays/cluster/admin-cli.sh' },
+  { infra: 'redis/read-secret.sh', target: 'deploy/kubernetes/overlays/cluster/read-secret.sh' },
 ];
 
 /** The generated project's own plop templates: `.hbs` files that must stay templates. */

@@ -7,7 +7,7 @@ import type { TargetState } from './target-dir.js';
  * Kept when --force replaces a directory's contents: a user's history and
  * local settings (secrets that are in no repository) are not ours to delete.
  */
-export const KEPT_ON_FORCE = ['.git', '.env'];
+export const KEPT_ON_FORCE = ['.git', '.env', 'secrets'];
 
 /**
  * Renders the project into a temporary sibling directory and moves it into

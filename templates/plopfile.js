@@ -1,6 +1,7 @@
 // `npm run gen controller <name>` (or `npx plop controller <name>`): adds a
 // feature (a controller with a store-backed list/get/create, its realtime
-// channel and its test) and lists it in src/features/index.ts.
+// channel and its test), lists it in src/features/index.ts and lets the app's
+// Redis user use its keys.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,10 @@ const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 // Route prefixes and channels the app already uses.
 const RESERVED = new Set(['volt', 'sse', 'health', 'metrics', 'scaling', 'broadcast', 'revalidate', 'index']);
 const FEATURES = 'src/features/index.ts';
+// The app's Redis user may touch only the key prefixes listed in its ACL rules
+// (infra/redis/app-user.acl, and the Kubernetes manifests' copy): a feature
+// adds its own. Skipped where the file is not there.
+const ACL_RULES = ['infra/redis/app-user.acl', 'deploy/kubernetes/base/app-user.acl'];
 
 export default function (plop) {
   plop.setGenerator('controller', {
@@ -67,6 +72,13 @@ export default function (plop) {
         pattern: /( *)(\/\/ plop:channels)/,
         template: '$1...{{camelCase name}}Channels,\n$1$2',
       },
+      ...ACL_RULES.map((path) => ({
+        type: 'modify',
+        path,
+        pattern: /^(resetkeys .*)$/m,
+        template: '$1 ~{{kebabCase name}}:*',
+        skip: () => (existsSync(join(here, path)) ? undefined : `${path} not found`),
+      })),
     ],
   });
 }

@@ -48,6 +48,14 @@ const EnvSchema = z.object({
   REDIS_NAT_MAP: z.string().optional(),
   REDIS_USERNAME: z.string().optional(),
   REDIS_PASSWORD: z.string().optional(),
+  REDIS_PASSWORD_FILE: z.string().optional(),
+  REDIS_TLS: z.string().optional(),
+  REDIS_TLS_CA_FILE: z.string().optional(),
+  REDIS_TLS_CERT_FILE: z.string().optional(),
+  REDIS_TLS_KEY_FILE: z.string().optional(),
+  // Store (src/scaling/store).
+  STORE_WAIT_REPLICAS: z.coerce.number().int().min(0).default(1),
+  STORE_WAIT_MS: z.coerce.number().int().min(1).default(100),
   // Distributed cache (src/scaling/cache).
   CACHE_L1_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
   CACHE_L1_MAX_BYTES: z.coerce
@@ -133,6 +141,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     /** Where Redis is; `mode: 'none'` runs every adapter in memory. */
     redis,
+    store: {
+      /** On a cluster: a write resolves once this many replicas hold it (0: don't wait). */
+      waitReplicas: e.STORE_WAIT_REPLICAS,
+      waitMs: e.STORE_WAIT_MS,
+    },
     cache: {
       l1MaxEntries: e.CACHE_L1_MAX_ENTRIES,
       l1MaxBytes: e.CACHE_L1_MAX_BYTES,

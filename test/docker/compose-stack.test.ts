@@ -6,7 +6,9 @@
  * way to run beside something else on 8080), then exercised only through
  * nginx: instance spread, notes and SSE across instances, an app container and
  * a Redis master killed under a publish loop, latency with an app left dead,
- * a graceful `docker stop`.
+ * a graceful `docker stop`; then Redis: no password in `docker inspect` or
+ * `ps`, the app's least-privilege user, and data kept across a restart and
+ * `down` + `up` (removed by `down -v`).
  */
 import { createServer, type Server } from 'node:net';
 import { loadavg } from 'node:os';
@@ -19,9 +21,9 @@ import { parse } from 'yaml';
 import { freePort } from '../support/free-port.js';
 import { makeTempDir, removeDir } from '../support/run-cli.js';
 import { ComposeProject } from './support/compose.js';
-import { docker } from './support/engine.js';
+import { docker, dockerOk } from './support/engine.js';
 import { generateProject, packedGenerator, readDotEnv, setDotEnv } from './support/generated-project.js';
-import { clusterNodes, replicasInSync, shardOfKey } from './support/redis.js';
+import { clusterNodes, redisCli, replicasInSync, shardOfKey } from './support/redis.js';
 import { baseImagesOfTemplates, ensureStandIns } from './support/stand-ins.js';
 import { pacedGets, quantile, RecordingSubscriber, send, startPublisher } from './support/traffic.js';
 
@@ -30,6 +32,8 @@ const SSE_PATH = '/api/v1/sse/events?channels=notes';
 /** The stream of the notes channel, whose master the failover test kills. */
 const NOTES_STREAM_KEY = 'sse:{notes}';
 const PROJECT_NAME = 'my-app';
+/** The Redis users' passwords, compose secrets the generator writes. */
+const SECRET_FILES = ['secrets/redis-admin-password', 'secrets/redis-app-password'];
 
 interface Flavour {
   redis: 'standalone' | 'cluster';
@@ -111,32 +115,33 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
     if (project) await project.down();
   });
 
-  it('is generated with a .env that has a random REDIS_PASSWORD and is not committed', async () => {
-    const env = readDotEnv(envFile);
-    expect(env.get('REDIS_PASSWORD')).toMatch(/^[0-9a-f]{64}$/);
+  it('is generated with .env and random Redis passwords in secrets/, none of them committed', async () => {
+    expect(await readFile(envFile, 'utf8')).toBe(await readFile(path.join(dir, '.env.example'), 'utf8'));
+    for (const file of SECRET_FILES) expect(await readFile(path.join(dir, file), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
     const files = (await execa('git', ['ls-files'], { cwd: dir })).stdout.split('\n');
     expect(files).toContain('.env.example');
     expect(files).not.toContain('.env');
+    expect(files.filter((file) => file.startsWith('secrets/'))).toEqual([]);
   });
 
-  it('refuses to start without .env or with an empty REDIS_PASSWORD, and says how to fix it', async () => {
+  it('refuses to start without .env or without a secret, naming the missing file, and creates no container', async () => {
     const kept = `${envFile}.kept`;
     renameSync(envFile, kept);
     try {
       const missing = await project.run(['up', '-d']);
       expect(missing.exitCode).not.toBe(0);
-      expect(missing.all).toMatch(/REDIS_PASSWORD is not set - put it in \.env: cp \.env\.example \.env/);
+      expect(missing.all).toContain(envFile);
     } finally {
       renameSync(kept, envFile);
     }
-    const password = readDotEnv(envFile).get('REDIS_PASSWORD')!;
-    setDotEnv(envFile, 'REDIS_PASSWORD', '');
+    const secret = path.join(dir, SECRET_FILES[0]!);
+    renameSync(secret, `${secret}.kept`);
     try {
-      const empty = await project.run(['up', '-d']);
-      expect(empty.exitCode).not.toBe(0);
-      expect(empty.all).toMatch(/REDIS_PASSWORD is not set - put it in \.env/);
+      const withoutSecret = await project.run(['up', '-d']);
+      expect(withoutSecret.exitCode).not.toBe(0);
+      expect(withoutSecret.all).toContain(secret);
     } finally {
-      setDotEnv(envFile, 'REDIS_PASSWORD', password);
+      renameSync(`${secret}.kept`, secret);
     }
     expect(await project.services(), 'nothing was created').toEqual([]);
   });
@@ -217,7 +222,7 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
       const overrides = compose.services[app]!.environment;
       const env = new Map((await project.inspect(app)).Config.Env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
       for (const [key, value] of dotenv) {
-        const expected = key in overrides ? String(overrides[key]).replace(/^\$\{REDIS_PASSWORD.*\}$/, dotenv.get('REDIS_PASSWORD')!) : value;
+        const expected = key in overrides ? String(overrides[key]) : value;
         expect(env.get(key), `${app}: ${key}`).toBe(expected);
       }
       expect(env.get('INSTANCE_ID')).toBe(app);
@@ -333,7 +338,7 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
         process.kill(before.State.Pid, 'SIGKILL');
         while (Date.now() - redisKilledAt < 30_000) {
           const now = await project.inspect('redis');
-          if (now.State.Running && now.State.Pid !== before.State.Pid && (await project.exec('redis', ['redis-cli', 'ping'])).stdout.includes('PONG')) {
+          if (now.State.Running && now.State.Pid !== before.State.Pid && (await redisCli(project, 'redis', 'ping').catch(() => '')).includes('PONG')) {
             redisBackAt = Date.now();
             break;
           }
@@ -461,6 +466,148 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
       await Promise.all(clients.map((c) => c.close()));
     }
   });
+
+  it('Redis: no password in `docker inspect` of any container nor in `ps -ef`; the app user is refused admin commands, `default` is disabled', async () => {
+    await everythingUp();
+    const passwords = await Promise.all(SECRET_FILES.map(async (file) => (await readFile(path.join(dir, file), 'utf8')).trim()));
+    const containers = (await Promise.all((await project.services()).map((service) => project.containerIds(service)))).flat();
+    expect(containers.length).toBeGreaterThan(redisServices.length + apps.length);
+    const inspected = await dockerOk(engine, ['inspect', ...containers]);
+    for (const password of passwords) expect(inspected).not.toContain(password);
+    // The containers' processes are this machine's too: ps shows their command lines.
+    const ps = (await execa('ps', ['-ef'])).stdout;
+    expect(ps).toMatch(/redis-server/);
+    for (const password of passwords) expect(ps).not.toContain(password);
+    // Each service reads only the secrets it needs.
+    const mounted = (service: string) => project.exec(service, ['sh', '-c', 'ls /run/secrets']).then((r) => r.stdout.trim().split('\n').sort());
+    expect(await mounted(redisServices[0]!)).toEqual(['redis-admin-password', 'redis-app-password']);
+    expect(await mounted(apps[0]!)).toEqual(['redis-app-password']);
+    // The apps' user, with the password they read: no admin command; the default user: no login at all.
+    const asApp = (...command: string[]) =>
+      project
+        .exec(redisServices[0]!, ['sh', '-c', 'REDISCLI_AUTH=$(cat /run/secrets/redis-app-password) exec redis-cli --user app "$@"', 'as-app', ...command])
+        .then((r) => r.stdout.trim());
+    for (const command of [['FLUSHALL'], ['CONFIG', 'GET', 'maxmemory'], ['KEYS', '*']]) {
+      expect(await asApp(...command), command.join(' ')).toMatch(/^NOPERM /);
+    }
+    const asDefault = await project.exec(redisServices[0]!, ['redis-cli', 'PING']);
+    expect(asDefault.stdout.trim()).toMatch(/^NOAUTH /);
+  });
+
+  it(
+    'keeps every note and the stream history across a Redis restart and `down` + `up`{{cluster}}; `down -v` removes them'.replace(
+      '{{cluster}}',
+      flavour.redis === 'cluster' ? ' (the six nodes re-form the cluster from nodes.conf)' : '',
+    ),
+    async () => {
+      const postNote = async (text: string) => {
+        const created = await send({ port, method: 'POST', path: '/api/v1/notes', body: { text } });
+        expect(created.status, created.body).toBe(201);
+        return JSON.parse(created.body).data as { id: number; text: string };
+      };
+      /** The node that serves a key's slot (the one server on standalone). */
+      const holder = async (key: string) => (flavour.redis === 'cluster' ? (await shardOfKey(project, 'redis-1', key)).master.hostname : 'redis');
+      const snapshot = async () => ({
+        seq: (await redisCli(project, await holder('notes:seq'), 'GET', 'notes:seq')).trim(),
+        stream: (await redisCli(project, await holder(NOTES_STREAM_KEY), 'XRANGE', NOTES_STREAM_KEY, '-', '+'))
+          .split('\n')
+          .filter((line) => /^\d+-\d+$/.test(line)),
+      });
+      /** Every created note, read back one by one through nginx. */
+      const expectNotes = async (notes: Array<{ id: number; text: string }>) => {
+        for (const note of notes) {
+          const read = await send({ port, path: `/api/v1/notes/${note.id}` });
+          expect(read.status, read.body).toBe(200);
+          expect(JSON.parse(read.body).data).toMatchObject(note);
+        }
+      };
+
+      await everythingUp({ restartNginx: down.size > 0 });
+      const notes = [await postNote(`kept-1-${flavour.redis}`), await postNote(`kept-2-${flavour.redis}`)];
+      const before = await snapshot();
+      expect(before.stream.length).toBeGreaterThanOrEqual(2);
+
+      // One Redis service restarted: on the cluster, the master of the notes stream.
+      const restarted = await holder(NOTES_STREAM_KEY);
+      await project.ok(['restart', restarted]);
+      await project.waitHealthy(redisServices, 120_000);
+      if (flavour.redis === 'cluster') await waitClusterOk();
+      // (A command may meet the restart while the app reconnects: retried until it lands.)
+      const deadline = Date.now() + 60_000;
+      let third: { id: number; text: string } | undefined;
+      while (!third) {
+        const created = await send({ port, method: 'POST', path: '/api/v1/notes', body: { text: `after-restart-${flavour.redis}` } });
+        if (created.status === 201) third = JSON.parse(created.body).data;
+        else {
+          expect(Date.now(), `POST after the restart: ${created.status} ${created.body}`).toBeLessThan(deadline);
+          await sleep(500);
+        }
+      }
+      notes.push(third);
+      const afterRestart = await snapshot();
+      expect(afterRestart.stream.slice(0, before.stream.length)).toEqual(before.stream);
+      expect(Number(afterRestart.seq)).toBeGreaterThan(Number(before.seq));
+      await expectNotes(notes);
+
+      // Everything down (containers and network gone), and up again on the same volumes.
+      await project.ok(['down', '--timeout', '10'], { timeoutMs: 180_000 });
+      expect(await project.services()).toEqual([]);
+      const volumes = await projectVolumes();
+      expect(volumes).toEqual(flavour.redis === 'cluster' ? redisServices.map((s) => `${flavour.project}_${s}-data`) : [`${flavour.project}_redis-data`]);
+      await everythingUp({ restartNginx: false });
+      if (flavour.redis === 'cluster') expect(await project.logs('redis-cluster-init')).toContain('already formed (6 nodes known)');
+      expect(await snapshot()).toEqual(afterRestart);
+      await expectNotes(notes);
+      // And an SSE client resumes from the first kept event with nothing missing.
+      const resumed = new RecordingSubscriber({ port, path: SSE_PATH, lastEventId: before.stream[0]! });
+      try {
+        expect(await resumed.waitFor(() => resumed.noteIds().length >= afterRestart.stream.length - 1, 10_000)).toBe(true);
+        expect(resumed.noteIds().slice(0, afterRestart.stream.length - 1)).toEqual(afterRestart.stream.slice(1));
+      } finally {
+        await resumed.close();
+      }
+
+      // `down -v` deletes the data.
+      await project.ok(['down', '--volumes', '--timeout', '10'], { timeoutMs: 180_000 });
+      expect(await projectVolumes()).toEqual([]);
+    },
+  );
+
+  /**
+   * Every service running, healthy and served through nginx again, after the
+   * tests that kill or stop containers: `up -d` starts the stopped ones, and
+   * nginx, which resolves the apps' addresses only when it starts, is restarted.
+   */
+  async function everythingUp({ restartNginx = true } = {}): Promise<void> {
+    await project.ok(['up', '-d'], { timeoutMs: 300_000 });
+    if (restartNginx) await project.ok(['restart', 'nginx']);
+    await project.waitHealthy([...redisServices, ...apps], 180_000);
+    down.clear();
+    if (flavour.redis === 'cluster') await waitClusterOk();
+    // Through nginx, the notes list (it needs Redis; /health/live does not).
+    const deadline = Date.now() + 60_000;
+    while ((await send({ port, path: '/api/v1/notes' })).status !== 200) {
+      expect(Date.now(), 'nginx serves again').toBeLessThan(deadline);
+      await sleep(500);
+    }
+  }
+
+  /** The project's named volumes. */
+  async function projectVolumes(): Promise<string[]> {
+    const out = await dockerOk(engine, ['volume', 'ls', '--filter', `label=com.docker.compose.project=${flavour.project}`, '--format', '{{.Name}}']);
+    return out.split('\n').filter(Boolean).sort();
+  }
+
+  /** Every node reports cluster_state:ok, and every replica is in sync. */
+  async function waitClusterOk(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const states = await Promise.all(redisServices.map((service) => redisCli(project, service, 'cluster', 'info').catch(() => '')));
+      if (states.every((info) => info.includes('cluster_state:ok')) && (await replicasInSync(project, redisServices).catch(() => false))) return;
+      expect(Date.now(), `cluster ok: ${states.map((info) => /cluster_state:(\w+)/.exec(info)?.[1]).join(',')}`).toBeLessThan(deadline);
+      await sleep(500);
+    }
+  }
 });
 
 function round(ms: number): number {

@@ -1,16 +1,41 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { envFromExample, randomRedisPassword } from '../../generator/env-file.js';
+import { randomRedisPassword, REDIS_SECRET_FILES, writeEnvFile, writeRedisSecrets } from '../../generator/env-file.js';
 
-describe('.env from .env.example', () => {
-  it('fills in the one empty REDIS_PASSWORD= line and changes nothing else', () => {
-    const example = '# REDIS_PASSWORD=not-this-one\nPORT=3000\nREDIS_PASSWORD=\nREDIS_USERNAME=\n';
-    expect(envFromExample(example, 'abc123')).toBe('# REDIS_PASSWORD=not-this-one\nPORT=3000\nREDIS_PASSWORD=abc123\nREDIS_USERNAME=\n');
+const modeOf = async (file: string) => ((await stat(file)).mode & 0o777).toString(8);
+
+describe('the local files the generator writes', () => {
+  it('.env: a copy of .env.example, readable by its owner only', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cvs-env-'));
+    try {
+      await writeFile(path.join(dir, '.env.example'), 'PORT=3000\n# REDIS_PASSWORD=\n');
+      await writeEnvFile(dir);
+      expect(await readFile(path.join(dir, '.env'), 'utf8')).toBe('PORT=3000\n# REDIS_PASSWORD=\n');
+      expect(await modeOf(path.join(dir, '.env'))).toBe('600');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
-  it('refuses an example without exactly one line to fill in', () => {
-    expect(() => envFromExample('PORT=3000\n# REDIS_PASSWORD=\n', 'x')).toThrow(/exactly one empty "REDIS_PASSWORD=" line to fill in; found 0/);
-    expect(() => envFromExample('REDIS_PASSWORD=\nREDIS_PASSWORD=\n', 'x')).toThrow(/found 2/);
-    expect(() => envFromExample('REDIS_PASSWORD=set-already\n', 'x')).toThrow(/found 0/);
+  it('secrets/: one random password per Redis user, in a directory only its owner can enter', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cvs-secrets-'));
+    try {
+      await writeRedisSecrets(dir);
+      expect((await readdir(path.join(dir, 'secrets'))).sort()).toEqual([...REDIS_SECRET_FILES].sort());
+      expect(await modeOf(path.join(dir, 'secrets'))).toBe('700');
+      const passwords = [];
+      for (const file of REDIS_SECRET_FILES) {
+        passwords.push(await readFile(path.join(dir, 'secrets', file), 'utf8'));
+        // Readable inside containers that run as other users (compose bind-mounts the file as it is).
+        expect(await modeOf(path.join(dir, 'secrets', file))).toBe('644');
+      }
+      for (const password of passwords) expect(password).toMatch(/^[0-9a-f]{64}\n$/);
+      expect(new Set(passwords).size).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('makes 64 hex characters from the crypto RNG, different every time', () => {

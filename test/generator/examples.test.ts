@@ -23,12 +23,17 @@ describe('committed examples', () => {
       const fresh = await readTree(await generateExample(example, work));
       const committed = await readTree(path.join(examplesDir, example.dir));
       const hint = `examples/${example.dir} is out of date with \`${commandLineOf(example)}\`; run \`npm run examples\` and commit the result`;
-      // .env holds a random secret: git-ignored, never committed, so compared
-      // to .env.example instead, with only the password set.
+      // .env and secrets/ are git-ignored, never committed: .env is compared
+      // to .env.example, each secret is checked to be a random password.
       const env = fresh.get('.env') ?? '';
-      fresh.delete('.env');
-      committed.delete('.env');
-      expect(env.replace(/^REDIS_PASSWORD=[0-9a-f]{64}$/m, 'REDIS_PASSWORD=')).toBe(fresh.get('.env.example'));
+      for (const tree of [fresh, committed]) {
+        tree.delete('.env');
+        for (const file of [...tree.keys()].filter((file) => file.startsWith('secrets/'))) {
+          if (tree === fresh) expect(tree.get(file), file).toMatch(/^[0-9a-f]{64}\n$/);
+          tree.delete(file);
+        }
+      }
+      expect(env).toBe(fresh.get('.env.example'));
       expect([...committed.keys()], hint).toEqual([...fresh.keys()]);
       for (const [file, content] of fresh) {
         expect(committed.get(file), `${hint} (${file} differs)`).toBe(content);
@@ -56,16 +61,14 @@ describe('committed examples', () => {
     },
   );
 
-  it('commits no .env (each example git-ignores its own)', async () => {
+  it('commits no .env and no secrets/ (each example git-ignores its own)', async () => {
     const tracked = await execa('git', ['ls-files', '--', 'examples'], { cwd: path.dirname(examplesDir) });
     const files = tracked.stdout.split('\n');
     for (const example of EXAMPLES) expect(files).toContain(`examples/${example.dir}/.env.example`);
-    expect(files.filter((file) => /(^|\/)\.env(\.(?!example$).*)?$/.test(file))).toEqual([]);
-    const ignored = await execa('git', ['check-ignore', '--no-index', ...EXAMPLES.map((example) => `examples/${example.dir}/.env`)], {
-      cwd: path.dirname(examplesDir),
-      reject: false,
-    });
-    expect(ignored.stdout.split('\n')).toEqual(EXAMPLES.map((example) => `examples/${example.dir}/.env`));
+    expect(files.filter((file) => /(^|\/)\.env(\.(?!example$).*)?$/.test(file) || /(^|\/)secrets\//.test(file))).toEqual([]);
+    const local = EXAMPLES.flatMap((example) => [`examples/${example.dir}/.env`, `examples/${example.dir}/secrets/redis-admin-password`]);
+    const ignored = await execa('git', ['check-ignore', '--no-index', ...local], { cwd: path.dirname(examplesDir), reject: false });
+    expect(ignored.stdout.split('\n')).toEqual(local);
   });
 
   it('the two examples differ where their answers differ', async () => {

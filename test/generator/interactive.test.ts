@@ -33,13 +33,16 @@ describe('interactive run in a terminal', () => {
     await mkdir(flagsDir);
     const flags = await runCli(['typed-app', '--redis', 'cluster', '--instances', '3', '--pm', 'pnpm', '--no-install', '--no-git'], { cwd: flagsDir });
     expect(flags.code).toBe(0);
-    // The same but for .env's REDIS_PASSWORD, random in every project.
-    const withoutPassword = (tree: Map<string, string>) =>
-      tree.set('.env', tree.get('.env')!.replace(/^REDIS_PASSWORD=[0-9a-f]{64}$/m, 'REDIS_PASSWORD=<random>'));
-    const typed = withoutPassword(await readTree(path.join(cwd, 'typed-app')));
+    // The same but for the Redis passwords in secrets/, random in every project.
+    const withoutPasswords = (tree: Map<string, string>) => {
+      for (const file of ['secrets/redis-admin-password', 'secrets/redis-app-password'])
+        tree.set(file, tree.get(file)!.replace(/^[0-9a-f]{64}\n$/, '<random>'));
+      return tree;
+    };
+    const typed = withoutPasswords(await readTree(path.join(cwd, 'typed-app')));
     expect(typed.size).toBeGreaterThan(5);
-    expect(typed.get('.env')).toMatch(/^REDIS_PASSWORD=<random>$/m);
-    expect(typed).toEqual(withoutPassword(await readTree(path.join(flagsDir, 'typed-app'))));
+    expect(typed.get('secrets/redis-admin-password')).toBe('<random>');
+    expect(typed).toEqual(withoutPasswords(await readTree(path.join(flagsDir, 'typed-app'))));
   });
 
   it('asks only what the flags did not answer', async () => {

@@ -74,7 +74,13 @@ describe('packed create-volt-scaled', () => {
 
     // npm pack drops some dotfiles; the installed generator must still write every planned file.
     const { templatesDir, infraDir } = packageInfo();
-    const planned = [...buildPlan({ templatesDir, infraDir }).map((entry) => entry.target), 'volt-scaled.json', '.env'].sort();
+    const planned = [
+      ...buildPlan({ templatesDir, infraDir }).map((entry) => entry.target),
+      'volt-scaled.json',
+      '.env',
+      'secrets/redis-admin-password',
+      'secrets/redis-app-password',
+    ].sort();
     const written = (await readdir(projectDir, { recursive: true, withFileTypes: true }))
       .filter((entry) => entry.isFile())
       .map((entry) => path.relative(projectDir, path.join(entry.parentPath, entry.name)))
@@ -126,8 +132,8 @@ describe('packed create-volt-scaled', () => {
 
   it('npm start, npm run dev and npm run stack read .env; the process environment wins over it', async () => {
     const envFile = path.join(projectDir, '.env');
-    const password = /^REDIS_PASSWORD=([0-9a-f]{64})$/m.exec(await readFile(envFile, 'utf8'))?.[1];
-    expect(password, 'the generated .env has a password').toBeDefined();
+    const password = (await readFile(path.join(projectDir, 'secrets', 'redis-admin-password'), 'utf8')).trim();
+    expect(password, 'the project has its Redis admin password').toMatch(/^[0-9a-f]{64}$/);
     await appendFile(envFile, 'INSTANCE_ID=from-dotenv\n');
 
     // What each script's server says it is (X-Instance-Id), on free ports.
@@ -148,7 +154,7 @@ describe('packed create-volt-scaled', () => {
     expect(await instanceOf(['start'], { INSTANCE_ID: 'from-environment' })).toBe('from-environment');
     expect(await instanceOf(['run', 'dev'])).toBe('from-dotenv');
 
-    // The stack gives REDIS_PASSWORD from .env to the Redis server it starts.
+    // The stack's Redis has the project's users, with the passwords of secrets/ (as docker compose).
     const stateDir = path.join(tmp, 'stack-state');
     const stack = (args: string[]) => sh('npm', ['run', 'stack', '--', ...args, '--state-dir', stateDir], projectDir);
     const proxyPort = await freePort();
@@ -160,7 +166,7 @@ describe('packed create-volt-scaled', () => {
       };
       const redis = state.topology.redisNodes[0]!;
       const ping = (auth: string | undefined) =>
-        execa('redis-cli', ['-h', redis.host, '-p', String(redis.port), 'ping'], {
+        execa('redis-cli', ['-h', redis.host, '-p', String(redis.port), ...(auth ? ['--user', 'admin'] : []), 'ping'], {
           env: { ...env, ...(auth ? { REDISCLI_AUTH: auth } : {}) },
           extendEnv: false,
           reject: false,

@@ -22,7 +22,9 @@ describe('writing the project', () => {
       expect(result.stdout).toMatch(new RegExp(`^  ${entry.kind}\\s+${entry.target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     }
     expect(result.stdout).toMatch(/^ {2}write\s+volt-scaled.json$/m);
-    expect(result.stdout).toMatch(/^ {2}write\s+\.env {2}\(\.env\.example with a random REDIS_PASSWORD; git-ignored\)$/m);
+    expect(result.stdout).toMatch(/^ {2}write\s+\.env {2}\(a copy of \.env\.example; git-ignored\)$/m);
+    expect(result.stdout).toMatch(/^ {2}write\s+secrets\/redis-admin-password {2}\(a random password; git-ignored\)$/m);
+    expect(result.stdout).toMatch(/^ {2}write\s+secrets\/redis-app-password {2}\(a random password; git-ignored\)$/m);
     expect(await listDir(cwd)).toEqual([]);
   });
 
@@ -33,7 +35,15 @@ describe('writing the project', () => {
     const dir = path.join(cwd, 'shop-api');
     const { templatesDir, infraDir } = packageInfo();
     const tree = await readTree(dir);
-    expect([...tree.keys()].sort()).toEqual([...buildPlan({ templatesDir, infraDir }).map((e) => e.target), 'volt-scaled.json', '.env'].sort());
+    expect([...tree.keys()].sort()).toEqual(
+      [
+        ...buildPlan({ templatesDir, infraDir }).map((e) => e.target),
+        'volt-scaled.json',
+        '.env',
+        'secrets/redis-admin-password',
+        'secrets/redis-app-password',
+      ].sort(),
+    );
     const pkg = JSON.parse(tree.get('package.json') ?? '{}');
     expect(pkg.name).toBe('shop-api');
     expect(JSON.parse(tree.get('volt-scaled.json') ?? '{}')).toEqual({
@@ -51,23 +61,24 @@ describe('writing the project', () => {
     expect(((await stat(dir)).mode & 0o777).toString(8)).not.toBe('700');
   });
 
-  it('writes .env from .env.example with a fresh random REDIS_PASSWORD, readable by its owner only', async () => {
+  it('writes .env (a copy of .env.example) and fresh random Redis passwords in secrets/, git-ignored', async () => {
     const passwords: string[] = [];
     for (const name of ['one', 'two']) {
       const result = await runCli([name, '--yes', '--no-install', '--no-git'], { cwd });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/\(\d+ files, \d+ ms\)/);
       const dir = path.join(cwd, name);
-      const env = await readFile(path.join(dir, '.env'), 'utf8');
-      const example = await readFile(path.join(dir, '.env.example'), 'utf8');
-      const password = /^REDIS_PASSWORD=(.*)$/m.exec(env)?.[1] ?? '';
-      expect(password).toMatch(/^[0-9a-f]{64}$/);
-      expect(example).toMatch(/^REDIS_PASSWORD=$/m);
-      expect(env.replace(`REDIS_PASSWORD=${password}`, 'REDIS_PASSWORD=')).toBe(example);
+      expect(await readFile(path.join(dir, '.env'), 'utf8')).toBe(await readFile(path.join(dir, '.env.example'), 'utf8'));
       expect(((await stat(path.join(dir, '.env'))).mode & 0o777).toString(8)).toBe('600');
-      passwords.push(password);
+      expect(((await stat(path.join(dir, 'secrets'))).mode & 0o777).toString(8)).toBe('700');
+      for (const file of ['redis-admin-password', 'redis-app-password']) {
+        const password = await readFile(path.join(dir, 'secrets', file), 'utf8');
+        expect(password).toMatch(/^[0-9a-f]{64}\n$/);
+        passwords.push(password);
+      }
+      expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toMatch(/^secrets\/$/m);
     }
-    expect(passwords[0]).not.toBe(passwords[1]);
+    expect(new Set(passwords).size).toBe(4);
   });
 
   it('a render that fails midway leaves neither the target nor a temporary directory', async () => {
@@ -109,22 +120,27 @@ describe('writing the project', () => {
     expect(await listDir(cwd)).toEqual(['app']);
   });
 
-  it("--force replaces a non-empty directory's contents, keeps .git and .env, and says so", async () => {
+  it("--force replaces a non-empty directory's contents, keeps .git, .env and secrets/, and says so", async () => {
     const dir = path.join(cwd, 'app');
     await mkdir(path.join(dir, '.git'), { recursive: true });
     await writeFile(path.join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
     await writeFile(path.join(dir, 'old.txt'), 'stale');
     await writeFile(path.join(dir, 'package.json'), '{"name":"old"}');
     await writeFile(path.join(dir, '.env'), 'REDIS_PASSWORD=the-users-own\n');
+    await mkdir(path.join(dir, 'secrets'));
+    await writeFile(path.join(dir, 'secrets', 'redis-admin-password'), 'the-users-own-admin-password\n');
     const result = await runCli(['app', '--yes', '--force', '--no-install', '--no-git'], { cwd });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Replacing everything in .*app except \.git and \.env \(kept as they are\) with the new project/);
+    expect(result.stdout).toMatch(/Replacing everything in .*app except \.git, \.env and secrets \(kept as they are\) with the new project/);
     const entries = await listDir(dir);
     expect(entries).not.toContain('old.txt');
     expect(entries).toContain('.git');
     expect(JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')).name).toBe('app');
     expect(await readFile(path.join(dir, '.git', 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
     expect(await readFile(path.join(dir, '.env'), 'utf8')).toBe('REDIS_PASSWORD=the-users-own\n');
+    expect(await readFile(path.join(dir, 'secrets', 'redis-admin-password'), 'utf8')).toBe('the-users-own-admin-password\n');
+    // The password the kept directory lacked is made.
+    expect(await readFile(path.join(dir, 'secrets', 'redis-app-password'), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
     expect(await listDir(cwd)).toEqual(['app']);
   });
 

@@ -3,22 +3,26 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { writeEnvFile } from '../../generator/env-file.js';
+import { REDIS_SECRET_FILES, SECRETS_DIR, writeEnvFile, writeRedisSecrets } from '../../generator/env-file.js';
 import { composeSchemaErrors, dockerComposeConfig } from './support/compose-validation.js';
 import { type Flavour, renderProjectFiles } from './support/render-project-files.js';
 
 const composeAndInfra = (target: string) => target === 'docker-compose.yml' || target === '.env.example' || target.startsWith('infra/');
-const env = { REDIS_PASSWORD: 'compose-check-password' };
+const env = {};
 
-/** The compose file with infra/ and the .env the generator writes next to it. */
-async function renderWithEnv(flavour: Flavour, password?: string): Promise<string> {
+/** The compose file with infra/, and the .env and secrets/ the generator writes next to it. */
+async function renderWithEnv(flavour: Flavour): Promise<string> {
   const dir = await renderProjectFiles(flavour, composeAndInfra);
-  await writeEnvFile(dir, password);
+  await writeEnvFile(dir);
+  await writeRedisSecrets(dir);
   return dir;
 }
 
 interface Service {
   environment?: Record<string, string>;
+  command?: string[];
+  user?: string;
+  secrets?: string[];
   env_file?: string | string[];
   ports?: string[];
   depends_on?: Record<string, { condition: string }>;
@@ -70,9 +74,12 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
       expect(services[app]!.env_file).toBe('.env');
       expect(environment.INSTANCE_ID).toBe(app);
       expect(environment.NODE_ENV).toBe('production');
-      expect(environment.REDIS_PASSWORD).toMatch(/REDIS_PASSWORD/);
-      // Redis settings in .env (for npm run dev) must not reach the containers.
-      expect(environment.REDIS_USERNAME).toBe('');
+      // The app's own Redis user; its password from the secret file, never from
+      // the environment (a password set in .env for npm run dev must not reach it).
+      expect(environment.REDIS_USERNAME).toBe('app');
+      expect(environment.REDIS_PASSWORD).toBe('');
+      expect(environment.REDIS_PASSWORD_FILE).toBe('/run/secrets/redis-app-password');
+      expect(services[app]!.secrets).toEqual(['redis-app-password']);
       // Prometheus reaches the metrics port on the compose network (the app's default is loopback).
       expect(environment.METRICS_HOST).toBe('0.0.0.0');
       // Behind nginx, which sets every request's id.
@@ -95,7 +102,28 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
     } else {
       expect(redisServices).toEqual(['redis']);
     }
-    for (const name of redisServices.filter((s) => s !== 'redis-cluster-init')) expect(services[name]!.healthcheck).toBeDefined();
+    for (const name of redisServices.filter((s) => s !== 'redis-cluster-init')) {
+      const redis = services[name]!;
+      expect(redis.healthcheck).toBeDefined();
+      // Started by redis-start.sh as the image's redis user, passwords from secret files, data on a volume of its own.
+      expect(redis.command!.slice(0, 3)).toEqual(['sh', '/usr/local/etc/redis/redis-start.sh', '/usr/local/etc/redis/redis.conf']);
+      expect(JSON.stringify(redis.command)).not.toMatch(/requirepass|masterauth|PASSWORD/);
+      expect(redis.user).toBe('redis');
+      expect(redis.secrets).toEqual(['redis-admin-password', 'redis-app-password']);
+      expect(redis.environment).toMatchObject({
+        REDIS_ADMIN_PASSWORD_FILE: '/run/secrets/redis-admin-password',
+        REDIS_APP_PASSWORD_FILE: '/run/secrets/redis-app-password',
+      });
+      expect(redis.volumes).toContain(`${name}-data:/data`);
+    }
+    const volumes = Object.keys((doc as { volumes?: Record<string, unknown> }).volumes ?? {});
+    expect(volumes).toEqual(flavour.redis === 'cluster' ? [1, 2, 3, 4, 5, 6].map((i) => `redis-${i}-data`) : ['redis-data']);
+    // No password in any service's environment or command: `docker inspect` shows both.
+    for (const [name, service] of Object.entries(services)) {
+      for (const value of [...Object.values(service.environment ?? {}), ...(service.command ?? [])]) {
+        expect(String(value), name).not.toMatch(/[0-9a-f]{64}/);
+      }
+    }
     expect(Object.keys(services.nginx!.depends_on!)).toEqual(apps);
     expect(Object.values(services.nginx!.depends_on!).every((d) => d.condition === 'service_healthy')).toBe(true);
     expect(services.prometheus!.profiles).toEqual(['monitoring']);
@@ -109,27 +137,28 @@ describe.each(flavours)('docker-compose.yml for --redis $redis --instances $inst
     const doc = parse(await readFile(file, 'utf8'), { merge: true, maxAliasCount: -1 }) as { services: Record<string, Service> };
     const sources = Object.values(doc.services)
       .flatMap((s) => s.volumes ?? [])
-      .map((v) => v.split(':')[0]!);
+      .map((v) => v.split(':')[0]!)
+      // Named volumes are Docker's, not the project's.
+      .filter((source) => source.startsWith('.'));
     expect(sources.length).toBeGreaterThan(0);
     for (const source of new Set(sources)) expect(existsSync(path.join(dir, source)), source).toBe(true);
+    const secrets = (doc as { secrets?: Record<string, { file: string }> }).secrets ?? {};
+    expect(Object.values(secrets).map((secret) => secret.file)).toEqual(REDIS_SECRET_FILES.map((file) => `./${SECRETS_DIR}/${file}`));
+    for (const secret of Object.values(secrets)) expect(existsSync(path.join(dir, secret.file)), secret.file).toBe(true);
   });
 });
 
 describe('compose validation', () => {
-  it('stops with a message naming the fix when .env is missing or its REDIS_PASSWORD is empty', async () => {
-    const fix = 'REDIS_PASSWORD is not set - put it in .env: cp .env.example .env, then set REDIS_PASSWORD to a long random value';
-    const withoutEnv = await renderProjectFiles({ redis: 'cluster', instances: 2 }, composeAndInfra);
-    const missing = await dockerComposeConfig(path.join(withoutEnv, 'docker-compose.yml'), {});
-    expect(missing.code).not.toBe(0);
-    expect(missing.output).toContain(fix);
-
-    const withEmpty = await renderProjectFiles({ redis: 'standalone', instances: 2 }, composeAndInfra);
-    const example = await readFile(path.join(withEmpty, '.env.example'), 'utf8');
-    expect(example).toMatch(/^REDIS_PASSWORD=$/m);
-    await writeFile(path.join(withEmpty, '.env'), example);
-    const empty = await dockerComposeConfig(path.join(withEmpty, 'docker-compose.yml'), {});
-    expect(empty.code).not.toBe(0);
-    expect(empty.output).toContain(fix);
+  it('reads no Redis password from .env: a REDIS_PASSWORD there for npm run dev does not reach the containers', async () => {
+    const dir = await renderWithEnv({ redis: 'standalone', instances: 2 });
+    const example = await readFile(path.join(dir, '.env.example'), 'utf8');
+    expect(example).not.toMatch(/^REDIS_PASSWORD=/m);
+    await writeFile(path.join(dir, '.env'), `${example}REDIS_PASSWORD=set-for-npm-run-dev\n`);
+    const { code, output } = await dockerComposeConfig(path.join(dir, 'docker-compose.yml'), {}, ['config']);
+    expect(code, output).toBe(0);
+    const services = (parse(output) as { services: Record<string, { environment?: Record<string, string> }> }).services;
+    expect(services.app1!.environment!.REDIS_PASSWORD).toBe('');
+    expect(output).not.toContain('set-for-npm-run-dev');
   });
 
   it('publishes nginx where NGINX_PORT in .env says, on 8080 without it', async () => {

@@ -73,6 +73,18 @@ function exec(program: string, args: string[], env: Record<string, string>): Pro
   });
 }
 
+/** The redis-auth Secret's passwords. */
+interface Secret {
+  REDIS_ADMIN_PASSWORD: string;
+  REDIS_APP_PASSWORD: string;
+}
+
+function secretOf(objects: KubeObject[]): Secret {
+  const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('redis-auth')) as any;
+  const value = (key: string) => Buffer.from(secret.data[key], 'base64').toString('utf8');
+  return { REDIS_ADMIN_PASSWORD: value('REDIS_ADMIN_PASSWORD'), REDIS_APP_PASSWORD: value('REDIS_APP_PASSWORD') };
+}
+
 interface Pod {
   name: string;
   ip: string;
@@ -81,7 +93,7 @@ interface Pod {
 }
 
 /** Starts a StatefulSet's pods with their own command, on loopback addresses. */
-async function startStatefulSet(objects: KubeObject[], statefulSet: any, subnet: string, password: string): Promise<Pod[]> {
+async function startStatefulSet(objects: KubeObject[], statefulSet: any, subnet: string, secret: Secret): Promise<Pod[]> {
   const pods: Pod[] = [];
   const podSpec = statefulSet.spec.template.spec;
   const container = podSpec.containers[0];
@@ -98,19 +110,24 @@ async function startStatefulSet(objects: KubeObject[], statefulSet: any, subnet:
     pods.push({ name, ip, pid: child.pid!, dataDir: path.join(work, name, 'data') });
   }
   for (const pod of pods) {
-    for (let i = 0; i < 100 && (await exec('redis-cli', ['-h', pod.ip, 'ping'], { REDISCLI_AUTH: password })).output.trim() !== 'PONG'; i++) {
+    for (let i = 0; i < 100 && (await asUser(pod, 'admin', secret, 'ping')).output.trim() !== 'PONG'; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
   return pods;
 }
 
-async function expectLockedRedis(pod: Pod, password: string): Promise<void> {
+/** redis-cli as one of the users redis-start.sh wrote from the Secret. */
+const asUser = (pod: Pod, user: 'admin' | 'app', secret: Secret, ...args: string[]) =>
+  exec('redis-cli', ['-h', pod.ip, '--user', user, ...args], { REDISCLI_AUTH: user === 'admin' ? secret.REDIS_ADMIN_PASSWORD : secret.REDIS_APP_PASSWORD });
+
+async function expectLockedRedis(pod: Pod, secret: Secret): Promise<void> {
   expect((await exec('redis-cli', ['-h', pod.ip, 'ping'], {})).output).toContain('NOAUTH');
-  expect((await exec('redis-cli', ['-h', pod.ip, 'config', 'get', 'appendonly'], { REDISCLI_AUTH: password })).output).toBe('appendonly\nyes\n');
+  expect((await asUser(pod, 'admin', secret, 'config', 'get', 'appendonly')).output).toBe('appendonly\nyes\n');
+  expect((await asUser(pod, 'app', secret, 'config', 'get', 'appendonly')).output).toContain('NOPERM');
   const commandLine = (await readFile(`/proc/${pod.pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
   expect(commandLine).toMatch(/^redis-server /);
-  expect(commandLine).not.toContain(password);
+  for (const password of Object.values(secret)) expect(commandLine).not.toContain(password);
   expect(await readdir(pod.dataDir)).toContain('appendonlydir');
 }
 
@@ -147,13 +164,13 @@ async function expectAppReady(objects: KubeObject[]): Promise<void> {
 }
 
 describe('standalone overlay, run as its manifests say', () => {
-  it('Redis requires the Secret password (never on its command line), writes its AOF to the volume, and the app is ready on it', async () => {
+  it("Redis requires its users' passwords from the Secret (never on its command line), writes its AOF to the volume, and the app is ready on it", async () => {
     const objects = await render('standalone');
-    const password = containerEnv(objects, named(objects, 'Deployment', 'api').spec.template.spec.containers[0], 'x').REDIS_PASSWORD!;
+    const secret = secretOf(objects);
     const subnet = randomSubnet();
-    const [pod] = await startStatefulSet(objects, named(objects, 'StatefulSet', 'redis'), subnet, password);
+    const [pod] = await startStatefulSet(objects, named(objects, 'StatefulSet', 'redis'), subnet, secret);
     await writeFile(hosts, `127.0.0.1 localhost\n${pod!.ip} redis\n`);
-    await expectLockedRedis(pod!, password);
+    await expectLockedRedis(pod!, secret);
     await expectAppReady(objects);
   });
 });
@@ -161,11 +178,11 @@ describe('standalone overlay, run as its manifests say', () => {
 describe('cluster overlay, run as its manifests say', () => {
   it('the Job forms the cluster from six pods that announce their stable names, and the app is ready on it', async () => {
     const objects = await render('cluster');
-    const password = containerEnv(objects, named(objects, 'Deployment', 'api').spec.template.spec.containers[0], 'x').REDIS_PASSWORD!;
+    const secret = secretOf(objects);
     const statefulSet = named(objects, 'StatefulSet', 'redis-cluster');
     const service = statefulSet.spec.serviceName;
     const subnet = randomSubnet();
-    const pods = await startStatefulSet(objects, statefulSet, subnet, password);
+    const pods = await startStatefulSet(objects, statefulSet, subnet, secret);
     await writeFile(hosts, `${['127.0.0.1 localhost', ...pods.map((p) => `${p.ip} ${p.name}.${service}`)].join('\n')}\n`);
 
     const job = named(objects, 'Job', 'redis-cluster-create');
@@ -178,14 +195,14 @@ describe('cluster overlay, run as its manifests say', () => {
     expect(created.code).toBe(0);
 
     // Clients are redirected by name: the masters of every slot range, and each node's own announcement.
-    const slots = (await exec('redis-cli', ['-h', pods[0]!.ip, 'cluster', 'slots'], { REDISCLI_AUTH: password })).output.split('\n');
+    const slots = (await asUser(pods[0]!, 'admin', secret, 'cluster', 'slots')).output.split('\n');
     const masters = slots.filter((line) => line.endsWith(`.${service}`));
     expect(masters.length, slots.join('\n')).toBe(3);
     for (const pod of pods) {
-      const nodes = (await exec('redis-cli', ['-h', pod.ip, 'cluster', 'nodes'], { REDISCLI_AUTH: password })).output;
+      const nodes = (await asUser(pod, 'admin', secret, 'cluster', 'nodes')).output;
       expect(nodes.split('\n').find((line) => line.includes('myself'))).toContain(`,${pod.name}.${service} `);
     }
-    for (const pod of pods) await expectLockedRedis(pod, password);
+    for (const pod of pods) await expectLockedRedis(pod, secret);
 
     const again = await exec(program, args, containerEnv(objects, jobContainer, 'redis-cluster-create-fghij'));
     expect(again.output).toContain('already formed');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { appendFile, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -77,7 +78,7 @@ const decode = (secret: any): Record<string, string> =>
 function podEnvironment(objects: KubeObject[]): Record<string, string> {
   const config = findGenerated(objects, 'ConfigMap', 'api-config');
   const secret = decode(findGenerated(objects, 'Secret', 'redis-auth'));
-  return { ...config.data, REDIS_PASSWORD: secret.REDIS_PASSWORD!, INSTANCE_ID: 'api-7d9f8-abcde' };
+  return { ...config.data, REDIS_PASSWORD: secret.REDIS_APP_PASSWORD!, INSTANCE_ID: 'api-7d9f8-abcde' };
 }
 
 describe('deploy/kubernetes renders with kustomize', () => {
@@ -112,8 +113,10 @@ describe('deploy/kubernetes renders with kustomize', () => {
     }
   });
 
-  it('the documented command fills the Secret with a fresh random password', () => {
-    const passwords = projects.map((p) => decode(findGenerated(p.asGenerated, 'Secret', 'redis-auth')).REDIS_PASSWORD);
+  it('the documented command fills the Secret with fresh random passwords, one per Redis user', () => {
+    const secrets = projects.map((p) => decode(findGenerated(p.asGenerated, 'Secret', 'redis-auth')));
+    for (const secret of secrets) expect(Object.keys(secret).sort()).toEqual(['REDIS_ADMIN_PASSWORD', 'REDIS_APP_PASSWORD']);
+    const passwords = secrets.flatMap((secret) => [secret.REDIS_ADMIN_PASSWORD, secret.REDIS_APP_PASSWORD]);
     for (const password of passwords) expect(password).toMatch(/^[0-9a-f]{64}$/);
     expect(new Set(passwords).size).toBe(passwords.length);
   });
@@ -380,14 +383,22 @@ describe('Redis in each overlay', () => {
 
   function expectPersistentRedis(objects: KubeObject[], statefulSet: any): void {
     const redisConfig = findGenerated(objects, 'ConfigMap', 'redis-config').data;
-    expect(redisConfig['kubernetes.conf']).toMatch(/^appendonly yes$/m);
+    // The same files as compose and npm run stack (infra/redis), kubernetes.conf for the volume.
+    for (const file of ['redis.conf', 'redis-start.sh', 'read-secret.sh', 'app-user.acl', 'admin-cli.sh']) {
+      expect(redisConfig[file], file).toBe(readFileSync(path.join(repoRoot, 'infra', 'redis', file), 'utf8'));
+    }
+    expect(redisConfig['redis.conf']).toMatch(/^appendonly yes$/m);
     expect(redisConfig['kubernetes.conf']).toMatch(/^dir \/data$/m);
     const container = containerNamed(statefulSet, 'redis');
     const command = container.command.join(' ');
-    // kubernetes.conf after redis.conf (which turns AOF off for compose), the password from a file.
+    // Started by redis-start.sh (users written from the Secret), kubernetes.conf after redis.conf.
+    expect(command).toMatch(/^sh -c exec sh \/etc\/redis\/redis-start\.sh \/etc\/redis\/redis\.conf /);
     expect(command.indexOf('/etc/redis/kubernetes.conf')).toBeGreaterThan(command.indexOf('/etc/redis/redis.conf'));
-    expect(command).toContain('--include /run/redis/auth.conf');
-    expect(command).not.toMatch(/--requirepass|--masterauth/);
+    expect(command).not.toMatch(/--requirepass|--masterauth|PASSWORD/);
+    const fromSecret = (name: string) => container.env.find((e: any) => e.name === name)?.valueFrom?.secretKeyRef;
+    expect(fromSecret('REDIS_ADMIN_PASSWORD')).toEqual({ name: expect.stringMatching(/^redis-auth-/), key: 'REDIS_ADMIN_PASSWORD' });
+    expect(fromSecret('REDIS_APP_PASSWORD')).toEqual({ name: expect.stringMatching(/^redis-auth-/), key: 'REDIS_APP_PASSWORD' });
+    expect(container.volumeMounts.find((m: any) => m.mountPath === '/run/redis')).toBeDefined();
     expect(container.volumeMounts.find((m: any) => m.mountPath === '/data').name).toBe(statefulSet.spec.volumeClaimTemplates[0].metadata.name);
   }
 });

@@ -29,7 +29,7 @@ async function promtool(args: string[], input?: string, cwd = dir): Promise<{ co
 describe('Prometheus configuration', () => {
   it('has valid alerting and recording rules', async () => {
     const { code, output } = await promtool(['check', 'rules', 'alerts.yml']);
-    expect(output).toContain('SUCCESS: 10 rules found');
+    expect(output).toContain('SUCCESS: 12 rules found');
     expect(code).toBe(0);
   });
 
@@ -69,6 +69,7 @@ describe('Prometheus configuration', () => {
     metrics.cacheMissesTotal.inc({ layer: 'l2' });
     metrics.redisConnectionUp.set({ connection: 'command' }, 1);
     metrics.redisCommandErrorsTotal.inc({ connection: 'command' }, 0);
+    metrics.setRedisMemorySource(async () => [{ node: 'redis-1:6379', usedBytes: 900, maxBytes: 1000 }]);
     const text = await metrics.registry.metrics();
     const rules = readFileSync(join(dir, 'alerts.yml'), 'utf8');
     const read = [
@@ -79,6 +80,9 @@ describe('Prometheus configuration', () => {
       'http_request_duration_ms_count',
       'http_request_duration_ms_bucket',
       'redis_connection_up',
+      'redis_memory_used_bytes',
+      'redis_memory_max_bytes',
+      'store_full_errors_total',
     ];
     for (const name of read) {
       expect(rules).toMatch(new RegExp(`\\b${name}\\b`));

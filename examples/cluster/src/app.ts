@@ -6,6 +6,7 @@ import type { Note } from './features/notes/notes.schema.js';
 import { instanceStatsFrom } from './features/stats/instance-stats.js';
 import { createCaches, type Caches } from './scaling/cache/index.js';
 import { createRedisConnections, type RedisConnections } from './scaling/redis/connections.js';
+import { readRedisMemory } from './scaling/redis/memory-usage.js';
 import { createRealtimeTransport, type SseProcessor } from './scaling/realtime/index.js';
 import { createRedisStore } from './scaling/store/redis-store.js';
 import { createLogger } from './scaling/logger.js';
@@ -53,7 +54,13 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const metrics = createMetrics({ instanceId: config.instanceId });
   // Created once and passed to everything that talks to Redis; quit last on close.
   const connections = config.redis.mode === 'none' ? undefined : createRedisConnections(config.redis, { logger, metrics });
-  const store = overrides.store ?? (connections ? createRedisStore(connections) : createMemoryStore());
+  const onStoreFull = () => metrics.storeFullErrorsTotal.inc();
+  const store =
+    overrides.store ??
+    (connections
+      ? createRedisStore(connections, { waitReplicas: config.store.waitReplicas, waitTimeoutMs: config.store.waitMs, logger, onFull: onStoreFull })
+      : createMemoryStore());
+  if (connections) metrics.setRedisMemorySource(() => readRedisMemory(connections.command));
   const caches = createCaches({
     instanceId: config.instanceId,
     redis: connections?.command,
@@ -73,8 +80,13 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     instanceId: config.instanceId,
     logger,
     metrics,
+    onFull: onStoreFull,
   });
-  const notes = createNotesRepository(store, { listCache: caches.namespace<Note[]>('notes', config.cache.notes) });
+  const notes = createNotesRepository(store, {
+    listCache: caches.namespace<Note[]>('notes', config.cache.notes),
+    // Left out of the list; GET /api/v1/notes/:id answers 500 STORED_VALUE_INVALID for it.
+    onInvalid: (error) => logger.warn({ key: error.key, err: error.message }, 'stored note does not match its schema'),
+  });
   const services: AppContext = { store, logger, instanceId: config.instanceId, notes, stats: instanceStatsFrom(metrics, config.instanceId) };
 
   const router = AppRouter.instance({

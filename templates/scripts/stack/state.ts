@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { StackSecrets } from './secrets.js';
 import type { Topology } from './topology.js';
 
 /** One process the supervisor started, in its own process group (pgid = pid). */
@@ -32,12 +33,19 @@ export interface StackPlan {
   nginxPrefix: string;
   hostsFile: string;
   topology: Topology;
-  redisPassword?: string;
+  secrets: StackSecrets;
   programs: { redisServer: string; redisCli: string; nginx: string };
 }
 
 export const stateFile = (stateDir: string) => path.join(stateDir, 'state.json');
 export const planFile = (stateDir: string) => path.join(stateDir, 'plan.json');
+
+/** The plan of the last start, if any (it names the subnet the kept Redis data belongs to). */
+export function readPlan(stateDir: string): StackPlan | undefined {
+  const file = planFile(stateDir);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as StackPlan;
+}
 
 export function readState(stateDir: string): StackState | undefined {
   const file = stateFile(stateDir);
@@ -45,7 +53,7 @@ export function readState(stateDir: string): StackState | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as StackState;
 }
 
-/** Write-then-rename: a reader never sees half a file. Owner-only: the plan holds the Redis password. */
+/** Write-then-rename: a reader never sees half a file. Owner-only: the state of a stack is nobody else's business. */
 export function writeJsonAtomically(file: string, value: unknown): void {
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });

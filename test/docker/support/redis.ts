@@ -1,8 +1,12 @@
-/** Reading a compose project's Redis servers with redis-cli inside their containers (REDISCLI_AUTH is set there). */
+/**
+ * Reading a compose project's Redis servers with redis-cli inside their
+ * containers, as the admin user (the project's admin-cli.sh reads the
+ * password from the compose secret mounted there).
+ */
 import type { ComposeProject } from './compose.js';
 
 export async function redisCli(project: ComposeProject, service: string, ...args: string[]): Promise<string> {
-  const result = await project.exec(service, ['redis-cli', ...args], { timeoutMs: 10_000 });
+  const result = await project.exec(service, ['sh', '/usr/local/etc/redis/admin-cli.sh', ...args], { timeoutMs: 10_000 });
   if (result.exitCode !== 0) throw new Error(`redis-cli ${args.join(' ')} in ${service} failed: ${result.all}`);
   return result.stdout.replace(/\r/g, '');
 }

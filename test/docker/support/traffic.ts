@@ -35,7 +35,9 @@ export class RecordingSubscriber {
   private lastEventId: string | undefined;
   private readonly loop: Promise<void>;
 
-  constructor(private readonly options: { port: number; path: string }) {
+  /** `lastEventId`: resume from there, as a page that kept it would. */
+  constructor(private readonly options: { port: number; path: string; lastEventId?: string }) {
+    this.lastEventId = options.lastEventId;
     this.loop = this.run();
   }
 
@@ -78,6 +80,11 @@ export class RecordingSubscriber {
       }
       if (this.running) await sleep(Math.min(retry, 2_000));
     }
+  }
+
+  /** The ids of the `note.created` events received, in order. */
+  noteIds(): string[] {
+    return this.events.filter((event) => noteText(event) !== undefined).map((event) => event.id ?? '');
   }
 
   /** How many times each note text arrived in a `note.created` event. */

@@ -8,7 +8,8 @@ import { createMetrics, type Metrics } from '../../src/scaling/metrics/index.js'
 import { createRedisConnections, type RedisConnections } from '../../src/scaling/redis/connections.js';
 import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/redis-settings.js';
 import { RedisStore } from '../../src/scaling/store/redis-store.js';
-import { startCluster, startStandalone, type RedisCluster, type StandaloneRedis } from '../support/redis-servers.js';
+import { startCluster, startStandalone, testUsers, type RedisCluster, type RedisServerOptions, type StandaloneRedis } from '../support/redis-servers.js';
+import { makeTlsFiles } from '../support/tls-certificates.js';
 
 export type ConnectedSettings = Exclude<RedisSettings, { mode: 'none' }>;
 export type Kind = 'standalone' | 'cluster';
@@ -21,21 +22,26 @@ export interface RedisBackend {
   close(): Promise<void>;
 }
 
-export async function startBackend(kind: Kind): Promise<RedisBackend> {
+/**
+ * A Redis to run the cache on. `secure`: the project's own setup over TLS
+ * (redis-start.sh, its users), and the cache connects as the `app` user.
+ */
+export async function startBackend(kind: Kind, secure = false): Promise<RedisBackend> {
+  const options: RedisServerOptions = secure ? { tls: await makeTlsFiles(), project: testUsers(), requireClientCert: kind === 'standalone' } : {};
   if (kind === 'standalone') {
-    const standalone = await startStandalone();
+    const standalone = await startStandalone(options);
     return {
       kind,
       standalone,
-      settings: readRedisSettings({ REDIS_URL: standalone.url }) as ConnectedSettings,
+      settings: readRedisSettings(standalone.appEnv()) as ConnectedSettings,
       close: () => standalone.close(),
     };
   }
-  const cluster = await startCluster();
+  const cluster = await startCluster(options);
   return {
     kind,
     cluster,
-    settings: readRedisSettings({ REDIS_CLUSTER_NODES: cluster.nodeList }) as ConnectedSettings,
+    settings: readRedisSettings(cluster.appEnv()) as ConnectedSettings,
     close: () => cluster.close(),
   };
 }

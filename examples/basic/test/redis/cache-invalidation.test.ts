@@ -1,20 +1,26 @@
 /**
  * Three cache instances, each with its own connections, on a real Redis
- * (standalone and cluster): L2 sharing, eviction of other instances' L1 on
- * set/delete, namespace clear by generation, TTL and grace in Redis.
+ * (standalone and cluster; plain, and over TLS as the project's `app` user):
+ * L2 sharing, eviction of other instances' L1 on set/delete, namespace clear
+ * by generation, TTL and grace in Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectedCacheInstance, counterValue, percentile, startBackend, type CacheInstance, type Kind, type RedisBackend } from './cache-fixtures.js';
 
-describe.each<Kind>(['standalone', 'cluster'])('distributed cache across instances: %s', (kind) => {
+describe.each<[string, Kind, boolean]>([
+  ['standalone', 'standalone', false],
+  ['cluster', 'cluster', false],
+  ['standalone over TLS, as the app user', 'standalone', true],
+  ['cluster over TLS, as the app user', 'cluster', true],
+])('distributed cache across instances: %s', (_name, kind, secure) => {
   let backend: RedisBackend;
   let a: CacheInstance;
   let b: CacheInstance;
   let c: CacheInstance;
 
   beforeAll(async () => {
-    backend = await startBackend(kind);
+    backend = await startBackend(kind, secure);
     [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((name) => connectedCacheInstance(backend, name, { ttlMs: 60_000, graceMs: 0 })))) as [
       CacheInstance,
       CacheInstance,

@@ -11,8 +11,9 @@ import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/r
 import { RedisChannelLog } from '../../src/scaling/realtime/redis-channel-log.js';
 import { SseProcessor } from '../../src/scaling/realtime/sse-processor.js';
 import { createJsonLogger } from '../../src/volt/index.js';
-import { startCluster, startStandalone, type RedisCluster, type StandaloneRedis } from '../support/redis-servers.js';
+import { startCluster, startStandalone, testUsers, type RedisCluster, type RedisServerOptions, type StandaloneRedis } from '../support/redis-servers.js';
 import { serve } from '../support/serve.js';
+import { makeTlsFiles } from '../support/tls-certificates.js';
 import { SseClient } from '../support/sse-client.js';
 
 type Connected = Exclude<RedisSettings, { mode: 'none' }>;
@@ -77,8 +78,16 @@ async function subscriberCount(connections: RedisConnections, log: RedisChannelL
   return total;
 }
 
-for (const mode of ['standalone', 'cluster'] as const) {
-  describe(`realtime over Redis (${mode})`, () => {
+const variants = [
+  { mode: 'standalone', secure: false },
+  { mode: 'cluster', secure: false },
+  // The project's own Redis setup (redis-start.sh, its users), connected over TLS as the `app` user.
+  { mode: 'standalone', secure: true },
+  { mode: 'cluster', secure: true },
+] as const;
+
+for (const { mode, secure } of variants) {
+  describe(`realtime over Redis (${mode}${secure ? ', over TLS as the app user' : ''})`, () => {
     let standalone: StandaloneRedis | undefined;
     let cluster: RedisCluster | undefined;
     let settings: Connected;
@@ -86,12 +95,13 @@ for (const mode of ['standalone', 'cluster'] as const) {
     let b: Instance;
 
     beforeAll(async () => {
+      const options: RedisServerOptions = secure ? { tls: await makeTlsFiles(), project: testUsers(), requireClientCert: mode === 'standalone' } : {};
       if (mode === 'standalone') {
-        standalone = await startStandalone();
-        settings = { mode: 'standalone', url: standalone.url };
+        standalone = await startStandalone(options);
+        settings = readRedisSettings(standalone.appEnv()) as Connected;
       } else {
-        cluster = await startCluster();
-        settings = readRedisSettings({ REDIS_CLUSTER_NODES: cluster.nodeList }) as Connected;
+        cluster = await startCluster(options);
+        settings = readRedisSettings(cluster.appEnv()) as Connected;
       }
       a = await startInstance(settings);
       b = await startInstance(settings);
@@ -212,9 +222,10 @@ for (const mode of ['standalone', 'cluster'] as const) {
       const client = await sse(b, 'blip');
       await a.processor.publish('blip', 'message', { n: 0 });
       await client.waitForEvents(1);
-      // Kill b's pub/sub connections on every node: announcements sent meanwhile are lost to it.
-      const nodes = cluster ? (b.connections.command as import('ioredis').Cluster).nodes('master') : [b.connections.command];
-      for (const node of nodes) await node.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      // Kill the pub/sub connections on every node (as admin: the app user may
+      // not): announcements sent meanwhile are lost to b.
+      const nodes = cluster ? cluster.nodes : [standalone!.node];
+      for (const node of nodes) await node.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
       const published: string[] = [];
       for (let index = 1; index <= 30; index++) published.push(await a.processor.publish('blip', 'message', { n: index }));
       await client.waitForEvents(31, 15_000);

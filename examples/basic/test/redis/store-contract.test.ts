@@ -1,7 +1,7 @@
 /**
  * One contract, several backends: the in-memory store and the Redis store on a
  * real standalone server and on a real 6-node cluster (classic and sharded
- * pub/sub) must behave the same.
+ * pub/sub), in plain text and over TLS, must behave the same.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +10,8 @@ import { MemoryStore } from '../../src/scaling/store/memory-store.js';
 import { RedisStore } from '../../src/scaling/store/redis-store.js';
 import { createRedisConnections, type RedisConnections } from '../../src/scaling/redis/connections.js';
 import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/redis-settings.js';
-import { startCluster, startStandalone } from '../support/redis-servers.js';
+import { startCluster, startStandalone, type RedisServerOptions } from '../support/redis-servers.js';
+import { makeTlsFiles } from '../support/tls-certificates.js';
 
 type Connected = Exclude<RedisSettings, { mode: 'none' }>;
 
@@ -25,9 +26,11 @@ async function memoryBackend(): Promise<Backend> {
   return { stores: [store, store], close: () => store.close() };
 }
 
-async function redisBackend(kind: 'standalone' | 'cluster', shardedPubSub = false): Promise<Backend> {
-  const server = kind === 'standalone' ? await startStandalone() : await startCluster();
-  const settings = readRedisSettings('url' in server ? { REDIS_URL: server.url } : { REDIS_CLUSTER_NODES: server.nodeList }) as Connected;
+async function redisBackend(kind: 'standalone' | 'cluster', shardedPubSub = false, tls = false): Promise<Backend> {
+  // Over TLS the standalone server also requires a client certificate; the cluster only verifies its own.
+  const options: RedisServerOptions = tls ? { tls: await makeTlsFiles(), requireClientCert: kind === 'standalone' } : {};
+  const server = kind === 'standalone' ? await startStandalone(options) : await startCluster(options);
+  const settings = readRedisSettings(server.appEnv()) as Connected;
   const connections: RedisConnections[] = [createRedisConnections(settings), createRedisConnections(settings)];
   const stores = connections.map((c) => new RedisStore(c, { shardedPubSub })) as [RedisStore, RedisStore];
   return {
@@ -44,6 +47,8 @@ const backends: Array<[string, () => Promise<Backend>]> = [
   ['redis standalone', () => redisBackend('standalone')],
   ['redis cluster', () => redisBackend('cluster')],
   ['redis cluster, sharded pub/sub', () => redisBackend('cluster', true)],
+  ['redis standalone over TLS, client certificate', () => redisBackend('standalone', false, true)],
+  ['redis cluster over TLS, sharded pub/sub', () => redisBackend('cluster', true, true)],
 ];
 
 /** Pub/sub delivery is asynchronous everywhere; on a cluster it crosses the bus. */

@@ -81,20 +81,38 @@ export interface RunningStack {
   port: number;
   url: string;
   stateDir: string;
-  /** The password the Redis servers require (the stack sets it everywhere). */
-  redisPassword: string;
+  /** The Redis admin user's password (the stack gives the app its own user, `app`). */
+  adminPassword: string;
   state(): StackState;
   stop(): Promise<Run>;
   /** Process groups the stack started (supervisor included), for "nothing left running". */
   processGroups(): number[];
 }
 
-export async function startStack(options: { redis: 'cluster' | 'standalone'; instances: number; infraDir: string }): Promise<RunningStack> {
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'stack-state-'));
-  const port = await freePort();
-  const redisPassword = randomBytes(12).toString('hex');
+export interface StackOptions {
+  redis: 'cluster' | 'standalone';
+  instances: number;
+  infraDir: string;
+  /** Another start of an earlier stack: its state directory (Redis data kept) and port. */
+  again?: Pick<RunningStack, 'stateDir' | 'port' | 'adminPassword'>;
+  /** More `stack start` arguments (e.g. `--fresh`). */
+  args?: string[];
+}
+
+/** `npm run stack start`; fails with the command's output when it does not start. */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const attempt = await tryStartStack(options);
+  if ('failed' in attempt) throw new Error(`npm run stack start failed (exit ${attempt.failed.code}):\n${attempt.failed.output}`);
+  return attempt;
+}
+
+export async function tryStartStack(options: StackOptions): Promise<RunningStack | { failed: Run }> {
+  const stateDir = options.again?.stateDir ?? mkdtempSync(path.join(tmpdir(), 'stack-state-'));
+  const port = options.again?.port ?? (await freePort());
+  const adminPassword = options.again?.adminPassword ?? randomBytes(16).toString('hex');
   // The default log level, so the tests see the request lines users get (logs/<name>.log).
-  const env = { ...process.env, REDIS_PASSWORD: redisPassword, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_ADMIN_PASSWORD: adminPassword, LOG_LEVEL: 'info' };
+  delete env.REDIS_APP_PASSWORD;
   const stackScript = path.join(projectRoot, 'scripts', 'stack', 'main.ts');
   const common = ['--state-dir', stateDir];
   const state = () => JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as StackState;
@@ -112,11 +130,12 @@ export async function startStack(options: { redis: 'cluster' | 'standalone'; ins
       String(port),
       '--infra',
       options.infraDir,
+      ...(options.args ?? []),
       ...common,
     ],
     env,
   );
-  if (started.code !== 0) throw new Error(`npm run stack start failed (exit ${started.code}):\n${started.output}`);
+  if (started.code !== 0) return { failed: started };
   let groups: number[] = [];
   const snapshot = () => {
     const s = state();
@@ -128,7 +147,7 @@ export async function startStack(options: { redis: 'cluster' | 'standalone'; ins
     port,
     url: `http://127.0.0.1:${port}`,
     stateDir,
-    redisPassword,
+    adminPassword,
     state,
     processGroups: snapshot,
     stop: () => run(process.execPath, [tsxCli, stackScript, 'stop', ...common], env),

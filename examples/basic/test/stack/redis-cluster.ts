@@ -2,11 +2,12 @@
 import { execFile } from 'node:child_process';
 import type { Endpoint } from '../../scripts/stack/topology.js';
 
+/** redis-cli as the stack's admin user. */
 export function redisCli(node: Endpoint, password: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'redis-cli',
-      ['-h', node.host, '-p', String(node.port), ...args],
+      ['-h', node.host, '-p', String(node.port), '--user', 'admin', ...args],
       { env: { ...process.env, REDISCLI_AUTH: password }, timeout: 5_000 },
       (error, stdout) => (error ? reject(error) : resolve(stdout.replace(/\r/g, ''))),
     );

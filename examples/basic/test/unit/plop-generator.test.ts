@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisInfraDir } from '../support/redis-servers.js';
 
 // The generated project's own `npm run gen controller <name>`: run plop's CLI
 // on a copy of the template, then typecheck the copy and run the generated test.
@@ -41,12 +42,19 @@ beforeAll(() => {
   // The copy resolves packages from the installed node_modules, as `npm install` would provide them.
   symlinkSync(rootModules, join(project, 'node_modules'), 'dir');
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'gen-check', private: true, type: 'module' }, null, 2)}\n`);
+  // The Redis user's rules and their Kubernetes copy, as a generated project has them
+  // (templates/ in the generator's repository gets them from infra/ when it renders).
+  for (const target of ['infra/redis/app-user.acl', 'deploy/kubernetes/base/app-user.acl']) {
+    if (existsSync(join(project, target))) continue;
+    mkdirSync(dirname(join(project, target)), { recursive: true });
+    copyFileSync(join(redisInfraDir, 'app-user.acl'), join(project, target));
+  }
   before = snapshot();
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
 describe('npm run gen controller <name>', () => {
-  it('adds a feature (controller, channel, test) and lists it in src/features/index.ts, touching nothing else', () => {
+  it("adds a feature (controller, channel, test), lists it in src/features/index.ts and gives the app's Redis user its keys, touching nothing else", () => {
     const result = plop('controller', 'line-items');
     expect(result.code, result.out).toBe(0);
     const after = snapshot();
@@ -54,6 +62,8 @@ describe('npm run gen controller <name>', () => {
     const removed = [...before.keys()].filter((path) => !after.has(path));
     // Adding a feature never means editing src/scaling/, the kernel or app.ts.
     expect(changed).toEqual([
+      'deploy/kubernetes/base/app-user.acl',
+      'infra/redis/app-user.acl',
       'src/features/index.ts',
       'src/features/line-items/line-items.channels.ts',
       'src/features/line-items/line-items.controller.ts',
@@ -68,6 +78,11 @@ describe('npm run gen controller <name>', () => {
     expect(features).toMatch(/\n {2}lineItems: lineItemsController,\n {2}\/\/ plop:controllers/);
     expect(features).toMatch(/\n {2}\.\.\.lineItemsChannels,\n {2}\/\/ plop:channels/);
     expect(after.get('src/features/line-items/line-items.channels.ts')).toContain("export const LINE_ITEMS_CHANNEL = 'line-items';");
+    // The app's Redis user may now use the feature's keys, and only those more.
+    for (const acl of ['infra/redis/app-user.acl', 'deploy/kubernetes/base/app-user.acl']) {
+      expect(after.get(acl)).toMatch(/^resetkeys ~notes:\* ~cache:\* ~sse:\* ~line-items:\*$/m);
+      expect(after.get(acl)!.replace(' ~line-items:*', '')).toBe(before.get(acl));
+    }
     const controller = readFileSync(join(project, 'src/features/line-items/line-items.controller.ts'), 'utf8');
     expect(controller).toContain("name: 'lineItems'");
     expect(controller).toContain("path: '/line-items'");

@@ -8,7 +8,7 @@
  * to loopback addresses. State and logs live in .stack/.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,8 @@ import { checkUpstream, localNginxConfig, upstreamServers } from './nginx.js';
 import { inPrivateHosts } from './private-hosts.js';
 import { isRunning, livingInGroups, signalGroup, waitFor } from './processes.js';
 import { findProgram, missingRequirements } from './requirements.js';
-import { planFile, readState, type StackPlan, type StackState, stateFile, writeJsonAtomically } from './state.js';
+import { stackSecrets } from './secrets.js';
+import { planFile, readPlan, readState, type StackPlan, type StackState, stateFile, writeJsonAtomically } from './state.js';
 import { supervise } from './supervisor.js';
 import { APP_PORT, buildTopology, hostsFile, randomSubnet, type RedisMode } from './topology.js';
 
@@ -32,11 +33,15 @@ Options (start):
   --instances N               app instances, app1..appN (default: volt-scaled.json)
   --port P                    nginx port on 127.0.0.1 (default: 8080)
   --infra DIR                 nginx/ and redis/ configuration (default: infra)
+  --fresh                     delete the Redis data of earlier runs first
 Options (all):
   --state-dir DIR             pids, logs and data (default: .stack)
 
-REDIS_PASSWORD (from the environment, else .env), when set, protects the Redis
-servers and is passed to the apps.`;
+Redis data (append-only files, the cluster's nodes.conf) is kept in
+<state-dir>/redis across stop and start; --fresh starts with empty servers.
+The Redis users' passwords are REDIS_ADMIN_PASSWORD and REDIS_APP_PASSWORD
+(from the environment, else .env) when set, else the project's secrets/ (as
+docker compose), else random ones kept in <state-dir>/secrets.`;
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_TIMEOUT_MS = 120_000;
@@ -55,6 +60,7 @@ function parse(argv: string[]) {
       port: { type: 'string' },
       infra: { type: 'string' },
       'state-dir': { type: 'string' },
+      fresh: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -118,7 +124,10 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
     // Also when only children survive (a supervisor killed with -9): stop cleans them up.
     throw new StackError(`a stack already runs from ${stateDir} (supervisor pid ${previous.supervisorPid}); run "npm run stack stop" first`);
   }
-  const topology = buildTopology({ redis, instances, subnet: randomSubnet(), proxyPort: port });
+  const redisData = path.join(stateDir, 'redis');
+  if (options.fresh) rmSync(redisData, { recursive: true, force: true });
+  const keptSubnet = keptRedisSubnet(stateDir, redis);
+  const topology = buildTopology({ redis, instances, subnet: keptSubnet ?? randomSubnet(), proxyPort: port });
   checkUpstream(
     nginxSource,
     topology.apps.map((a) => a.name),
@@ -126,8 +135,8 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
   );
   if (!(await portIsFree('127.0.0.1', port))) throw new StackError(`port ${port} on 127.0.0.1 is in use; pass --port`);
 
-  // Fresh state each start: the cluster is formed from empty nodes.
-  for (const entry of ['redis', 'nginx', 'logs', 'state.json', 'plan.json', 'hosts']) rmSync(path.join(stateDir, entry), { recursive: true, force: true });
+  // Everything but the Redis data and the secrets is made again at each start.
+  for (const entry of ['run', 'nginx', 'logs', 'state.json', 'plan.json', 'hosts']) rmSync(path.join(stateDir, entry), { recursive: true, force: true });
   const nginxPrefix = path.join(stateDir, 'nginx') + path.sep;
   mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
   mkdirSync(nginxPrefix, { recursive: true });
@@ -144,7 +153,7 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
     nginxPrefix,
     hostsFile: hosts,
     topology,
-    ...(process.env.REDIS_PASSWORD ? { redisPassword: process.env.REDIS_PASSWORD } : {}),
+    secrets: stackSecrets(stateDir, projectRoot),
     programs: { redisServer: findProgram('redis-server')!, redisCli: findProgram('redis-cli')!, nginx: findProgram('nginx')! },
   };
   writeJsonAtomically(planFile(stateDir), plan);
@@ -161,6 +170,7 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
   child.on('exit', (code) => (supervisorExit = code));
 
   console.log(`Starting ${redis === 'cluster' ? 'a 6-node Redis Cluster' : 'Redis'}, ${instances} app instance(s) and nginx...`);
+  console.log(keptSubnet ? `Redis data kept from the last run (${redisData}; --fresh starts empty).` : `Redis data in ${redisData}.`);
   const settled = await waitFor(
     () => {
       const status = readState(stateDir)?.status;
@@ -177,6 +187,22 @@ async function start(options: ReturnType<typeof parse>): Promise<void> {
     throw new StackError(`the stack did not start: ${reason}\n--- ${supervisorLog} ---\n${tail}`);
   }
   printStatus(state, stateDir);
+}
+
+/**
+ * The subnet of the stack whose Redis data is kept in <stateDir>/redis: the
+ * servers must come back on the addresses they had (a cluster's nodes.conf
+ * names its peers by address). Undefined when there is no data.
+ */
+function keptRedisSubnet(stateDir: string, redis: RedisMode): string | undefined {
+  const redisData = path.join(stateDir, 'redis');
+  if (!existsSync(redisData) || readdirSync(redisData).length === 0) return undefined;
+  const previous = readPlan(stateDir)?.topology;
+  if (!previous) throw new StackError(`${redisData} holds Redis data of an unknown stack: add --fresh to delete it`);
+  if (previous.redis !== redis) {
+    throw new StackError(`${redisData} holds the data of a ${previous.redis} Redis: start with --redis ${previous.redis}, or add --fresh to delete it`);
+  }
+  return previous.subnet;
 }
 
 async function stop(options: ReturnType<typeof parse>, { quiet = false } = {}): Promise<boolean> {

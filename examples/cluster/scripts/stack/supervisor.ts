@@ -81,10 +81,21 @@ export async function supervise(stateDir: string): Promise<void> {
     }
   };
 
-  const redisCliEnv = { ...process.env, ...(plan.redisPassword ? { REDISCLI_AUTH: plan.redisPassword } : {}) };
+  // Every Redis-side program reads its password from the stack's secret files
+  // (infra/redis/read-secret.sh); a password set in the environment is in those files.
+  const redisScripts = path.join(plan.infraDir, 'redis');
+  const redisEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    // The scripts run redis-server and redis-cli: the ones `start` found.
+    PATH: [path.dirname(plan.programs.redisServer), path.dirname(plan.programs.redisCli), process.env.PATH ?? ''].join(path.delimiter),
+    REDIS_ADMIN_PASSWORD_FILE: plan.secrets.adminPasswordFile,
+    REDIS_APP_PASSWORD_FILE: plan.secrets.appPasswordFile,
+  };
+  delete redisEnv.REDIS_ADMIN_PASSWORD;
+  delete redisEnv.REDIS_APP_PASSWORD;
   const redisPing = (host: string, port: number) =>
     new Promise<boolean>((resolve) => {
-      execFile(plan.programs.redisCli, ['-h', host, '-p', String(port), 'ping'], { env: redisCliEnv, timeout: 2_000 }, (error, stdout) =>
+      execFile('sh', [path.join(redisScripts, 'admin-cli.sh'), '-h', host, '-p', String(port), 'ping'], { env: redisEnv, timeout: 2_000 }, (error, stdout) =>
         resolve(!error && stdout.trim() === 'PONG'),
       );
     });
@@ -102,11 +113,14 @@ export async function supervise(stateDir: string): Promise<void> {
     // --- Redis ---------------------------------------------------------------
     const isCluster = topology.redis === 'cluster';
     const redisEntries = topology.redisNodes.map((node) => {
+      // Kept across stops (the append-only file, and the cluster's nodes.conf).
       const dataDir = path.join(stateDir, 'redis', node.name);
       mkdirSync(dataDir, { recursive: true });
       const args = [
-        path.join(plan.infraDir, 'redis', 'redis.conf'),
-        ...(isCluster ? ['--include', path.join(plan.infraDir, 'redis', 'redis-cluster.conf')] : []),
+        // As compose and Kubernetes start Redis: the users are written from the secrets.
+        path.join(redisScripts, 'redis-start.sh'),
+        path.join(redisScripts, 'redis.conf'),
+        ...(isCluster ? ['--include', path.join(redisScripts, 'redis-cluster.conf')] : []),
         '--bind',
         node.host,
         '--port',
@@ -120,9 +134,10 @@ export async function supervise(stateDir: string): Promise<void> {
         // Cluster peers learn a node's IP from the source address of its
         // cluster-bus connections; on loopback that would be 127.0.0.1.
         ...(isCluster ? ['--bind-source-addr', node.host, '--cluster-announce-hostname', node.name] : []),
-        ...(plan.redisPassword ? ['--requirepass', plan.redisPassword, '--masterauth', plan.redisPassword] : []),
       ];
-      return { node, entry: start(node.name, 'redis', `${node.host}:${node.port}`, plan.programs.redisServer, args) };
+      const env = { ...redisEnv, REDIS_RUN_DIR: path.join(stateDir, 'run', node.name) };
+      // redis-start.sh ends in `exec redis-server`: the pid is the server's.
+      return { node, entry: start(node.name, 'redis', `${node.host}:${node.port}`, 'sh', args, env) };
     });
     await Promise.all(redisEntries.map(({ node, entry }) => waitUntil(entry, 'answering PING', () => redisPing(node.host, node.port), 15_000)));
 
@@ -131,7 +146,7 @@ export async function supervise(stateDir: string): Promise<void> {
       const nodes = topology.redisNodes.map((n) => `${n.name}:${n.port}`);
       log(`forming the cluster: ${nodes.join(' ')}`);
       await new Promise<void>((resolve, reject) => {
-        execFile('sh', [script, ...nodes], { env: redisCliEnv, timeout: 90_000 }, (error, stdout, stderr) => {
+        execFile('sh', [script, ...nodes], { env: redisEnv, timeout: 90_000 }, (error, stdout, stderr) => {
           log(`create-cluster.sh:\n${stdout}${stderr}`);
           if (error) reject(new Error(`create-cluster.sh failed: ${stderr || error.message}`));
           else resolve();
@@ -155,8 +170,11 @@ export async function supervise(stateDir: string): Promise<void> {
         // As under docker compose: nginx sets every request's id.
         TRUST_REQUEST_ID: 'true',
         ...redisEnvironment(topology),
-        ...(plan.redisPassword ? { REDIS_PASSWORD: plan.redisPassword } : {}),
+        // The app's own Redis user, restricted to its keys and commands.
+        REDIS_USERNAME: 'app',
+        REDIS_PASSWORD_FILE: plan.secrets.appPasswordFile,
       };
+      delete env.REDIS_PASSWORD;
       delete env.REDIS_CLUSTER_HOSTS;
       if (isCluster) delete env.REDIS_URL;
       else delete env.REDIS_CLUSTER_NODES;

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseClient } from '../support/sse-client.js';
-import { buildApp, infraForTests, type RunningStack, startStack, stillRunning } from './harness.js';
-import { clusterNodes, mastersWithStreams, replicasInSync } from './redis-cluster.js';
+import { buildApp, infraForTests, type RunningStack, startStack, stillRunning, tryStartStack } from './harness.js';
+import { clusterNodes, mastersWithStreams, redisCli, replicasInSync } from './redis-cluster.js';
 import { noteText, ResumingSubscriber, send, startGetLoad, startPublisher, type Outcome } from './traffic.js';
 
 const SSE_PATH = '/api/v1/sse/events?channels=notes';
@@ -19,6 +19,7 @@ const KILL_AFTER_MS = 5_000;
 const LOAD = { workers: 4, perWorkerPerSecond: 40, paths: ['/api/v1/ping', '/api/v1/notes'] };
 
 let stack: RunningStack;
+let infraDir = '';
 let instances = 0;
 let appNames: string[] = [];
 let stopped = false;
@@ -26,6 +27,7 @@ let stopped = false;
 beforeAll(async () => {
   await buildApp();
   const infra = await infraForTests();
+  infraDir = infra.infraDir;
   instances = infra.instances;
   appNames = Array.from({ length: instances }, (_, i) => `app${i + 1}`);
   // The Redis flavour is a runtime choice (the app reads REDIS_CLUSTER_NODES or
@@ -243,7 +245,7 @@ describe('the stack through nginx', () => {
 
   it('loses no SSE event and fails requests only within the failover window when a Redis master is killed under load', async () => {
     const { topology } = stack.state();
-    const password = stack.redisPassword;
+    const password = stack.adminPassword;
     const inSync = async () => replicasInSync(topology.redisNodes, password);
     const deadline = Date.now() + 20_000;
     while (!(await inSync())) {
@@ -310,6 +312,8 @@ describe('the stack through nginx', () => {
   });
 
   it('stops every process it started', async () => {
+    before = await snapshot();
+    expect(before.list.length).toBeGreaterThan(10);
     const groups = stack.processGroups();
     expect(groups.length).toBe(1 + 6 + instances + 1);
     expect(stillRunning(groups).length).toBeGreaterThan(0);
@@ -317,5 +321,57 @@ describe('the stack through nginx', () => {
     stopped = true;
     expect(result.code, result.output).toBe(0);
     expect(stillRunning(groups)).toEqual([]);
+  });
+});
+
+/** What the stack holds: the newest notes, the id counter and the notes stream (read as admin). */
+async function snapshot(): Promise<{ list: Array<{ id: number }>; seq: number; stream: string[] }> {
+  const list = JSON.parse((await send({ port: stack.port, path: '/api/v1/notes' })).body).data;
+  const nodes = stack.state().topology.redisNodes;
+  // The master of the key's slot answers; the others redirect (to names only the stack resolves).
+  const cli = async (...args: string[]) => {
+    for (const node of nodes) {
+      const answer = await redisCli(node, stack.adminPassword, ...args).catch(() => 'MOVED');
+      if (!answer.startsWith('MOVED')) return answer;
+    }
+    throw new Error(`no node answered ${args.join(' ')}`);
+  };
+  const seq = Number((await cli('GET', 'notes:seq')).trim());
+  const stream = (await cli('XRANGE', 'sse:{notes}', '-', '+')).split('\n').filter((line) => /^\d+-\d+$/.test(line));
+  return { list, seq, stream };
+}
+
+let before: Awaited<ReturnType<typeof snapshot>>;
+
+describe('the stack started again on its state directory', () => {
+  it('keeps every note and the stream history; the cluster re-forms from nodes.conf', async () => {
+    stack = await startStack({ redis: 'cluster', instances, infraDir, again: stack });
+    stopped = false;
+    const log = readFileSync(path.join(stack.stateDir, 'logs', 'supervisor.log'), 'utf8');
+    expect(log).toContain('Redis Cluster already formed (6 nodes known); not creating it again.');
+    const after = await snapshot();
+    expect(after.seq).toBe(before.seq);
+    expect(after.list).toEqual(before.list);
+    expect(after.stream).toEqual(before.stream);
+    // An SSE client that was on the stream resumes from its last id, and new notes carry on.
+    const resumed = await SseClient.open({ port: stack.port, path: SSE_PATH, lastEventId: before.stream.at(-2)! });
+    const created = await send({ port: stack.port, path: '/api/v1/notes', method: 'POST', body: { text: 'after a restart' } });
+    expect(created.status, created.body).toBe(201);
+    expect(JSON.parse(created.body).data.id).toBe(before.seq + 1);
+    await resumed.waitFor((client) => client.envelopes().filter((e) => e.channel === 'notes').length === 2, 10_000, 'the last old event and the new one');
+    expect(resumed.envelopes().filter((e) => e.channel === 'notes')[0]!.id).toBe(before.stream.at(-1));
+    resumed.close();
+    expect((await stack.stop()).code).toBe(0);
+    stopped = true;
+  });
+
+  it('refuses to mix flavours on kept data, and starts empty with --fresh', async () => {
+    const standalone = await tryStartStack({ redis: 'standalone', instances, infraDir, again: stack });
+    expect('failed' in standalone && standalone.failed.output).toContain(
+      'holds the data of a cluster Redis: start with --redis cluster, or add --fresh to delete it',
+    );
+    stack = await startStack({ redis: 'cluster', instances, infraDir, again: stack, args: ['--fresh'] });
+    stopped = false;
+    expect(JSON.parse((await send({ port: stack.port, path: '/api/v1/notes' })).body).data).toEqual([]);
   });
 });

@@ -3,17 +3,62 @@
  * cluster (3 masters, 3 replicas) on free loopback ports, with helpers to stop,
  * restart and kill nodes. Every process started here is killed when the test
  * process exits, whatever happens to the test.
+ *
+ * By default a bare server: no persistence, no password. With `project`, it
+ * starts as the project runs Redis: infra/redis/redis-start.sh with
+ * redis.conf (AOF, volatile-lru) and its users (admin, app). With `tls`, it
+ * listens for TLS only (`--port 0 --tls-port`), the cluster bus and
+ * replication included.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import type { TlsFiles } from './tls-certificates.js';
 
 const execFileAsync = promisify(execFile);
 const HOST = '127.0.0.1';
+
+/** infra/redis of the project (or, for templates/ tested in place, of the generator repository). */
+export const redisInfraDir = (() => {
+  const project = resolve(import.meta.dirname, '..', '..', 'infra', 'redis');
+  return existsSync(join(project, 'redis-start.sh')) ? project : resolve(import.meta.dirname, '..', '..', '..', 'infra', 'redis');
+})();
+
+/** The passwords of the project's two Redis users. */
+export interface ProjectUsers {
+  adminPassword: string;
+  appPassword: string;
+}
+
+export const testUsers = (): ProjectUsers => ({
+  adminPassword: `admin-${Math.random().toString(36).slice(2)}-secret`,
+  appPassword: `app-${Math.random().toString(36).slice(2)}-secret`,
+});
+
+export interface RedisServerOptions {
+  /** Start it as the project does (redis-start.sh, redis.conf, users). */
+  project?: ProjectUsers;
+  /** Listen for TLS only, with these certificates. */
+  tls?: TlsFiles;
+  /** With `tls`: refuse clients without a certificate signed by the CA (default: optional). */
+  requireClientCert?: boolean;
+  /** More redis-server arguments, last (e.g. `--maxmemory 20mb`). */
+  args?: string[];
+}
+
+/** The variables that point the app at a test server (as the `app` user when it has users). */
+function appEnvironment(target: Record<string, string>, options: RedisServerOptions): Record<string, string> {
+  return {
+    ...target,
+    ...(options.project ? { REDIS_USERNAME: 'app', REDIS_PASSWORD: options.project.appPassword } : {}),
+    ...(options.tls ? { REDIS_TLS: 'true', REDIS_TLS_CA_FILE: options.tls.ca } : {}),
+    ...(options.tls && options.requireClientCert ? { REDIS_TLS_CERT_FILE: options.tls.clientCert, REDIS_TLS_KEY_FILE: options.tls.clientKey } : {}),
+  };
+}
 
 // Flags known to give quick, reliable failovers on small machines: without
 // the last two a second failover can stay stuck in cluster_state:fail.
@@ -70,6 +115,13 @@ export async function redisCli(port: number, ...args: string[]): Promise<string>
   return stdout.trim();
 }
 
+/** redis-cli arguments and environment for a server: TLS, and the admin user. */
+function cliAccess(options: RedisServerOptions): { args: string[]; env: NodeJS.ProcessEnv } {
+  const tls = options.tls ? ['--tls', '--cacert', options.tls.ca, '--cert', options.tls.clientCert, '--key', options.tls.clientKey] : [];
+  if (!options.project) return { args: tls, env: process.env };
+  return { args: [...tls, '--user', 'admin'], env: { ...process.env, REDISCLI_AUTH: options.project.adminPassword } };
+}
+
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -87,6 +139,7 @@ export class RedisNode {
     readonly port: number,
     readonly dir: string,
     private readonly extraArgs: string[],
+    readonly options: RedisServerOptions = {},
   ) {}
 
   get address(): string {
@@ -104,28 +157,53 @@ export class RedisNode {
   async start(): Promise<void> {
     if (this.child) return;
     mkdirSync(this.dir, { recursive: true });
-    const args = [
-      '--port',
-      String(this.port),
-      '--bind',
-      HOST,
-      '--dir',
-      this.dir,
-      '--logfile',
-      join(this.dir, 'redis.log'),
-      '--daemonize',
-      'no',
-      ...NO_PERSISTENCE,
-      ...this.extraArgs,
-    ];
-    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    const { tls, project } = this.options;
+    const listen = tls
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(this.port),
+          '--tls-cert-file',
+          tls.serverCert,
+          '--tls-key-file',
+          tls.serverKey,
+          '--tls-ca-cert-file',
+          tls.ca,
+          '--tls-auth-clients',
+          this.options.requireClientCert ? 'yes' : 'optional',
+          '--tls-replication',
+          'yes',
+          '--tls-cluster',
+          'yes',
+        ]
+      : ['--port', String(this.port)];
+    const args = [...listen, '--bind', HOST, '--dir', this.dir, '--logfile', join(this.dir, 'redis.log'), '--daemonize', 'no'];
+    // redis-start.sh execs redis-server: the child's pid is the server's.
+    const child = project
+      ? spawn(
+          'sh',
+          [
+            // Not redis-cluster.conf: these nodes announce addresses, not hostnames.
+            join(redisInfraDir, 'redis-start.sh'),
+            join(redisInfraDir, 'redis.conf'),
+            ...args,
+            ...this.extraArgs,
+            ...(this.options.args ?? []),
+          ],
+          {
+            stdio: 'ignore',
+            env: { ...process.env, REDIS_ADMIN_PASSWORD: project.adminPassword, REDIS_APP_PASSWORD: project.appPassword, REDIS_RUN_DIR: join(this.dir, 'run') },
+          },
+        )
+      : spawn('redis-server', [...args, ...NO_PERSISTENCE, ...this.extraArgs, ...(this.options.args ?? [])], { stdio: 'ignore' });
     running.add(child);
     child.once('exit', () => {
       running.delete(child);
       if (this.child === child) this.child = undefined;
     });
     this.child = child;
-    await waitFor(`redis-server on port ${this.port}`, async () => (await redisCli(this.port, 'PING')) === 'PONG');
+    await waitFor(`redis-server on port ${this.port}`, async () => (await this.cli('PING')) === 'PONG');
   }
 
   /** Graceful stop (SIGTERM), waiting for the process to exit. */
@@ -146,8 +224,14 @@ export class RedisNode {
     await exited;
   }
 
-  cli(...args: string[]): Promise<string> {
-    return redisCli(this.port, ...args);
+  /** redis-cli against this server (over TLS and as admin when it has them). */
+  async cli(...args: string[]): Promise<string> {
+    const access = cliAccess(this.options);
+    const { stdout } = await execFileAsync('redis-cli', ['-h', HOST, '-p', String(this.port), ...access.args, ...args], {
+      env: access.env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout.trim();
   }
 }
 
@@ -155,19 +239,23 @@ export interface StandaloneRedis {
   node: RedisNode;
   url: string;
   port: number;
+  /** The variables that connect the app to it (as the `app` user, over TLS, when it has them). */
+  appEnv(): Record<string, string>;
   /** Stop every process and remove the data directory. */
   close(): Promise<void>;
 }
 
-export async function startStandalone(): Promise<StandaloneRedis> {
+export async function startStandalone(options: RedisServerOptions = {}): Promise<StandaloneRedis> {
   assertRedisInstalled();
   const root = mkdtempSync(join(tmpdir(), 'redis-standalone-'));
-  const node = new RedisNode(await freePort(), root, []);
+  const node = new RedisNode(await freePort(), root, [], options);
   await node.start();
+  const url = `${options.tls ? 'rediss' : 'redis'}://${HOST}:${node.port}`;
   return {
     node,
     port: node.port,
-    url: `redis://${HOST}:${node.port}`,
+    url,
+    appEnv: () => appEnvironment({ REDIS_URL: url }, options),
     async close() {
       await node.kill();
       rmSync(root, { recursive: true, force: true });
@@ -215,6 +303,11 @@ export class RedisCluster {
   /** `host:port,host:port,...`, the format of `REDIS_CLUSTER_NODES`. */
   get nodeList(): string {
     return this.nodes.map((node) => node.address).join(',');
+  }
+
+  /** The variables that connect the app to it (as the `app` user, over TLS, when it has them). */
+  appEnv(): Record<string, string> {
+    return appEnvironment({ REDIS_CLUSTER_NODES: this.nodeList }, this.nodes[0]?.options ?? {});
   }
 
   node(address: string): RedisNode {
@@ -305,7 +398,7 @@ export class RedisCluster {
 }
 
 /** Start 6 nodes and join them as 3 masters with 1 replica each. */
-export async function startCluster(): Promise<RedisCluster> {
+export async function startCluster(options: RedisServerOptions = {}): Promise<RedisCluster> {
   assertRedisInstalled();
   const root = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
   const ports: number[] = [];
@@ -313,11 +406,16 @@ export async function startCluster(): Promise<RedisCluster> {
     const port = await freePort(true);
     if (!ports.includes(port)) ports.push(port);
   }
-  const nodes = ports.map((port) => new RedisNode(port, join(root, String(port)), CLUSTER_FLAGS));
+  const nodes = ports.map((port) => new RedisNode(port, join(root, String(port)), CLUSTER_FLAGS, options));
   const cluster = new RedisCluster(nodes, root);
   try {
     await Promise.all(nodes.map((node) => node.start()));
-    await execFileAsync('redis-cli', ['--cluster', 'create', ...nodes.map((node) => node.address), '--cluster-replicas', '1', '--cluster-yes']);
+    const access = cliAccess(options);
+    await execFileAsync(
+      'redis-cli',
+      [...access.args, '--cluster', 'create', ...nodes.map((node) => node.address), '--cluster-replicas', '1', '--cluster-yes'],
+      { env: access.env },
+    );
     await cluster.waitHealthy();
     // Every replica synced, so a failover test can start at once.
     await waitFor('replicas in sync', async () => {

@@ -8,11 +8,13 @@ export type CreateNoteBody = z.infer<typeof CreateNoteBody>;
 /** Note ids are positive integers from the `notes:seq` counter. */
 export const NoteId = z.coerce.number().int().positive();
 
-export interface Note {
-  id: number;
-  text: string;
+/** A stored note: what `notes:<id>` holds, checked on every read. */
+export const Note = z.object({
+  id: z.number().int().positive(),
+  text: z.string(),
   /** ISO 8601. */
-  createdAt: string;
+  createdAt: z.iso.datetime(),
   /** The instance that created it (shows requests spreading over instances). */
-  instanceId: string;
-}
+  instanceId: z.string(),
+});
+export type Note = z.infer<typeof Note>;

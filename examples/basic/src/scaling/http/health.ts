@@ -38,6 +38,8 @@ export interface HealthReport {
 /** What readiness needs from the Redis connections module. */
 export interface PingableRedis {
   ping(timeoutMs?: number): Promise<boolean>;
+  /** Why the connection failed last, if it did (shown in the failing check's output). */
+  lastError?(): string | undefined;
 }
 
 export interface HealthOptions {
@@ -82,6 +84,11 @@ export function createHealth(options: HealthOptions): Health {
     return pendingPing;
   }
 
+  const failure = (redis: NonNullable<HealthOptions['redis']>) => {
+    const cause = redis.connections.lastError?.();
+    return `no PONG within ${redis.timeoutMs} ms${cause ? `: ${cause}` : ''}`;
+  };
+
   if (options.redis) {
     const redis = options.redis;
     checks.set('redis:connection', async () => {
@@ -92,7 +99,7 @@ export function createHealth(options: HealthOptions): Health {
         observedValue: ms,
         observedUnit: 'ms',
         status: ok ? 'pass' : 'fail',
-        ...(ok ? {} : { output: `no PONG within ${redis.timeoutMs} ms` }),
+        ...(ok ? {} : { output: failure(redis) }),
       };
     });
   }

@@ -9,12 +9,12 @@
  * broadcast over the cluster bus.
  */
 import { randomBytes } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-import { LRUCache } from 'lru-cache';
 import { ZERO_ID, compareIds } from './event-id.js';
 import type { ChannelLog, LiveEvent, LogHandlers, LogPosition, LoggedEvent } from './channel-log.js';
 import type { Logger } from '../logger.js';
 import { onReconnect, type RedisClient, type RedisConnections } from '../redis/connections.js';
+import { ReplicaWait } from '../redis/replica-wait.js';
+import { writeOrFull } from '../store/store-full.js';
 
 /*
  * KEYS[1] stream, KEYS[2] this append's token; ARGV: maxlen, type, json, live
@@ -59,12 +59,6 @@ end
 return out
 `;
 
-interface WaitRound {
-  waiting: Array<(replicas: number) => void>;
-  sending: boolean;
-  pausedUntil: number;
-}
-
 type AppendCommand = (
   stream: string,
   tokenKey: string,
@@ -89,6 +83,8 @@ export interface RedisChannelLogOptions {
   waitReplicas: number;
   waitTimeoutMs: number;
   logger?: Logger | undefined;
+  /** Called when Redis refused an append for lack of memory (it then throws StoreFullError). */
+  onFull?: () => void;
 }
 
 export class RedisChannelLog implements ChannelLog {
@@ -101,12 +97,8 @@ export class RedisChannelLog implements ChannelLog {
   private readonly tokenPrefix = `${randomBytes(6).toString('hex')}-`;
   private appends = 0;
   private readonly maxLength: number;
-  private readonly waitReplicas: number;
-  private readonly waitTimeoutMs: number;
+  private readonly replicaWait: ReplicaWait;
   private handlers: LogHandlers | undefined;
-  private readonly waitRounds = new WeakMap<Redis, WaitRound>();
-  /** Stream key -> cluster slot, for WAIT on the right master. */
-  private readonly slots = new LRUCache<string, number>({ max: 10_000 });
   private readonly stopReconnect: () => void;
 
   constructor(
@@ -117,14 +109,18 @@ export class RedisChannelLog implements ChannelLog {
     this.publishCommand = this.sharded ? 'SPUBLISH' : 'PUBLISH';
     this.prefix = options.prefix ?? 'sse';
     this.maxLength = options.maxLength;
-    this.waitReplicas = options.waitReplicas;
-    this.waitTimeoutMs = options.waitTimeoutMs;
     const command = connections.command as ScriptedClient;
     if (typeof command.sseAppend !== 'function') {
       command.defineCommand('sseAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
       command.defineCommand('ssePosition', { numberOfKeys: 1, lua: POSITION_SCRIPT });
     }
     this.command = command;
+    // An acknowledged event survives a master failover (cluster).
+    this.replicaWait = new ReplicaWait(command, {
+      replicas: options.waitReplicas ?? 0,
+      timeoutMs: options.waitTimeoutMs ?? 100,
+      logger: options.logger,
+    });
     this.subscriber = connections.subscriber('sse', { sharded: this.sharded });
 
     const liveSuffixLength = '}:live'.length;
@@ -165,85 +161,23 @@ export class RedisChannelLog implements ChannelLog {
   async append(channel: string, type: string, json: string): Promise<string> {
     const stream = this.streamKey(channel);
     const token = `${this.tokenPrefix}${(++this.appends).toString(36)}`;
-    const id = await this.command.sseAppend(
-      stream,
-      this.appendTokenKey(channel, token),
-      this.maxLength,
-      type,
-      json,
-      this.liveChannel(channel),
-      this.publishCommand,
-      APPEND_TOKEN_TTL_SECONDS,
+    // At maxmemory the script fails at XADD, before it announces or records anything.
+    const id = await writeOrFull(
+      () =>
+        this.command.sseAppend(
+          stream,
+          this.appendTokenKey(channel, token),
+          this.maxLength,
+          type,
+          json,
+          this.liveChannel(channel),
+          this.publishCommand,
+          APPEND_TOKEN_TTL_SECONDS,
+        ),
+      this.options.onFull,
     );
-    if (this.waitReplicas > 0) await this.waitForReplicas(stream, id);
+    await this.replicaWait.confirm(stream);
     return id;
-  }
-
-  /**
-   * Replication is asynchronous: a master that dies right after acknowledging
-   * an append can take it along. WAIT holds the acknowledgement until a
-   * replica has it. It must run on the connection that wrote (the stream's
-   * master) and it blocks that connection, so appends are confirmed in rounds:
-   * one WAIT in flight per master covers every append finished before it was
-   * sent. When a round comes back short (no replica: failover, resync), waits
-   * pause for a second instead of stalling every publish. A failed wait only
-   * costs the guarantee, never the event.
-   */
-  private async waitForReplicas(stream: string, id: string): Promise<void> {
-    try {
-      const node = await this.masterOf(stream);
-      if (node?.status !== 'ready') throw new Error('master not connected');
-      let round = this.waitRounds.get(node);
-      if (!round) {
-        round = { waiting: [], sending: false, pausedUntil: 0 };
-        this.waitRounds.set(node, round);
-      }
-      if (Date.now() < round.pausedUntil) return;
-      const replicas = await new Promise<number>((resolve) => {
-        round.waiting.push(resolve);
-        if (!round.sending) void this.sendWaitRound(node, round);
-      });
-      if (replicas < this.waitReplicas) {
-        this.options.logger?.warn({ stream, id, replicas }, 'sse event not confirmed on a replica');
-      }
-    } catch (error) {
-      this.options.logger?.warn({ stream, id, err: error }, 'sse replica wait failed');
-    }
-  }
-
-  private async sendWaitRound(node: Redis, round: WaitRound): Promise<void> {
-    round.sending = true;
-    while (round.waiting.length > 0) {
-      const covered = round.waiting;
-      round.waiting = [];
-      let replicas = 0;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const timeout = new Promise<number>((resolve) => {
-          timer = setTimeout(resolve, this.waitTimeoutMs + 1_000, 0);
-        });
-        replicas = await Promise.race([node.wait(this.waitReplicas, this.waitTimeoutMs), timeout]);
-      } catch {
-        replicas = 0;
-      } finally {
-        clearTimeout(timer);
-      }
-      if (replicas < this.waitReplicas) round.pausedUntil = Date.now() + 1_000;
-      for (const resolve of covered) resolve(replicas);
-    }
-    round.sending = false;
-  }
-
-  private async masterOf(stream: string): Promise<Redis | undefined> {
-    if (!this.sharded) return this.command as Redis;
-    const cluster = this.command as Cluster;
-    let slot = this.slots.get(stream);
-    if (slot === undefined) {
-      slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', stream));
-      this.slots.set(stream, slot);
-    }
-    const nodeKey = cluster.slots[slot]?.[0];
-    return cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === nodeKey);
   }
 
   async read(channel: string, afterId: string, limit: number): Promise<LoggedEvent[]> {

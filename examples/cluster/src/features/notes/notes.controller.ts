@@ -1,3 +1,4 @@
+import { StoreFullError } from '../../scaling/store/store-full.js';
 import { volt } from '../../volt.js';
 import { NOTES_CHANNEL } from './notes.channels.js';
 import { CreateNoteBody, NoteId } from './notes.schema.js';
@@ -13,6 +14,7 @@ export const notesController = volt.controller({
       handler: async ({ context, response }) => response.success(await context.notes.listNewest()),
     }),
 
+    /** A stored value that is not a note answers 500 STORED_VALUE_INVALID, naming its key. */
     get: volt.query({
       path: '/:id',
       handler: async ({ request, context, response }) => {
@@ -22,6 +24,11 @@ export const notesController = volt.controller({
       },
     }),
 
+    /**
+     * 201: the note and its `note.created` event are stored (see "Durability"
+     * in the README). 503 STORE_FULL: Redis has no memory left for them, and
+     * neither was kept.
+     */
     create: volt.mutation({
       path: '/',
       method: 'POST',
@@ -37,7 +44,16 @@ export const notesController = volt.controller({
             // Life of an event, step 1 (README): from here to every stream following `notes`.
             await realtime.publish(NOTES_CHANNEL, note, { type: 'note.created' });
           } catch (error) {
-            context.logger.error({ err: error, noteId: note.id }, 'note.created publish failed');
+            if (!(error instanceof StoreFullError)) {
+              context.logger.error({ err: error, noteId: note.id }, 'note.created publish failed');
+            } else {
+              // Redis refused the event whole (no memory left): take the note
+              // back too, so a 503 leaves nothing behind.
+              await context.notes.remove(note.id).catch((removeError: unknown) => {
+                context.logger.error({ err: removeError, noteId: note.id }, 'note kept without its event: could not remove it');
+              });
+              throw error;
+            }
           }
         }
         return response.revalidate(['notes.list']).created(note);

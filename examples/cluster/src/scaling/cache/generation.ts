@@ -5,10 +5,11 @@ import { quietly, type RedisL2 } from './l2.js';
  * cached here: data keys embed it, so bumping it empties the namespace at
  * once without deleting anything (old keys expire by their TTL).
  *
- * Generations are epoch milliseconds, never small counters: with
- * `maxmemory-policy allkeys-lru` Redis may evict the generation key itself,
- * and a counter starting over would bring back values written under an old
- * generation. A new generation is always above every earlier one.
+ * Generations are epoch milliseconds, never small counters: the generation
+ * key has no TTL, so the project's `volatile-lru` never evicts it, but a
+ * Redis run with an `allkeys-*` policy (or a key deleted by hand) may lose
+ * it, and a counter starting over would bring back values written under an
+ * old generation. A new generation is always above every earlier one.
  */
 export class NamespaceGeneration {
   private value: number | undefined;

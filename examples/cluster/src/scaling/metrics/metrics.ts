@@ -142,6 +142,41 @@ export function createMetrics(options: MetricsOptions) {
     },
   });
 
+  const storeFullErrorsTotal = new Counter({
+    name: 'store_full_errors_total',
+    help: 'Store writes and event appends Redis refused for lack of memory (answered 503 STORE_FULL)',
+    registers,
+  });
+
+  // Read from Redis at each scrape, through the source the app sets; both
+  // gauges are collected together and share one read.
+  type RedisMemory = Array<{ node: string; usedBytes: number; maxBytes: number }>;
+  let redisMemorySource: (() => Promise<RedisMemory>) | undefined;
+  let redisMemoryRead: Promise<RedisMemory> | undefined;
+  const readRedisMemoryOnce = () =>
+    (redisMemoryRead ??= (redisMemorySource?.() ?? Promise.resolve([])).finally(() => {
+      redisMemoryRead = undefined;
+    }));
+  const redisMemoryGauge = (name: string, help: string, value: (usage: RedisMemory[number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['node'] as const,
+      registers,
+      async collect() {
+        const usage = await readRedisMemoryOnce();
+        // Nodes that did not answer (or are gone) drop out instead of repeating old values.
+        this.reset();
+        for (const node of usage) this.set({ node: node.node }, value(node));
+      },
+    });
+  redisMemoryGauge(
+    'redis_memory_used_bytes',
+    'Memory each Redis server counts against maxmemory; at the limit it evicts cache entries, then refuses writes',
+    (usage) => usage.usedBytes,
+  );
+  redisMemoryGauge('redis_memory_max_bytes', 'maxmemory of each Redis server (standalone, or each cluster master)', (usage) => usage.maxBytes);
+
   /** Record one finished HTTP request. `route` is the route pattern, never the raw path. */
   function observeRequest(method: string, route: string, status: number, durationMs: number): void {
     httpRequestDuration.observe(method, route, status, durationMs);
@@ -166,9 +201,16 @@ export function createMetrics(options: MetricsOptions) {
     return { hits, misses };
   }
 
+  /** Where `redis_memory_*` come from (the app's Redis connections). */
+  function setRedisMemorySource(source: typeof redisMemorySource): void {
+    redisMemorySource = source;
+  }
+
   return {
     registry,
     onScrape,
+    setRedisMemorySource,
+    storeFullErrorsTotal,
     cacheLookups,
     httpRequestDuration,
     observeRequest,

@@ -35,6 +35,8 @@ export interface CreateRealtimeOptions<Context> {
   instanceId: string;
   metrics?: SseMetrics | undefined;
   logger?: Logger | undefined;
+  /** Redis refused an event for lack of memory (publish then throws StoreFullError). */
+  onFull?: () => void;
 }
 
 export function createRealtimeTransport<Context = unknown>(options: CreateRealtimeOptions<Context>): SseProcessor<Context> {
@@ -45,6 +47,7 @@ export function createRealtimeTransport<Context = unknown>(options: CreateRealti
         waitReplicas: redis.mode === 'cluster' ? settings.publishWaitReplicas : 0,
         waitTimeoutMs: settings.publishWaitMs,
         logger: options.logger,
+        ...(options.onFull ? { onFull: options.onFull } : {}),
       })
     : new MemoryChannelLog({ maxLength: settings.streamMaxLength });
   return new SseProcessor<Context>({

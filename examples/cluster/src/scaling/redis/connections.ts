@@ -11,6 +11,8 @@
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { connectionHint } from './connection-errors.js';
+import { TlsConnector } from './tls-connector.js';
 import type { RedisSettings } from './redis-settings.js';
 
 export type RedisClient = Redis | Cluster;
@@ -55,6 +57,8 @@ export interface RedisConnections {
   subscriber(name: string, options?: SubscriberOptions): RedisClient;
   /** True when Redis answers PING within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
+  /** The last connection error since the command connection was last ready, with a hint at its likely cause. */
+  lastError(): string | undefined;
   /** Quit subscribers first, then the command connection; forced after the timeout. */
   quit(timeoutMs?: number): Promise<void>;
 }
@@ -75,6 +79,8 @@ function baseRedisOptions(settings: ConnectedRedisSettings, options: RedisConnec
   return {
     ...(settings.username ? { username: settings.username } : {}),
     ...(settings.password ? { password: settings.password } : {}),
+    // On a cluster these options reach every node connection, subscribers included.
+    ...(settings.tls ? { tls: settings.tls, Connector: TlsConnector } : {}),
     connectTimeout: options.connectTimeoutMs ?? 5_000,
     keepAlive: 10_000,
     maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3,
@@ -122,25 +128,42 @@ function createClient(settings: ConnectedRedisSettings, options: RedisConnection
   });
 }
 
-/** Connection state and errors become metrics and (rate-limited by ioredis' backoff) log lines. */
-function instrument(client: RedisClient, name: string, options: RedisConnectionOptions): void {
+/**
+ * Connection state and errors become metrics and (rate-limited by ioredis'
+ * backoff) log lines; `onError` sees each error explained (see connection-errors.ts).
+ */
+function instrument(
+  client: RedisClient,
+  name: string,
+  settings: ConnectedRedisSettings,
+  options: RedisConnectionOptions,
+  onError?: (explained: string | undefined) => void,
+): void {
   const labels = { connection: name };
+  let everReady = false;
   options.metrics?.redisConnectionUp.set(labels, 0);
   // A series from the start, so an error rate reads 0 rather than nothing.
   options.metrics?.redisCommandErrorsTotal.inc(labels, 0);
-  client.on('ready', () => options.metrics?.redisConnectionUp.set(labels, 1));
+  client.on('ready', () => {
+    everReady = true;
+    onError?.(undefined);
+    options.metrics?.redisConnectionUp.set(labels, 1);
+  });
   client.on('close', () => options.metrics?.redisConnectionUp.set(labels, 0));
   client.on('end', () => options.metrics?.redisConnectionUp.set(labels, 0));
   // Without a listener ioredis would print every error; with one, we count them.
   client.on('error', (error: Error) => {
+    const hint = connectionHint(error, { tls: settings.tls !== undefined, everReady });
+    onError?.(hint ? `${error.message} (${hint})` : error.message);
     options.metrics?.redisCommandErrorsTotal.inc(labels);
-    options.logger?.warn({ connection: name, err: error }, 'redis connection error');
+    options.logger?.warn({ connection: name, err: error, ...(hint ? { hint } : {}) }, 'redis connection error');
   });
 }
 
 export function createRedisConnections(settings: ConnectedRedisSettings, options: RedisConnectionOptions = {}): RedisConnections {
   const command = createClient(settings, options, { autoPipelining: true, sharded: false });
-  instrument(command, 'command', options);
+  let lastError: string | undefined;
+  instrument(command, 'command', settings, options, (explained) => (lastError = explained));
   const subscribers: RedisClient[] = [];
   options.metrics?.trackRedisConnections(() => countByState(command, subscribers));
 
@@ -152,7 +175,7 @@ export function createRedisConnections(settings: ConnectedRedisSettings, options
         autoPipelining: false,
         sharded: subscriberOptions.sharded ?? false,
       });
-      instrument(client, `subscriber:${name}`, options);
+      instrument(client, `subscriber:${name}`, settings, options);
       subscribers.push(client);
       return client;
     },
@@ -169,6 +192,7 @@ export function createRedisConnections(settings: ConnectedRedisSettings, options
         clearTimeout(timer);
       }
     },
+    lastError: () => lastError,
     async quit(timeoutMs = 2_000) {
       for (const client of [...subscribers, command]) {
         await quitOne(client, timeoutMs);

@@ -1,5 +1,7 @@
 import type { StoreAdapter, StoreMessageHandler } from '../../volt/store.js';
 import { onReconnect, type RedisClient, type RedisConnections } from '../redis/connections.js';
+import { ReplicaWait } from '../redis/replica-wait.js';
+import { writeOrFull } from './store-full.js';
 
 export interface RedisStoreOptions {
   /**
@@ -11,6 +13,16 @@ export interface RedisStoreOptions {
   shardedPubSub?: boolean;
   /** Names the subscriber connection in metrics and logs. Default `store`. */
   subscriberName?: string;
+  /**
+   * On a cluster: each write resolves once this many replicas hold it (WAIT),
+   * so an acknowledged write survives a master failover. Default 0.
+   */
+  waitReplicas?: number;
+  /** WAIT's timeout (default 100 ms): past it the write is acknowledged unconfirmed, and logged. */
+  waitTimeoutMs?: number;
+  logger?: { warn(object: object, message?: string): void } | undefined;
+  /** Called when Redis refused a write for lack of memory (it then throws StoreFullError). */
+  onFull?: () => void;
 }
 
 /**
@@ -26,6 +38,9 @@ export interface RedisStoreOptions {
  *   classic pub/sub on a cluster: each PUBLISH may enter at another node and
  *   cross the cluster bus, so two messages can swap (sharded keeps order);
  *   each channel is SUBSCRIBEd once however many handlers listen to it.
+ * - at `maxmemory`, with only data that must not be evicted left, Redis
+ *   refuses writes whole: they throw `StoreFullError` (503 STORE_FULL);
+ * - on a cluster, writes can wait for a replica's copy (`waitReplicas`).
  * Every command is single-key, so nothing here crosses hash slots.
  */
 export class RedisStore implements StoreAdapter {
@@ -37,6 +52,8 @@ export class RedisStore implements StoreAdapter {
   private readonly reconnectListeners = new Set<() => void>();
   private readonly sharded: boolean;
   private readonly subscriberName: string;
+  private readonly replicaWait: ReplicaWait;
+  private readonly onFull: (() => void) | undefined;
 
   constructor(
     private readonly connections: Pick<RedisConnections, 'command' | 'subscriber' | 'mode'>,
@@ -45,6 +62,12 @@ export class RedisStore implements StoreAdapter {
     this.command = connections.command;
     this.sharded = options.shardedPubSub === true && connections.mode === 'cluster';
     this.subscriberName = options.subscriberName ?? 'store';
+    this.onFull = options.onFull;
+    this.replicaWait = new ReplicaWait(this.command, {
+      replicas: connections.mode === 'cluster' ? (options.waitReplicas ?? 0) : 0,
+      timeoutMs: options.waitTimeoutMs ?? 100,
+      logger: options.logger,
+    });
   }
 
   async get<T = unknown>(key: string): Promise<T | null> {
@@ -57,12 +80,11 @@ export class RedisStore implements StoreAdapter {
     const ttl = options?.ttl;
     if (ttl !== undefined && !(ttl > 0)) throw new RangeError(`RedisStore.set(${key}): ttl must be > 0 seconds`);
     const json = JSON.stringify(value);
-    if (ttl) await this.command.set(key, json, 'PX', toMs(ttl));
-    else await this.command.set(key, json);
+    await this.write(key, () => (ttl ? this.command.set(key, json, 'PX', toMs(ttl)) : this.command.set(key, json)));
   }
 
   async delete(key: string): Promise<void> {
-    await this.command.del(key);
+    await this.write(key, () => this.command.del(key));
   }
 
   async has(key: string): Promise<boolean> {
@@ -72,20 +94,20 @@ export class RedisStore implements StoreAdapter {
   async increment(key: string, by = 1): Promise<number> {
     if (!Number.isInteger(by)) throw new TypeError(`RedisStore.increment(${key}): step must be an integer`);
     try {
-      return await this.command.incrby(key, by);
+      return await this.write(key, () => this.command.incrby(key, by));
     } catch (error) {
       if (!(error as Error).message.includes('not an integer')) throw error;
     }
     // `set(key, '41')` stores the JSON text "41" (quoted), which INCRBY refuses;
     // the memory store counts on from it, so unquote it atomically and retry.
-    const result = await this.command.eval(INCREMENT_QUOTED_INTEGER, 1, key, String(by));
+    const result = await this.write(key, () => this.command.eval(INCREMENT_QUOTED_INTEGER, 1, key, String(by)));
     if (result === null) throw new TypeError(`RedisStore.increment(${key}): value is not an integer`);
     return Number(result);
   }
 
   async expire(key: string, ttl: number): Promise<void> {
     // PEXPIRE with 0 deletes the key, as EXPIRE does with ttl <= 0.
-    await this.command.pexpire(key, ttl > 0 ? toMs(ttl) : 0);
+    await this.write(key, () => this.command.pexpire(key, ttl > 0 ? toMs(ttl) : 0));
   }
 
   async publish(channel: string, message: unknown): Promise<void> {
@@ -136,6 +158,13 @@ export class RedisStore implements StoreAdapter {
   async close(): Promise<void> {
     this.channels.clear();
     this.reconnectListeners.clear();
+  }
+
+  /** One write to `key`: refused whole at maxmemory (StoreFullError), confirmed on replicas when asked. */
+  private async write<T>(key: string, command: () => Promise<T>): Promise<T> {
+    const result = await writeOrFull(command, this.onFull);
+    await this.replicaWait.confirm(key);
+    return result;
   }
 
   private subscriber(): RedisClient {
