@@ -34,17 +34,20 @@ export async function writeEnvFile(projectDir: string): Promise<void> {
  * a file that already holds one is kept (a `--force` run keeps `secrets/`).
  * The directory is its owner's only; the files are readable by all, because
  * compose bind-mounts them as they are into containers that run as other
- * users (redis, node).
+ * users (redis, node). Returns the files it wrote.
  */
-export async function writeRedisSecrets(projectDir: string): Promise<void> {
+export async function writeRedisSecrets(projectDir: string): Promise<string[]> {
   const dir = path.join(projectDir, SECRETS_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
+  const written: string[] = [];
   for (const file of REDIS_SECRET_FILES) {
     const target = path.join(dir, file);
     const kept = await readFile(target, 'utf8').catch(() => '');
     if (kept.trim() !== '') continue;
     await writeFile(target, `${randomRedisPassword()}\n`, { mode: 0o644 });
     await chmod(target, 0o644);
+    written.push(`${SECRETS_DIR}/${file}`);
   }
+  return written;
 }

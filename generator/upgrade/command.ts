@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
+import { writeRedisSecrets } from '../env-file.js';
 import { CliError } from '../errors.js';
 import { upgradeHelpText } from '../help.js';
 import type { Io } from '../io.js';
@@ -81,6 +82,10 @@ export async function upgrade(argv: readonly string[], io: Io, sourcesOverride?:
     throw new CliError(`Writing the upgrade failed: ${(error as Error).message}`, `${projectDir} was left as it was before the upgrade.`);
   });
   io.print(report(false));
+  // The Redis users' passwords are the project's own, in no template: a project
+  // from a version before them gets new ones, so docker compose keeps working.
+  const secrets = await writeRedisSecrets(projectDir);
+  if (secrets.length > 0) io.print(`Created ${secrets.join(' and ')}: new random Redis passwords (git-ignored; docker compose reads them).`);
   return plan.changes.some((change) => change.outcome === 'conflicted') ? 1 : 0;
 }
 
