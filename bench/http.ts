@@ -3,8 +3,11 @@
  * fastify 5, on the same routes and the same work.
  *
  *   npm run bench:http -- [--duration 5] [--warmup 1] [--rounds 3] [--connections 50]
- *                         [--servers raw,volt,fastify,volt-stack] [--scenarios ping,notes-create] [--no-write]
- *                         [--baseline <git ref>]
+ *                         [--servers raw,volt,fastify,volt-stack] [--scenarios ping,notes-create,auth-me] [--no-write]
+ *                         [--baseline <git ref>] [--section <title>]
+ *
+ * `--section "HTTP: signed-in requests"` writes under `## <title>` instead of
+ * `## HTTP`, for a focused run that should not replace the full table.
  *
  * `--baseline main` (any commit) also runs that ref's template, served by its
  * own bench servers, as `volt@base`, `volt-stack@base`, ... next to this
@@ -19,6 +22,10 @@
  * Medians per (scenario, server) and the kernel's ratios are printed and
  * written to the `## HTTP` section of BENCHMARKS.md.
  *
+ * `auth-me` is a signed-in request (`auth()` verifying an HS256 bearer
+ * token); it runs on our servers only, alternating with `ping` in each round,
+ * and its ratio to `ping` on the same server is the cost of signing in.
+ *
  * Adding a server (e.g. the default middleware stack): append to SERVERS a
  * script that prints `{"port":N}` on stdout. Adding a scenario: append to
  * SCENARIOS.
@@ -31,6 +38,7 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
 import { baselineBuild, compile, currentBuild } from './baseline.js';
 import { writeBenchmarkSection } from './benchmarks-file.js';
 import { cpuMicros } from './process-cpu.js';
@@ -72,20 +80,40 @@ export interface Scenario {
   headers?: Record<string, string>;
   /** Status every response must have; anything else counts as an error. */
   status: number;
+  /** Routes only the template serves (not raw node:http, fastify or a baseline build). */
+  oursOnly?: boolean;
+  /** Leaves data in the servers' stores: measured on processes of its own. */
+  fillsStore?: boolean;
 }
 
 const CURRENT = currentBuild('volt-bench');
 const BUILD_DIR = CURRENT.dist;
+/** AUTH_SECRET of our servers, and a token they accept (the app's default issuer and audience, HS256). */
+const AUTH_SECRET = 'bench-secret-bench-secret-bench-secret-0';
+const BENCH_TOKEN = await new SignJWT({})
+  .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  .setSubject('bench-user')
+  .setIssuer('volt-app')
+  .setAudience('volt-app-api')
+  .setExpirationTime('12h')
+  .sign(new TextEncoder().encode(AUTH_SECRET));
 
 export const SERVERS: ServerDefinition[] = [
   { name: 'raw', script: join(root, 'bench/http-servers/raw.mjs') },
-  { name: 'volt', script: join(root, 'bench/http-servers/volt.mjs'), env: { VOLT_DIST: BUILD_DIR }, ours: true },
+  { name: 'volt', script: join(root, 'bench/http-servers/volt.mjs'), env: { VOLT_DIST: BUILD_DIR, AUTH_SECRET }, ours: true },
+  // The same, checking every token's signature (verified tokens not kept): what auth() costs a token's first request.
+  {
+    name: 'volt-uncached',
+    script: join(root, 'bench/http-servers/volt.mjs'),
+    env: { VOLT_DIST: BUILD_DIR, AUTH_SECRET, AUTH_VERIFIED_TOKENS: '0' },
+    ours: true,
+  },
   { name: 'fastify', script: join(root, 'bench/http-servers/fastify.mjs') },
   // The kernel with the default middleware stack (compression, metrics, request id, request logs).
   // Its own comparisons (compression placement, 20 KB responses, CPU per response): npm run bench:middleware.
-  { name: 'volt-stack', script: join(root, 'bench/http-servers/stack.mjs'), env: { VOLT_DIST: BUILD_DIR }, ours: true },
+  { name: 'volt-stack', script: join(root, 'bench/http-servers/stack.mjs'), env: { VOLT_DIST: BUILD_DIR, AUTH_SECRET }, ours: true },
   // The same stack as with LOG_LEVEL=warn: no request lines (nginx's access log has one per request).
-  { name: 'volt-stack-warn', script: join(root, 'bench/http-servers/stack.mjs'), env: { VOLT_DIST: BUILD_DIR, STACK_LOGS: '0' }, ours: true },
+  { name: 'volt-stack-warn', script: join(root, 'bench/http-servers/stack.mjs'), env: { VOLT_DIST: BUILD_DIR, AUTH_SECRET, STACK_LOGS: '0' }, ours: true },
   // fastify 5 with the same stack (@fastify/compress, request id, one pino line per request, the duration histogram).
   { name: 'fastify-stack', script: join(root, 'bench/http-servers/fastify-stack.mjs') },
 ];
@@ -99,7 +127,11 @@ export const SCENARIOS: Scenario[] = [
     body: JSON.stringify({ text: 'A note written by the benchmark, about sixty bytes long.' }),
     headers: { 'content-type': 'application/json' },
     status: 201,
+    fillsStore: true,
   },
+  // `use: [auth({ optional: true })]` with a bearer token: on volt-uncached the HS256 signature and claims are checked on
+  // every request; volt and volt-stack check the token once and keep the verified user.
+  { name: 'auth-me', method: 'GET', path: '/api/v1/auth/me', headers: { authorization: `Bearer ${BENCH_TOKEN}` }, status: 200, oursOnly: true },
 ];
 
 const { values: args } = parseArgs({
@@ -111,6 +143,7 @@ const { values: args } = parseArgs({
     servers: { type: 'string', default: process.env.BENCH_SERVERS },
     scenarios: { type: 'string', default: process.env.BENCH_SCENARIOS ?? SCENARIOS.map((s) => s.name).join(',') },
     'no-write': { type: 'boolean', default: false },
+    section: { type: 'string' },
     baseline: { type: 'string' },
   },
 });
@@ -159,10 +192,13 @@ async function check(url: string, scenario: Scenario): Promise<void> {
 }
 
 const median = (values: number[]) => {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+/** A table cell, or `-` where the server does not serve the scenario. */
+const cell = (text: string, value: number) => (Number.isFinite(value) ? text : '-');
 
 async function main(): Promise<void> {
   const duration = Number(args.duration);
@@ -170,7 +206,13 @@ async function main(): Promise<void> {
   const rounds = Number(args.rounds);
   const connections = Number(args.connections);
   // Against a baseline, by default the kernel and the stack (and raw node:http for scale).
-  const serverNames = args.servers ?? (args.baseline ? 'raw,volt,volt-stack' : SERVERS.map((s) => s.name).join(','));
+  const serverNames =
+    args.servers ??
+    (args.baseline
+      ? 'raw,volt,volt-stack'
+      : SERVERS.filter((s) => s.name !== 'volt-uncached')
+          .map((s) => s.name)
+          .join(','));
   const servers = serverNames.split(',').map((name) => {
     const found = SERVERS.find((s) => s.name === name);
     if (!found) throw new Error(`Unknown server ${name}; known: ${SERVERS.map((s) => s.name).join(', ')}`);
@@ -201,16 +243,21 @@ async function main(): Promise<void> {
   const cpuSamples = new Map<string, number[]>();
   const problems: string[] = [];
   // One long-lived process per server (as in production: JIT-warm, heap sized),
-  // idle while another is measured. Fresh processes for each scenario: the
-  // notes scenario fills each server's store, and a ping measured after it
-  // would pay for that heap in garbage collection, more for some servers than others.
-  for (const scenario of scenarios) {
+  // idle while another is measured. Scenarios that leave nothing behind (ping,
+  // auth-me) share processes and alternate within each round, so their ratios
+  // compare measurements taken seconds apart. A scenario that fills the store
+  // gets fresh processes of its own: a ping measured after notes-create would
+  // pay for that heap in garbage collection, more for some servers than others.
+  const groups = [scenarios.filter((s) => !s.fillsStore), ...scenarios.filter((s) => s.fillsStore).map((s) => [s])].filter((g) => g.length > 0);
+  const servesScenario = (server: ServerDefinition, scenario: Scenario) => !scenario.oursOnly || server.ours === true;
+  for (const group of groups) {
     const processes = new Map<string, Running>();
+    const measurements = group.flatMap((scenario) => servers.filter((server) => servesScenario(server, scenario)).map((server) => ({ scenario, server })));
     try {
-      for (const server of servers) processes.set(server.name, await start(server));
+      for (const server of servers.filter((s) => group.some((scenario) => servesScenario(s, scenario)))) processes.set(server.name, await start(server));
       for (let round = 0; round < rounds; round++) {
-        for (let i = 0; i < servers.length; i++) {
-          const server = servers[(i + round) % servers.length]!;
+        for (let i = 0; i < measurements.length; i++) {
+          const { scenario, server } = measurements[(i + round) % measurements.length]!;
           const running = processes.get(server.name)!;
           await check(running.url, scenario);
           if (warmup > 0) await load(running.url, scenario, warmup, connections);
@@ -243,8 +290,8 @@ async function main(): Promise<void> {
     const med = (name: string) => median(samples.get(`${scenario.name}|${name}`) ?? [NaN]);
     const cells = [
       `\`${scenario.method} ${scenario.path}\``,
-      ...servers.map((s) => Math.round(med(s.name)).toLocaleString('en-US')),
-      ...ours.flatMap((o) => baselines.map((b) => `${(med(o.name) / med(b.name)).toFixed(2)}x`)),
+      ...servers.map((s) => cell(Math.round(med(s.name)).toLocaleString('en-US'), med(s.name))),
+      ...ours.flatMap((o) => baselines.map((b) => cell(`${(med(o.name) / med(b.name)).toFixed(2)}x`, med(o.name) / med(b.name)))),
     ];
     rows.push(`| ${cells.join(' | ')} |`);
   }
@@ -255,8 +302,8 @@ async function main(): Promise<void> {
     const med = (name: string) => median(cpuSamples.get(`${scenario.name}|${name}`) ?? [NaN]);
     const cells = [
       `\`${scenario.method} ${scenario.path}\``,
-      ...servers.map((s) => med(s.name).toFixed(1)),
-      ...ours.flatMap((o) => baselines.map((b) => `${(med(b.name) / med(o.name)).toFixed(2)}x`)),
+      ...servers.map((s) => cell(med(s.name).toFixed(1), med(s.name))),
+      ...ours.flatMap((o) => baselines.map((b) => cell(`${(med(b.name) / med(o.name)).toFixed(2)}x`, med(b.name) / med(o.name)))),
     ];
     rows.push(`| ${cells.join(' | ')} |`);
   }
@@ -266,19 +313,21 @@ async function main(): Promise<void> {
     ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name} req/s`)),
     ...ours.flatMap((o) => baselines.map((b) => `${o.name}/${b.name} CPU`)),
   ];
-  rows.push(
-    '',
-    'Median of per-round ratios (each pair measured seconds apart):',
-    '',
-    `| ${pairHeader.join(' | ')} |`,
-    `|${pairHeader.map(() => '---').join('|')}|`,
-  );
-  for (const scenario of scenarios) {
+  // Without a baseline server (raw, fastify) there is no pair to divide.
+  if (baselines.length > 0)
+    rows.push(
+      '',
+      'Median of per-round ratios (each pair measured seconds apart):',
+      '',
+      `| ${pairHeader.join(' | ')} |`,
+      `|${pairHeader.map(() => '---').join('|')}|`,
+    );
+  for (const scenario of baselines.length > 0 ? scenarios : []) {
     const paired = (source: Map<string, number[]>, o: string, b: string, invert: boolean) => {
       const ourSamples = source.get(`${scenario.name}|${o}`) ?? [];
       const baseSamples = source.get(`${scenario.name}|${b}`) ?? [];
       const ratios = ourSamples.map((value, i) => (invert ? baseSamples[i]! / value : value / baseSamples[i]!));
-      return `${median(ratios).toFixed(2)}x`;
+      return cell(`${median(ratios).toFixed(2)}x`, median(ratios));
     };
     const cells = [
       `\`${scenario.method} ${scenario.path}\``,
@@ -311,13 +360,40 @@ async function main(): Promise<void> {
   }
   const table = rows.join('\n');
   process.stdout.write(`\n${table}\n`);
+  for (const line of authLines({ samples, cpuSamples })) process.stdout.write(`\n${line}\n`);
   if (problems.length) process.stdout.write(`\nProblems:\n${problems.join('\n')}\n`);
 
   if (!args['no-write']) {
-    const heading = base ? '## HTTP: this build against a baseline' : '## HTTP';
+    const heading = args.section ? `## ${args.section}` : base ? '## HTTP: this build against a baseline' : '## HTTP';
     writeSection({ heading, table, duration, warmup, rounds, connections, samples, cpuSamples, servers, scenarios, problems });
     process.stdout.write(`\nBENCHMARKS.md: ${heading} updated\n`);
   }
+}
+
+/**
+ * The cost of signing in: `auth-me` (auth() verifying an HS256 bearer token)
+ * against the unauthenticated `ping` on the same server, in the same run.
+ */
+function authLines(run: { samples: Map<string, number[]>; cpuSamples: Map<string, number[]> }): string[] {
+  // volt-uncached: AUTH_VERIFIED_TOKENS=0 (every request checks the signature); the others keep verified tokens.
+  const lines: string[] = [];
+  for (const server of [...new Set([...run.samples.keys()].map((key) => key.split('|')[1]!))]) {
+    const signed = run.samples.get(`auth-me|${server}`);
+    const plain = run.samples.get(`ping|${server}`);
+    if (!signed || !plain) continue;
+    const signedCpu = run.cpuSamples.get(`auth-me|${server}`) ?? [];
+    const plainCpu = run.cpuSamples.get(`ping|${server}`) ?? [];
+    const byRps = median(signed) / median(plain);
+    const byCpu = median(plainCpu) / median(signedCpu);
+    // Both are measured in every round, seconds apart: the per-round ratio is the steadier one.
+    const pairedRps = median(signed.map((value, i) => value / plain[i]!));
+    const pairedCpu = median(signedCpu.map((value, i) => plainCpu[i]! / value));
+    const cpuAdded = median(signedCpu.map((value, i) => value - plainCpu[i]!));
+    lines.push(
+      `Signed in, \`GET /api/v1/auth/me\` with an HS256 bearer token (\`auth()\`) vs the unauthenticated \`GET /api/v1/ping\` on ${server}: ${byRps.toFixed(2)}x by median requests/s, ${byCpu.toFixed(2)}x by median CPU per request; per round ${pairedRps.toFixed(2)}x and ${pairedCpu.toFixed(2)}x (${cpuAdded.toFixed(1)} µs more CPU per request).`,
+    );
+  }
+  return lines;
 }
 
 /**
@@ -335,6 +411,7 @@ function targetLines(run: { samples: Map<string, number[]>; cpuSamples: Map<stri
     return `${byRps.toFixed(2)}x by requests/s, ${byCpu.toFixed(2)}x by CPU per request (target >= ${target.toFixed(1)}x: ${byRps >= target ? 'met' : 'not met'} / ${byCpu >= target ? 'met' : 'not met'})`;
   };
   const lines = [''];
+  lines.push(...authLines(run));
   if (run.samples.has('ping|volt') && run.samples.has('ping|raw')) lines.push(`Target, \`GET /api/v1/ping\` vs raw node:http: ${check('volt', 'raw', 0.9)}.`);
   if (run.samples.has('ping|volt') && run.samples.has('ping|fastify'))
     lines.push(`Target, \`GET /api/v1/ping\` vs fastify 5: ${check('volt', 'fastify', 1.0)}.`);
@@ -366,16 +443,23 @@ function writeSection(run: {
   const cpu = cpus();
   const raw = run.scenarios
     .flatMap((scenario) =>
-      run.servers.map((s) => {
-        const key = `${scenario.name}|${s.name}`;
-        const rps = (run.samples.get(key) ?? []).map((v) => Math.round(v)).join(', ');
-        const cpu = (run.cpuSamples.get(key) ?? []).map((v) => v.toFixed(1)).join(', ');
-        return `${scenario.name}/${s.name}: ${rps} req/s, ${cpu} µs/req`;
-      }),
+      run.servers
+        .filter((s) => run.samples.has(`${scenario.name}|${s.name}`))
+        .map((s) => {
+          const key = `${scenario.name}|${s.name}`;
+          const rps = (run.samples.get(key) ?? []).map((v) => Math.round(v)).join(', ');
+          const cpu = (run.cpuSamples.get(key) ?? []).map((v) => v.toFixed(1)).join(', ');
+          return `${scenario.name}/${s.name}: ${rps} req/s, ${cpu} µs/req`;
+        }),
     )
     .join('; ');
   const notesFile = join(root, 'bench', 'http-notes.md');
   const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8').trim()}\n` : '';
+  const defaultScenarios = SCENARIOS.map((s) => s.name).join(',');
+  const focusArgs =
+    (args.servers ? ` --servers ${args.servers}` : '') +
+    (args.scenarios !== defaultScenarios ? ` --scenarios ${args.scenarios}` : '') +
+    (args.section ? ` --section "${args.section}"` : '');
   const baselineArgs = args.baseline
     ? ` --servers ${run.servers
         .filter((s) => !s.twinOf)
@@ -385,7 +469,7 @@ function writeSection(run: {
   const section = [
     run.heading,
     '',
-    `Command: \`npm run bench:http -- --duration ${run.duration} --warmup ${run.warmup} --rounds ${run.rounds} --connections ${run.connections}${baselineArgs}\``,
+    `Command: \`npm run bench:http -- --duration ${run.duration} --warmup ${run.warmup} --rounds ${run.rounds} --connections ${run.connections}${args.baseline ? '' : focusArgs}${baselineArgs}\``,
     '',
     `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}; load average at the end ${loadavg()
       .map((l) => l.toFixed(2))
@@ -397,7 +481,7 @@ function writeSection(run: {
     `Samples per round: ${raw}.`,
     ...targetLines(run),
     ...(run.problems.length ? ['', `Problems seen: ${run.problems.join('; ')}.`] : []),
-    ...(notes && !args.baseline ? ['', notes.trim()] : []),
+    ...(notes && !args.baseline && !args.section ? ['', notes.trim()] : []),
   ].join('\n');
   writeBenchmarkSection(section);
 }

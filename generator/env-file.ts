@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
  * The project's local files, written at generation and git-ignored, so they
  * never land in the first commit:
- * - `.env`, a copy of `.env.example`: the settings `npm start`, `npm run dev`,
- *   `npm run stack` and `docker compose` read;
+ * - `.env`, `.env.example` with a random AUTH_SECRET: the settings `npm start`,
+ *   `npm run dev`, `npm run stack` and `docker compose` read, so `npm run dev`
+ *   signs users in out of the box;
  * - `secrets/`, the passwords of the two Redis users (infra/redis/
  *   redis-start.sh), one random value per file: docker compose mounts them as
  *   secrets, so `docker compose up` works right after generation and no
@@ -17,15 +18,36 @@ export const ENV_EXAMPLE_FILE = '.env.example';
 export const SECRETS_DIR = 'secrets';
 export const REDIS_SECRET_FILES = ['redis-admin-password', 'redis-app-password'] as const;
 
+/** The empty lines of `.env.example` that `.env` fills in, each with its own random value. */
+export const GENERATED_SECRETS = ['AUTH_SECRET'] as const;
+export type GeneratedSecrets = Partial<Record<(typeof GENERATED_SECRETS)[number], string>>;
+
 /** 32 random bytes as 64 hex characters: strong, and safe in a shell, a URL and a config file. */
-export function randomRedisPassword(): string {
+export function randomSecret(): string {
   return randomBytes(32).toString('hex');
 }
 
+export function randomSecrets(): GeneratedSecrets {
+  return Object.fromEntries(GENERATED_SECRETS.map((name) => [name, randomSecret()]));
+}
+
+/** `.env.example` with the empty `NAME=` line of each secret given set to its value. */
+export function envFromExample(example: string, secrets: GeneratedSecrets): string {
+  let env = example;
+  for (const [name, value] of Object.entries(secrets)) {
+    const line = new RegExp(`^${name}=$`, 'm');
+    const found = example.match(new RegExp(line.source, 'gm'))?.length ?? 0;
+    if (found !== 1) throw new Error(`${ENV_EXAMPLE_FILE} must have exactly one empty "${name}=" line to fill in; found ${found}`);
+    env = env.replace(line, `${name}=${value}`);
+  }
+  return env;
+}
+
 /** Writes `<projectDir>/.env` from the rendered `.env.example`, readable by its owner only. */
-export async function writeEnvFile(projectDir: string): Promise<void> {
+export async function writeEnvFile(projectDir: string, secrets: GeneratedSecrets = randomSecrets()): Promise<void> {
+  const example = await readFile(path.join(projectDir, ENV_EXAMPLE_FILE), 'utf8');
   const target = path.join(projectDir, ENV_FILE);
-  await copyFile(path.join(projectDir, ENV_EXAMPLE_FILE), target);
+  await writeFile(target, envFromExample(example, secrets), { mode: 0o600 });
   await chmod(target, 0o600);
 }
 
@@ -45,7 +67,7 @@ export async function writeRedisSecrets(projectDir: string): Promise<string[]> {
     const target = path.join(dir, file);
     const kept = await readFile(target, 'utf8').catch(() => '');
     if (kept.trim() !== '') continue;
-    await writeFile(target, `${randomRedisPassword()}\n`, { mode: 0o644 });
+    await writeFile(target, `${randomSecret()}\n`, { mode: 0o644 });
     await chmod(target, 0o644);
     written.push(`${SECRETS_DIR}/${file}`);
   }

@@ -136,7 +136,7 @@ function describePlan(plan: readonly PlanEntry[], answers: Answers, state: strin
   ];
   for (const entry of plan) lines.push(`  ${entry.kind.padEnd(6)}  ${entry.target}`);
   lines.push(`  ${'write'.padEnd(6)}  ${MANIFEST_FILE}`);
-  lines.push(`  ${'write'.padEnd(6)}  ${ENV_FILE}  (a copy of ${ENV_EXAMPLE_FILE}; git-ignored)`);
+  lines.push(`  ${'write'.padEnd(6)}  ${ENV_FILE}  (${ENV_EXAMPLE_FILE} with a random AUTH_SECRET; git-ignored)`);
   for (const file of REDIS_SECRET_FILES) lines.push(`  ${'write'.padEnd(6)}  ${SECRETS_DIR}/${file}  (a random password; git-ignored)`);
   lines.push('', `${plan.length + GENERATED_FILES} files.`);
   return lines.join('\n');

@@ -1,7 +1,7 @@
 // The kernel with the default middleware stack, as src/app.ts composes it:
 // send-time compression, request ids, the duration histogram and one request
 // log line at info (written to /dev/null through the production buffered
-// destination), health routes in front. Compiled template from VOLT_DIST.
+// destination), health routes in front, cross-site writes refused. Compiled template from VOLT_DIST.
 // Variants: STACK_COMPRESSION=0, STACK_LOGS=0, STACK_METRICS=0, STACK_LOG_DEST=noop
 // (request lines built but handed to a destination that drops them);
 // STACK_EAGER_COMPRESSION=1 puts the `compression` package in front of every
@@ -20,8 +20,11 @@ const load = (file) => import(pathToFileURL(join(dist, file)).href);
 const { AppRouter } = await load('volt.router.js');
 const { createMemoryStore } = await load('scaling/store/memory-store.js');
 const { createNotesRepository } = await load('features/notes/notes.repository.js');
+const { createAuthService } = await load('features/auth/auth.service.js');
+const { loadConfig } = await load('config.js');
 const { silentLogger } = await load('volt/index.js');
 const { createCompressor } = await load('scaling/http/compression.js');
+const { withCsrfProtection } = await load('scaling/http/csrf.js');
 const { createHealth } = await load('scaling/http/health.js');
 const { withOperations } = await load('scaling/http/operations-listener.js');
 const { HeaderAddingResponse } = await load('scaling/http/header-adding-response.js');
@@ -32,6 +35,8 @@ const on = (name) => process.env[name] !== '0';
 const instanceId = 'bench-1';
 const store = createMemoryStore();
 const notes = createNotesRepository(store);
+// Tokens signed with AUTH_SECRET (the bench's) verify, as with the app's own settings.
+const auth = createAuthService(loadConfig({ AUTH_SECRET: process.env.AUTH_SECRET }).auth, undefined);
 
 // Varied words (seeded), so compression sees text rather than one repeated string.
 const WORDS =
@@ -45,12 +50,12 @@ const sentence = (length) => {
   while (text.length < length) text += `${WORDS[Math.floor(rand() * WORDS.length)]} `;
   return text.slice(0, length);
 };
-for (let i = 0; i < Number(process.env.STACK_SEED_NOTES ?? 0); i++) await notes.create(sentence(330), instanceId);
+for (let i = 0; i < Number(process.env.STACK_SEED_NOTES ?? 0); i++) await notes.create(sentence(330), instanceId, null);
 
 const router = AppRouter.instance({
   store,
   logger: silentLogger,
-  services: { store, logger: silentLogger, instanceId, notes },
+  services: { store, logger: silentLogger, instanceId, auth, notes },
   config: { basePATH: '/api/v1', instanceId, exposeErrors: false },
   ...(on('STACK_COMPRESSION') && process.env.STACK_EAGER_COMPRESSION !== '1' ? { compress: createCompressor({ thresholdBytes: 1024 }) } : {}),
 });
@@ -63,7 +68,7 @@ if (process.env.STACK_EAGER_COMPRESSION === '1') {
     middleware(req, res, () => router.listener(req, res));
   };
 } else {
-  listener = withOperations(router.listener, {
+  listener = withOperations(withCsrfProtection(router.listener, { trustedOrigins: [] }), {
     instanceId,
     health: createHealth({ serviceId: instanceId, version: 'bench' }),
     metrics: on('STACK_METRICS') ? createMetrics({ instanceId }) : undefined,

@@ -1,5 +1,5 @@
 // The template's kernel, compiled by bench/http.ts (VOLT_DIST), serving the
-// real ping and notes features on the in-memory store, with an
+// real ping, notes and auth features on the in-memory store, with an
 // X-Instance-Id header added the way the app's operations layer adds it
 // (inside writeHead). Prints {"port":N}.
 import { createServer } from 'node:http';
@@ -13,15 +13,23 @@ const load = (file) => import(pathToFileURL(join(dist, file)).href);
 const { AppRouter } = await load('volt.router.js');
 const { createMemoryStore } = await load('scaling/store/memory-store.js');
 const { createNotesRepository } = await load('features/notes/notes.repository.js');
+const { createAuthService } = await load('features/auth/auth.service.js');
+const { loadConfig } = await load('config.js');
 const { silentLogger } = await load('volt/index.js');
 const { HeaderAddingResponse, addResponseHeaders } = await load('scaling/http/header-adding-response.js');
 
 const instanceId = 'bench-1';
 const store = createMemoryStore();
+// Tokens signed with AUTH_SECRET (the bench's) verify, as with the app's own settings.
+const auth = createAuthService(
+  loadConfig({ AUTH_SECRET: process.env.AUTH_SECRET, ...(process.env.AUTH_VERIFIED_TOKENS ? { AUTH_VERIFIED_TOKENS: process.env.AUTH_VERIFIED_TOKENS } : {}) })
+    .auth,
+  undefined,
+);
 const router = AppRouter.instance({
   store,
   logger: silentLogger,
-  services: { store, logger: silentLogger, instanceId, notes: createNotesRepository(store) },
+  services: { store, logger: silentLogger, instanceId, auth, notes: createNotesRepository(store) },
   config: { basePATH: '/api/v1', instanceId, exposeErrors: false },
 });
 const server = createServer({ ServerResponse: HeaderAddingResponse }, (req, res) => {

@@ -2,6 +2,9 @@
 // feature (a controller with a store-backed list/get/create, its realtime
 // channel and its test), lists it in src/features/index.ts and lets the app's
 // Redis user use its keys.
+// `npm run gen controller <name> -- --auth`: every action requires a signed-in
+// user (`use: [auth()]`), items record who created them, and the channel is
+// for signed-in users only.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +14,8 @@ const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 // Route prefixes and channels the app already uses.
 const RESERVED = new Set(['volt', 'sse', 'health', 'metrics', 'scaling', 'broadcast', 'revalidate', 'index']);
 const FEATURES = 'src/features/index.ts';
+// A flag rather than a prompt, so `npm run gen controller <name>` never stops to ask.
+const withAuth = process.argv.includes('--auth');
 // The app's Redis user may touch only the key prefixes listed in its ACL rules
 // (infra/redis/app-user.acl, and the Kubernetes manifests' copy): a feature
 // adds its own. Skipped where the file is not there.
@@ -18,7 +23,7 @@ const ACL_RULES = ['infra/redis/app-user.acl', 'deploy/kubernetes/base/app-user.
 
 export default function (plop) {
   plop.setGenerator('controller', {
-    description: 'a feature: controller (list, get, create), realtime channel and test, listed in src/features/index.ts',
+    description: 'a feature: controller (list, get, create), realtime channel and test, listed in src/features/index.ts (--auth: signed-in users only)',
     prompts: [
       {
         type: 'input',
@@ -39,18 +44,21 @@ export default function (plop) {
         path: 'src/features/{{kebabCase name}}/{{kebabCase name}}.controller.ts',
         templateFile: 'plop/controller.ts.hbs',
         abortOnFail: true,
+        data: { auth: withAuth },
       },
       {
         type: 'add',
         path: 'src/features/{{kebabCase name}}/{{kebabCase name}}.channels.ts',
         templateFile: 'plop/channels.ts.hbs',
         abortOnFail: true,
+        data: { auth: withAuth },
       },
       {
         type: 'add',
         path: 'test/unit/{{kebabCase name}}.controller.test.ts',
         templateFile: 'plop/controller.test.ts.hbs',
         abortOnFail: true,
+        data: { auth: withAuth },
       },
       {
         type: 'modify',

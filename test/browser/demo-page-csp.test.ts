@@ -18,7 +18,10 @@ let base: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  app = createApp(loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'csp-page', LOG_LEVEL: 'silent', METRICS_PORT: 'off' }));
+  // With AUTH_SECRET, so the page's sign-in runs under the policy too.
+  app = createApp(
+    loadConfig({ NODE_ENV: 'test', INSTANCE_ID: 'csp-page', LOG_LEVEL: 'silent', METRICS_PORT: 'off', AUTH_SECRET: 'csp-test-secret-csp-test-secret-0123' }),
+  );
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
@@ -58,10 +61,19 @@ describe('the demo page under its Content-Security-Policy', () => {
     expect(await page.evaluate(() => getComputedStyle(document.body).maxWidth)).toBe('960px');
     const text = `under a strict policy ${Date.now()}`;
     await page.fill('#note-text', text);
-    await page.click('button[type=submit]');
+    await page.click('#note-form button[type=submit]');
     await expect.poll(() => page.locator('#notes li').first().textContent(), { timeout: 10_000 }).toContain(text);
     await expect.poll(() => page.locator('#events li').first().textContent(), { timeout: 10_000 }).toContain('note.created');
     await expect.poll(() => page.locator('#cache-hit-ratio').textContent(), { timeout: 10_000 }).toMatch(/%|no lookups/);
+    // Signed in (the development sign-in), the stream reopens with a ticket and the user's private channel.
+    await page.fill('#dev-user', 'carol');
+    await page.click('#dev-sign-in button[type=submit]');
+    await expect.poll(() => page.locator('#signed-in').isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => page.locator('#private-channel').textContent(), { timeout: 10_000 }).toBe('user:carol');
+    await expect.poll(() => page.locator('#connection-state').getAttribute('data-state'), { timeout: 10_000 }).toMatch(/connected|resumed/);
+    await page.fill('#note-text', `${text} signed in`);
+    await page.click('#note-form button[type=submit]');
+    await expect.poll(() => page.locator('#private-events li').first().textContent(), { timeout: 10_000 }).toContain(`${text} signed in`);
     expect(await violations()).toEqual([]);
     expect(consoleErrors.filter((message) => /Content Security Policy/i.test(message))).toEqual([]);
     await page.close();

@@ -1,13 +1,15 @@
 /**
  * The demo page in a real browser (Debian's chromium driven by playwright-core)
  * against the real stack: nginx in front of 3 app instances on a 6-node Redis
- * Cluster. Screenshots go to test-results/browser/.
+ * Cluster. Screenshots go to test-results/browser/. Each page is its own
+ * browser context (its own cookies), as two people on two machines.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, infraForTests, startStack, type RunningStack } from '../../templates/test/stack/harness.js';
+import { AUTH_ENV, signToken } from '../../templates/test/support/auth-tokens.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', 'test-results', 'browser');
@@ -19,7 +21,8 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await buildApp();
   const { infraDir, instances } = await infraForTests();
-  stack = await startStack({ redis: 'cluster', instances, infraDir });
+  // Outside production, so the page offers the development sign-in (it also takes pasted tokens).
+  stack = await startStack({ redis: 'cluster', instances, infraDir, env: { ...AUTH_ENV, NODE_ENV: 'development' } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -55,6 +58,30 @@ async function noteTexts(page: Page): Promise<string[]> {
   return page.locator('#notes li').evaluateAll((items) => items.map((item) => item.firstChild?.textContent ?? ''));
 }
 
+async function privateEvents(page: Page): Promise<string[]> {
+  return page.locator('#private-events li').allTextContents();
+}
+
+/** Signs a page in, then waits for its stream to reopen with the user's private channel. */
+async function signIn(page: Page, how: { devUser: string } | { token: string }): Promise<void> {
+  if ('devUser' in how) {
+    await page.fill('#dev-user', how.devUser);
+    await page.click('#dev-sign-in button[type=submit]');
+  } else {
+    await page.fill('#token-input', how.token);
+    await page.click('#token-sign-in button[type=submit]');
+  }
+  await expect.poll(() => page.locator('#signed-in').isVisible(), { timeout: 10_000 }).toBe(true);
+  const channel = await page.locator('#private-channel').textContent();
+  await expect.poll(() => page.evaluate(() => document.getElementById('connection-state')?.dataset.state), { timeout: 10_000 }).toMatch(/connected|resumed/);
+  expect(channel).toMatch(/^user:/);
+}
+
+async function addNote(page: Page, text: string): Promise<void> {
+  await page.fill('#note-text', text);
+  await page.click('#note-form button[type=submit]');
+}
+
 describe('the realtime demo page through nginx', () => {
   it('shows a note added in one page live in another page served by a different instance', async () => {
     const [one, two] = await pagesOnTwoInstances();
@@ -63,7 +90,7 @@ describe('the realtime demo page through nginx', () => {
 
     const text = `hello from page one ${Date.now()}`;
     await one.page.fill('#note-text', text);
-    await one.page.click('button[type=submit]');
+    await one.page.click('#note-form button[type=submit]');
 
     await expect.poll(() => noteTexts(two.page), { timeout: 10_000 }).toContain(text);
     await expect.poll(() => two.page.locator('#events li').first().textContent()).toContain(`delivered by ${two.instance}`);
@@ -74,6 +101,61 @@ describe('the realtime demo page through nginx', () => {
     await two.page.screenshot({ path: path.join(SCREENSHOTS, 'page-two-live-note.png'), fullPage: true });
     await one.page.close();
     await two.page.close();
+  });
+
+  it('two users in two pages: each private event reaches its owner only, public notes reach both', async () => {
+    const [alice, bob] = await pagesOnTwoInstances();
+    // What the page hides stays hidden, forms included (the stylesheet makes them flex).
+    const hiddenDisplay = await alice.page.evaluate(() => {
+      const form = document.getElementById('dev-sign-in')!;
+      form.hidden = true;
+      const display = getComputedStyle(form).display;
+      form.hidden = false;
+      return display;
+    });
+    expect(hiddenDisplay).toBe('none');
+    // One signs in with the development sign-in, the other with a pasted token (`npm run token`).
+    await signIn(alice.page, { devUser: 'alice' });
+    await signIn(bob.page, { token: await signToken({ sub: 'bob', name: 'Bob' }) });
+    expect(await alice.page.locator('#signed-in-as').textContent()).toBe('alice');
+    expect(await bob.page.locator('#signed-in-as').textContent()).toBe('Bob (bob)');
+    expect(await bob.page.locator('#private-channel').textContent()).toBe('user:bob');
+
+    // The token lives in an HttpOnly, SameSite=Lax cookie: page scripts never see it.
+    const [cookie] = await alice.page.context().cookies();
+    expect(cookie).toMatchObject({ name: 'volt_session', httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(await alice.page.evaluate(() => document.cookie)).toBe('');
+
+    const stamp = Date.now();
+    await addNote(alice.page, `alice writes ${stamp}`);
+    await addNote(bob.page, `bob writes ${stamp}`);
+    for (const page of [alice.page, bob.page]) {
+      await expect.poll(() => noteTexts(page), { timeout: 10_000 }).toEqual(expect.arrayContaining([`alice writes ${stamp}`, `bob writes ${stamp}`]));
+    }
+    await expect.poll(() => privateEvents(alice.page), { timeout: 10_000 }).toEqual([expect.stringContaining(`"alice writes ${stamp}"`)]);
+    await expect.poll(() => privateEvents(bob.page), { timeout: 10_000 }).toEqual([expect.stringContaining(`"bob writes ${stamp}"`)]);
+    // A moment later, still nothing of the other's.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await privateEvents(alice.page)).toHaveLength(1);
+    expect(await privateEvents(bob.page)).toHaveLength(1);
+    expect(
+      await alice.page
+        .locator('#notes li', { hasText: `alice writes ${stamp}` })
+        .locator('.meta')
+        .textContent(),
+    ).toContain('by alice');
+
+    await alice.page.screenshot({ path: path.join(SCREENSHOTS, 'signed-in-alice.png'), fullPage: true });
+    await bob.page.screenshot({ path: path.join(SCREENSHOTS, 'signed-in-bob.png'), fullPage: true });
+
+    // Signing out closes the private channel; the public stream goes on.
+    await bob.page.click('#sign-out');
+    await expect.poll(() => bob.page.locator('#signed-out').isVisible(), { timeout: 10_000 }).toBe(true);
+    await addNote(alice.page, `after bob left ${stamp}`);
+    await expect.poll(() => noteTexts(bob.page), { timeout: 10_000 }).toContain(`after bob left ${stamp}`);
+    expect(await bob.page.locator('#private').isVisible()).toBe(false);
+    await alice.page.close();
+    await bob.page.close();
   });
 
   it('shows "reconnecting", then resumes on another instance with the notes it missed, without a reload', async () => {

@@ -2,17 +2,40 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { randomRedisPassword, REDIS_SECRET_FILES, writeEnvFile, writeRedisSecrets } from '../../generator/env-file.js';
+import { envFromExample, randomSecret, randomSecrets, REDIS_SECRET_FILES, writeEnvFile, writeRedisSecrets } from '../../generator/env-file.js';
 
 const modeOf = async (file: string) => ((await stat(file)).mode & 0o777).toString(8);
 
+describe('.env from .env.example', () => {
+  it('fills in the one empty line of each secret and changes nothing else', () => {
+    const example = '# AUTH_SECRET=not-this-one\nPORT=3000\nREDIS_PASSWORD=\nAUTH_SECRET=\n';
+    expect(envFromExample(example, { AUTH_SECRET: 'def456' })).toBe('# AUTH_SECRET=not-this-one\nPORT=3000\nREDIS_PASSWORD=\nAUTH_SECRET=def456\n');
+    // A secret not given keeps its empty line (unset).
+    expect(envFromExample(example, {})).toBe(example);
+  });
+
+  it('refuses an example without exactly one line to fill in', () => {
+    expect(() => envFromExample('PORT=3000\n# AUTH_SECRET=\n', { AUTH_SECRET: 'x' })).toThrow(/exactly one empty "AUTH_SECRET=" line to fill in; found 0/);
+    expect(() => envFromExample('AUTH_SECRET=\nAUTH_SECRET=\n', { AUTH_SECRET: 'x' })).toThrow(/found 2/);
+    expect(() => envFromExample('AUTH_SECRET=set-already\n', { AUTH_SECRET: 'x' })).toThrow(/found 0/);
+  });
+
+  it('makes 64 hex characters from the crypto RNG, different every time', () => {
+    const secrets = new Set(Array.from({ length: 50 }, () => randomSecret()));
+    expect(secrets.size).toBe(50);
+    for (const secret of secrets) expect(secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(randomSecrets().AUTH_SECRET).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
 describe('the local files the generator writes', () => {
-  it('.env: a copy of .env.example, readable by its owner only', async () => {
+  it('.env: .env.example with a random AUTH_SECRET, readable by its owner only', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cvs-env-'));
     try {
-      await writeFile(path.join(dir, '.env.example'), 'PORT=3000\n# REDIS_PASSWORD=\n');
+      await writeFile(path.join(dir, '.env.example'), 'PORT=3000\n# REDIS_PASSWORD=\nAUTH_SECRET=\n');
       await writeEnvFile(dir);
-      expect(await readFile(path.join(dir, '.env'), 'utf8')).toBe('PORT=3000\n# REDIS_PASSWORD=\n');
+      const env = await readFile(path.join(dir, '.env'), 'utf8');
+      expect(env).toMatch(/^PORT=3000\n# REDIS_PASSWORD=\nAUTH_SECRET=[0-9a-f]{64}\n$/);
       expect(await modeOf(path.join(dir, '.env'))).toBe('600');
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -36,11 +59,5 @@ describe('the local files the generator writes', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-
-  it('makes 64 hex characters from the crypto RNG, different every time', () => {
-    const passwords = new Set(Array.from({ length: 50 }, () => randomRedisPassword()));
-    expect(passwords.size).toBe(50);
-    for (const password of passwords) expect(password).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -33,15 +33,17 @@ describe('interactive run in a terminal', () => {
     await mkdir(flagsDir);
     const flags = await runCli(['typed-app', '--redis', 'cluster', '--instances', '3', '--pm', 'pnpm', '--no-install', '--no-git'], { cwd: flagsDir });
     expect(flags.code).toBe(0);
-    // The same but for the Redis passwords in secrets/, random in every project.
+    // The same but for the Redis passwords in secrets/ and .env's AUTH_SECRET, random in every project.
     const withoutPasswords = (tree: Map<string, string>) => {
       for (const file of ['secrets/redis-admin-password', 'secrets/redis-app-password'])
         tree.set(file, tree.get(file)!.replace(/^[0-9a-f]{64}\n$/, '<random>'));
+      tree.set('.env', tree.get('.env')!.replace(/^AUTH_SECRET=[0-9a-f]{64}$/m, 'AUTH_SECRET=<random>'));
       return tree;
     };
     const typed = withoutPasswords(await readTree(path.join(cwd, 'typed-app')));
     expect(typed.size).toBeGreaterThan(5);
     expect(typed.get('secrets/redis-admin-password')).toBe('<random>');
+    expect(typed.get('.env')).toMatch(/^AUTH_SECRET=<random>$/m);
     expect(typed).toEqual(withoutPasswords(await readTree(path.join(flagsDir, 'typed-app'))));
   });
 

@@ -124,6 +124,12 @@ describe('packed create-volt-scaled', () => {
     expect(await response.json()).toEqual({ data: { pong: true }, error: null });
     expect(response.headers.get('x-instance-id')).toBeTruthy();
 
+    // `npm run token` signs with the AUTH_SECRET the generator put in .env, which `npm start` reads too.
+    const token = await sh('npm', ['run', '-s', 'token', '--', '--sub', 'alice'], projectDir);
+    expect(token.exitCode, token.all).toBe(0);
+    const me = await fetch(`http://127.0.0.1:${port}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token.stdout.trim()}` } });
+    expect(((await me.json()) as { data: { user: { id: string } | null } }).data.user?.id).toBe('alice');
+
     process.kill(-server.pid!, 'SIGTERM');
     const exited = await Promise.race([server, new Promise((resolve) => setTimeout(() => resolve('timeout'), 15_000))]);
     expect(exited, 'the server stops on SIGTERM').not.toBe('timeout');

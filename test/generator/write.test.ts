@@ -22,7 +22,7 @@ describe('writing the project', () => {
       expect(result.stdout).toMatch(new RegExp(`^  ${entry.kind}\\s+${entry.target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     }
     expect(result.stdout).toMatch(/^ {2}write\s+volt-scaled.json$/m);
-    expect(result.stdout).toMatch(/^ {2}write\s+\.env {2}\(a copy of \.env\.example; git-ignored\)$/m);
+    expect(result.stdout).toMatch(/^ {2}write\s+\.env {2}\(\.env\.example with a random AUTH_SECRET; git-ignored\)$/m);
     expect(result.stdout).toMatch(/^ {2}write\s+secrets\/redis-admin-password {2}\(a random password; git-ignored\)$/m);
     expect(result.stdout).toMatch(/^ {2}write\s+secrets\/redis-app-password {2}\(a random password; git-ignored\)$/m);
     expect(await listDir(cwd)).toEqual([]);
@@ -61,14 +61,20 @@ describe('writing the project', () => {
     expect(((await stat(dir)).mode & 0o777).toString(8)).not.toBe('700');
   });
 
-  it('writes .env (a copy of .env.example) and fresh random Redis passwords in secrets/, git-ignored', async () => {
+  it('writes .env (.env.example with a fresh random AUTH_SECRET) and fresh random Redis passwords in secrets/, git-ignored', async () => {
     const passwords: string[] = [];
     for (const name of ['one', 'two']) {
       const result = await runCli([name, '--yes', '--no-install', '--no-git'], { cwd });
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/\(\d+ files, \d+ ms\)/);
       const dir = path.join(cwd, name);
-      expect(await readFile(path.join(dir, '.env'), 'utf8')).toBe(await readFile(path.join(dir, '.env.example'), 'utf8'));
+      const env = await readFile(path.join(dir, '.env'), 'utf8');
+      const example = await readFile(path.join(dir, '.env.example'), 'utf8');
+      const authSecret = /^AUTH_SECRET=(.*)$/m.exec(env)?.[1] ?? '';
+      expect(authSecret).toMatch(/^[0-9a-f]{64}$/);
+      expect(example).toMatch(/^AUTH_SECRET=$/m);
+      expect(env.replace(`AUTH_SECRET=${authSecret}`, 'AUTH_SECRET=')).toBe(example);
+      passwords.push(authSecret);
       expect(((await stat(path.join(dir, '.env'))).mode & 0o777).toString(8)).toBe('600');
       expect(((await stat(path.join(dir, 'secrets'))).mode & 0o777).toString(8)).toBe('700');
       for (const file of ['redis-admin-password', 'redis-app-password']) {
@@ -78,7 +84,7 @@ describe('writing the project', () => {
       }
       expect(await readFile(path.join(dir, '.gitignore'), 'utf8')).toMatch(/^secrets\/$/m);
     }
-    expect(new Set(passwords).size).toBe(4);
+    expect(new Set(passwords).size).toBe(6);
   });
 
   it('a render that fails midway leaves neither the target nor a temporary directory', async () => {

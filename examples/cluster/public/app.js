@@ -1,19 +1,18 @@
-// The demo page's script (index.html loads it as a module): notes over the API,
-// live events over Server-Sent Events. A file of its own, as the page's
-// Content-Security-Policy runs no inline script.
-const API = '/api/v1';
+// The demo page's script (index.html loads it as a module): notes over the
+// API, live events over Server-Sent Events, and sign-in (session.js). Files of
+// their own, as the page's Content-Security-Policy runs no inline script.
+import { API, api } from './api.js';
+import { currentSession, devSignIn, signInWithToken, signOut, streamTicket } from './session.js';
+
 const $ = (id) => document.getElementById(id);
 const shownNotes = new Set();
 let streamInstance = '-';
-
-// Every response names the instance that served it (X-Instance-Id).
-async function api(path, init) {
-  const response = await fetch(API + path, init);
-  $('request-instance').textContent = response.headers.get('x-instance-id') ?? '-';
-  const body = await response.json();
-  if (body.error) throw new Error(body.error.message);
-  return body.data;
-}
+/** The signed-in user's session (`/auth/me`), or null. */
+let session = null;
+let source = null;
+/** Where the stream resumes from after a reconnect: the last SSE id received. */
+let lastEventId = '';
+let reconnectTimer;
 
 function showNote(note, how) {
   if (shownNotes.has(note.id)) return;
@@ -23,15 +22,16 @@ function showNote(note, how) {
   item.textContent = note.text;
   const meta = document.createElement('div');
   meta.className = 'meta';
-  meta.textContent = `#${note.id} stored by ${note.instanceId} · ${how}`;
+  const author = note.authorId ? `by ${note.authorId}, ` : '';
+  meta.textContent = `#${note.id} ${author}stored by ${note.instanceId} · ${how}`;
   item.append(meta);
   $('notes').prepend(item);
 }
 
-function logEvent(text) {
+function logEvent(list, text) {
   const item = document.createElement('li');
   item.textContent = text;
-  $('events').prepend(item);
+  $(list).prepend(item);
 }
 
 function setState(state, label) {
@@ -55,41 +55,163 @@ async function refreshStats() {
   }
 }
 
-// EventSource reconnects by itself and sends Last-Event-ID, so whichever
-// instance nginx picks replays what this page missed, then goes live.
-function connect() {
-  const source = new EventSource(`${API}/sse/events?channels=notes`);
+// ---- the live stream
+
+/**
+ * Opens the event stream: `notes` for everyone, plus the user's private
+ * channel when signed in, with a one-time ticket. It resumes from the last
+ * id received (`lastEventId`), so nothing published meanwhile is missed,
+ * whichever instance nginx picks.
+ */
+async function connect() {
+  clearTimeout(reconnectTimer);
+  source?.close();
+  const params = new URLSearchParams({ channels: session?.channel ? `notes,${session.channel}` : 'notes' });
+  if (session?.user) {
+    try {
+      params.set('ticket', (await streamTicket()).ticket);
+    } catch (error) {
+      if (error.status === 401) return sessionEnded('Your session has ended: sign in again.');
+      return reconnectSoon();
+    }
+  }
+  if (lastEventId) params.set('lastEventId', lastEventId);
+  const stream = new EventSource(`${API}/sse/events?${params}`);
+  source = stream;
 
   // First event of every stream: who serves it and where it resumed from.
-  source.addEventListener('connected', (event) => {
+  stream.addEventListener('connected', (event) => {
     const info = JSON.parse(event.data);
     streamInstance = info.instanceId;
     $('stream-instance').textContent = streamInstance;
-    $('last-event-id').textContent = event.lastEventId;
+    remember(event);
     if (info.resumedFrom) setState('resumed', `resumed from id ${info.resumedFrom}`);
     else setState('connected', 'connected');
   });
-  source.addEventListener('note.created', (event) => {
+  stream.addEventListener('note.created', (event) => {
     const envelope = JSON.parse(event.data);
-    $('last-event-id').textContent = event.lastEventId;
+    remember(event);
+    if (envelope.channel === session?.channel) {
+      logEvent('private-events', `note.created #${envelope.data.id} "${envelope.data.text}" (id ${envelope.id})`);
+      return;
+    }
     showNote(envelope.data, `live via ${streamInstance}`);
-    logEvent(`note.created #${envelope.data.id} (id ${envelope.id}) delivered by ${streamInstance}`);
+    logEvent('events', `note.created #${envelope.data.id} (id ${envelope.id}) delivered by ${streamInstance}`);
   });
-  source.addEventListener('reset', (event) => {
+  stream.addEventListener('reset', (event) => {
     // The server cannot replay from our id (history trimmed past it, or an id
     // it never issued): reload the list, then follow live from here.
+    remember(event);
     const { data } = JSON.parse(event.data);
-    logEvent(`stream reset (${data.reason}): reloading the list`);
+    logEvent('events', `stream reset (${data.reason}): reloading the list`);
     loadNotes().catch(() => {});
   });
-  source.addEventListener('error', () => setState('reconnecting', 'reconnecting'));
+  // The token behind the stream expired: a new ticket (if the session still
+  // holds a valid token) continues from the id this event carries.
+  stream.addEventListener('auth.expired', (event) => {
+    remember(event);
+    stream.close();
+    logEvent('events', 'sign-in expired: the stream ended');
+    refreshSession()
+      .then(() => {
+        if (!session.user) $('account-error').textContent = 'Your sign-in expired: sign in again to follow your private events.';
+        return connect();
+      })
+      .catch(reconnectSoon);
+  });
+  stream.addEventListener('error', () => {
+    if (stream !== source) return;
+    setState('reconnecting', 'reconnecting');
+    // EventSource reconnects by itself with Last-Event-ID, but a signed-in
+    // stream needs a new ticket, and a refused stream is not retried at all.
+    if (session?.user || stream.readyState === EventSource.CLOSED) {
+      stream.close();
+      reconnectSoon();
+    }
+  });
 }
+
+function remember(event) {
+  if (!event.lastEventId) return;
+  lastEventId = event.lastEventId;
+  $('last-event-id').textContent = lastEventId;
+}
+
+function reconnectSoon() {
+  clearTimeout(reconnectTimer);
+  reconnectTimer = setTimeout(() => connect().catch(reconnectSoon), 1000);
+}
+
+// ---- signing in and out
+
+function showSession() {
+  const user = session?.user;
+  $('signed-in').hidden = !user;
+  $('signed-out').hidden = Boolean(user);
+  $('private').hidden = !user;
+  $('sign-in-off').hidden = !session || session.signIn.configured;
+  $('dev-sign-in').hidden = !session?.signIn.dev;
+  $('token-sign-in').hidden = !session?.signIn.configured;
+  if (user) {
+    $('signed-in-as').textContent = user.name ? `${user.name} (${user.id})` : user.id;
+    $('signed-in-until').textContent = new Date(user.expiresAt).toLocaleTimeString();
+    $('private-channel').textContent = session.channel;
+  }
+}
+
+async function refreshSession() {
+  try {
+    session = await currentSession();
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    // The cookie's token is no longer accepted (expired, or the server's keys changed): drop it.
+    await signOut();
+    session = await currentSession();
+  }
+  showSession();
+}
+
+function sessionEnded(message) {
+  session = { ...session, user: null, channel: null };
+  showSession();
+  $('account-error').textContent = message;
+  return connect();
+}
+
+/** A sign-in or sign-out changes which channels the stream may follow: reopen it (from where it was). */
+async function changeSession(change) {
+  $('account-error').textContent = '';
+  try {
+    await change();
+    $('private-events').replaceChildren();
+    await refreshSession();
+    await connect();
+  } catch (error) {
+    $('account-error').textContent = error.message;
+  }
+}
+
+$('dev-sign-in').addEventListener('submit', (event) => {
+  event.preventDefault();
+  changeSession(() => devSignIn($('dev-user').value));
+});
+$('token-sign-in').addEventListener('submit', (event) => {
+  event.preventDefault();
+  changeSession(async () => {
+    await signInWithToken($('token-input').value);
+    $('token-input').value = '';
+  });
+});
+$('sign-out').addEventListener('click', () => changeSession(signOut));
+
+// ---- notes
 
 $('note-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const input = $('note-text');
   $('form-error').textContent = '';
   try {
+    // Signed in: the session cookie goes along, and the note gets an author.
     const note = await api('/notes', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -99,10 +221,16 @@ $('note-form').addEventListener('submit', async (event) => {
     input.value = '';
   } catch (error) {
     $('form-error').textContent = error.message;
+    // The session's token was refused (expired): show the page signed out.
+    if (error.status === 401) changeSession(async () => {});
   }
 });
 
-connect();
+refreshSession()
+  .catch((error) => {
+    $('account-error').textContent = error.message;
+  })
+  .finally(() => connect().catch(reconnectSoon));
 loadNotes().catch((error) => {
   $('form-error').textContent = error.message;
 });

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from './config.js';
+import { auth } from './features/auth/auth.procedure.js';
+import { createAuthService } from './features/auth/auth.service.js';
 import { channels } from './features/index.js';
 import { createNotesRepository } from './features/notes/notes.repository.js';
 import type { Note } from './features/notes/notes.schema.js';
@@ -11,13 +13,14 @@ import { createRealtimeTransport, type SseProcessor } from './scaling/realtime/i
 import { createRedisStore } from './scaling/store/redis-store.js';
 import { createLogger } from './scaling/logger.js';
 import { createCompressor } from './scaling/http/compression.js';
+import { withCsrfProtection } from './scaling/http/csrf.js';
 import { HeaderAddingResponse } from './scaling/http/header-adding-response.js';
 import { createHealth, type Health } from './scaling/http/health.js';
 import { withOperations, type OperationsListener } from './scaling/http/operations-listener.js';
 import { createMetrics, type Metrics } from './scaling/metrics/index.js';
 import { createMemoryStore } from './scaling/store/memory-store.js';
 import type { StoreAdapter, VoltLogger } from './volt/index.js';
-import type { AppContext } from './volt.js';
+import type { AppContext, RealtimeContext } from './volt.js';
 import { AppRouter } from './volt.router.js';
 import { loadPublicFiles, withPublicFiles } from './web/public-files.js';
 
@@ -32,7 +35,7 @@ export interface App {
   connections: RedisConnections | undefined;
   caches: Caches;
   /** SSE endpoint and fan-out: Redis Streams with Redis, an in-memory log without. */
-  realtime: SseProcessor<AppContext>;
+  realtime: SseProcessor<RealtimeContext>;
   router: ReturnType<typeof AppRouter.instance>;
   /** This instance's metrics registry (served by `/metrics`). */
   metrics: Metrics;
@@ -73,10 +76,15 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   });
   // L1 hits are counted in batches: flush them so a scrape sees every hit.
   metrics.onScrape(caches.flushMetrics);
-  const realtime = createRealtimeTransport<AppContext>({
+  const realtime = createRealtimeTransport<RealtimeContext>({
     settings: config.realtime,
     redis: connections ?? null,
     channels,
+    // Who opens a stream: a one-time ticket (EventSource), a bearer token, or
+    // the session cookie; anonymous streams follow public channels only.
+    use: [auth({ optional: true, ticket: true })],
+    // A signed-in stream ends with `auth.expired` when its token does.
+    expiresAt: (context) => context.user?.expiresAt,
     instanceId: config.instanceId,
     logger,
     metrics,
@@ -87,7 +95,14 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     // Left out of the list; GET /api/v1/notes/:id answers 500 STORED_VALUE_INVALID for it.
     onInvalid: (error) => logger.warn({ key: error.key, err: error.message }, 'stored note does not match its schema'),
   });
-  const services: AppContext = { store, logger, instanceId: config.instanceId, notes, stats: instanceStatsFrom(metrics, config.instanceId) };
+  const services: AppContext = {
+    store,
+    logger,
+    instanceId: config.instanceId,
+    auth: createAuthService(config.auth, connections?.command),
+    notes,
+    stats: instanceStatsFrom(metrics, config.instanceId),
+  };
 
   const router = AppRouter.instance({
     store,
@@ -98,6 +113,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       basePATH: config.basePath,
       bodyLimitBytes: config.bodyLimitBytes,
       cookieSecret: config.cookieSecret,
+      cookies: config.cookies,
       exposeErrors: config.exposeErrors,
       instanceId: config.instanceId,
     },
@@ -111,8 +127,9 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     redis: connections && { connections, timeoutMs: config.readinessRedisTimeoutMs },
   });
   // Health probes, request ids, metrics and request logs, in front of the kernel.
-  // The demo page (public/) at `/`, then the API.
-  const site = withPublicFiles(router.listener, loadPublicFiles());
+  // The demo page (public/) at `/`, then cross-site writes refused, then the API.
+  const api = withCsrfProtection(router.listener, { trustedOrigins: config.csrfTrustedOrigins });
+  const site = withPublicFiles(api, loadPublicFiles());
   const operations = withOperations(site, {
     instanceId: config.instanceId,
     health,

@@ -4,6 +4,16 @@ import { z } from 'zod';
 import { readRedisSettings, type RedisSettings } from './scaling/redis/redis-settings.js';
 import { VOLT_DEFAULTS } from './volt/index.js';
 
+/** An empty variable (`AUTH_SECRET=` in .env) counts as unset. */
+const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
+/** A comma-separated list; empty items are dropped. */
+const commaList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
 /**
  * Every setting comes from the environment (twelve-factor), parsed once at
  * start-up so a bad value fails fast with the variable's name in the message.
@@ -31,6 +41,23 @@ const EnvSchema = z.object({
   EXPOSE_ERRORS: booleanFlag.default(false),
   /** HMAC-SHA256 key of signed cookies; without it `cookies.setSigned/getSigned` fail. */
   COOKIE_SECRET: z.string().min(32, 'use at least 32 characters').optional(),
+  /** `Secure` on every cookie; default: on in production. */
+  COOKIE_SECURE: z.enum(['true', 'false']).optional(),
+  /** Origins besides the app's own allowed to send cookie-bearing or form writes (e.g. an identity provider's form_post). */
+  CSRF_TRUSTED_ORIGINS: commaList.pipe(z.array(z.url().transform((url) => new URL(url).origin))).default([]),
+  // Signed-in users (src/features/auth): tokens are HS256 with AUTH_SECRET, or
+  // come from an identity provider whose keys are at AUTH_JWKS_URL.
+  AUTH_SECRET: z.preprocess(unsetIfEmpty, z.string().min(32, 'use at least 32 characters, e.g. `openssl rand -hex 32`').optional()),
+  AUTH_JWKS_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
+  AUTH_ISSUER: z.preprocess(unsetIfEmpty, z.string().optional()),
+  AUTH_AUDIENCE: z.preprocess(unsetIfEmpty, z.string().optional()),
+  AUTH_JWKS_ALGORITHMS: commaList
+    .pipe(z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'])).min(1))
+    .default(['RS256', 'PS256', 'ES256', 'EdDSA']),
+  AUTH_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(5),
+  AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  AUTH_JWKS_CACHE_MAX_AGE_MS: z.coerce.number().int().positive().default(600_000),
+  AUTH_VERIFIED_TOKENS: z.coerce.number().int().min(0).default(10_000),
   COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(1024),
   METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9091),
   // Loopback: a deployment opens the metrics port to its private network on purpose (compose, Kubernetes).
@@ -97,6 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new Error('Invalid environment:\n  HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
   }
+  const secureCookies = e.COOKIE_SECURE === undefined ? e.NODE_ENV === 'production' : e.COOKIE_SECURE === 'true';
+  const authProblem = checkAuthSources(e);
+  if (authProblem) throw new Error(`Invalid environment:\n  ${authProblem}`);
   let redis: RedisSettings;
   try {
     redis = readRedisSettings(e);
@@ -130,6 +160,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     logLevel: e.LOG_LEVEL,
     exposeErrors: e.EXPOSE_ERRORS,
     cookieSecret: e.COOKIE_SECRET,
+    /** Added to every Set-Cookie over the kernel's `HttpOnly; SameSite=Lax; Path=/`. */
+    cookies: { secure: secureCookies },
+    /** Cookie-bearing and form writes are refused from any other site (src/scaling/http/csrf.ts). */
+    csrfTrustedOrigins: e.CSRF_TRUSTED_ORIGINS,
+    /** Signed-in users (src/features/auth). */
+    auth: {
+      /** HS256 key: tokens minted by `npm run token` or the development sign-in. */
+      secret: e.AUTH_SECRET,
+      /** An identity provider's keys (fetched once, cached, refetched for an unknown `kid`). */
+      jwksUrl: e.AUTH_JWKS_URL,
+      jwksAlgorithms: e.AUTH_JWKS_ALGORITHMS,
+      /** Checked on every token: `iss` and `aud` must match. */
+      issuer: e.AUTH_ISSUER ?? LOCAL_ISSUER,
+      audience: e.AUTH_AUDIENCE ?? LOCAL_AUDIENCE,
+      /** Clocks of the token issuer and this server may differ this much (`exp`, `nbf`). */
+      clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE_S,
+      /** A token with an unknown `kid` refetches the key set at most this often (keys rotated at the provider). */
+      jwksCooldownMs: e.AUTH_JWKS_COOLDOWN_MS,
+      jwksCacheMaxAgeMs: e.AUTH_JWKS_CACHE_MAX_AGE_MS,
+      jwksTimeoutMs: 5_000,
+      /**
+       * Tokens that verified, kept (0: none) so the next request with the same
+       * token skips the signature check, until the token's `exp` and at most
+       * `verifiedTokenMaxAgeMs`.
+       */
+      verifiedTokens: e.AUTH_VERIFIED_TOKENS,
+      verifiedTokenMaxAgeMs: 60_000,
+      /**
+       * Holds the token for browsers (HttpOnly, SameSite=Lax, Secure per
+       * COOKIE_SECURE). With Secure, the `__Host-` prefix makes browsers refuse
+       * the cookie from a subdomain or another path; cookies ignore ports, so
+       * the name is this app's own, not another local app's `session`.
+       */
+      cookieName: secureCookies ? '__Host-volt_session' : 'volt_session',
+      /** A one-time SSE ticket opens a stream within this time (EventSource cannot send a header). */
+      ticketTtlSeconds: 30,
+      /**
+       * `POST /api/v1/auth/dev-session` signs anyone in as any user: only
+       * outside production, and only with a local AUTH_SECRET.
+       */
+      devSignIn: e.NODE_ENV !== 'production' && e.AUTH_SECRET !== undefined,
+      /** Lifetime of tokens from the development sign-in and `npm run token` (seconds). */
+      devTokenTtlSeconds: 3_600,
+    },
     compressionThresholdBytes: e.COMPRESSION_THRESHOLD_BYTES,
     /** `/metrics` and the detailed `/health` on their own port (null: off); `metricsToken` also serves them on PORT. */
     metricsPort: e.METRICS_PORT === 'off' ? null : e.METRICS_PORT,
@@ -180,6 +254,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       publishWaitMs: e.SSE_PUBLISH_WAIT_MS,
     },
   };
+}
+
+/** `iss` and `aud` of local tokens (AUTH_SECRET) unless AUTH_ISSUER / AUTH_AUDIENCE say otherwise. */
+const LOCAL_ISSUER = 'volt-app';
+const LOCAL_AUDIENCE = 'volt-app-api';
+
+/** One key source, and an identity provider's tokens checked against its own issuer and this API as audience. */
+function checkAuthSources(e: z.infer<typeof EnvSchema>): string | undefined {
+  if (e.AUTH_SECRET && e.AUTH_JWKS_URL) return 'AUTH_SECRET and AUTH_JWKS_URL: set one of them (local tokens, or an identity provider)';
+  if (e.AUTH_JWKS_URL && (!e.AUTH_ISSUER || !e.AUTH_AUDIENCE)) {
+    return "AUTH_JWKS_URL needs AUTH_ISSUER (the provider's `iss`) and AUTH_AUDIENCE (this API's identifier at the provider)";
+  }
+  return undefined;
 }
 
 /** The project's package.json (one level above src/ and dist/). */

@@ -1,3 +1,6 @@
+import { loadConfig } from './config.js';
+import { createAuthService, type AuthService } from './features/auth/auth.service.js';
+import type { User } from './features/auth/user.js';
 import { createNotesRepository, type NotesRepository } from './features/notes/notes.repository.js';
 import type { InstanceStats, InstanceStatsReader } from './features/stats/instance-stats.js';
 import { Volt, type StoreAdapter, type VoltLogger, type VoltRuntime } from './volt/index.js';
@@ -6,15 +9,20 @@ import { Volt, type StoreAdapter, type VoltLogger, type VoltRuntime } from './vo
  * What every action sees as `context`. The composition root (`app.ts`) builds
  * it once per app and hands it to the router as `services`, so building the
  * context costs nothing per request; procedures that add per-request data
- * (e.g. the signed-in user) extend a copy.
+ * (the signed-in user: `use: [auth()]` adds `context.user`) extend a copy.
  */
 export interface AppContext {
   store: StoreAdapter;
   logger: VoltLogger;
   instanceId: string;
+  /** Token verification and SSE tickets, for `auth()` (features/auth). */
+  auth: AuthService;
   notes: NotesRepository;
   stats: InstanceStatsReader;
 }
+
+/** What the realtime transport and channel rules see: the app's context and who opened the stream (null: nobody signed in). */
+export type RealtimeContext = AppContext & { user: User | null };
 
 /** Services for a router used without `instance({ services })` (e.g. `AppRouter.handler` on its own). */
 const fallbackContexts = new WeakMap<VoltRuntime, AppContext>();
@@ -28,7 +36,8 @@ function fallbackContext(runtime: VoltRuntime): AppContext {
       cache: { hits: 0, misses: 0, hitPercentage: null },
       sse: { connections: 0 },
     });
-    context = { store, logger, instanceId, notes: createNotesRepository(store), stats };
+    const auth = createAuthService(loadConfig({}).auth, undefined);
+    context = { store, logger, instanceId, auth, notes: createNotesRepository(store), stats };
     fallbackContexts.set(runtime, context);
   }
   return context;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Procedure } from './types.js';
 
 /** One envelope for every realtime event: messages and revalidations alike. */
 export interface RealtimeEvent<T = unknown> {
@@ -16,6 +17,12 @@ export interface RealtimeEvent<T = unknown> {
  * Implementations live in `src/scaling/realtime/`.
  */
 export interface RealtimeTransport {
+  /**
+   * Procedures the kernel runs on the events route before `serve`, as on an
+   * action (`use`): e.g. one that puts the signed-in user in the context, or
+   * answers 401. The context `serve` receives is the one they leave.
+   */
+  readonly use?: readonly Procedure[] | undefined;
   /** Publish one event; resolves with the id clients will see as SSE `id:`. */
   publish(channel: string, type: string, data: unknown): Promise<string>;
   /**

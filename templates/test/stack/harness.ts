@@ -97,6 +97,8 @@ export interface StackOptions {
   again?: Pick<RunningStack, 'stateDir' | 'port' | 'adminPassword'>;
   /** More `stack start` arguments (e.g. `--fresh`). */
   args?: string[];
+  /** Settings for the apps (AUTH_SECRET, ...), as a user would put them in the environment. */
+  env?: Record<string, string>;
 }
 
 /** `npm run stack start`; fails with the command's output when it does not start. */
@@ -111,7 +113,7 @@ export async function tryStartStack(options: StackOptions): Promise<RunningStack
   const port = options.again?.port ?? (await freePort());
   const adminPassword = options.again?.adminPassword ?? randomBytes(16).toString('hex');
   // The default log level, so the tests see the request lines users get (logs/<name>.log).
-  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_ADMIN_PASSWORD: adminPassword, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_ADMIN_PASSWORD: adminPassword, LOG_LEVEL: 'info', ...options.env };
   delete env.REDIS_APP_PASSWORD;
   const stackScript = path.join(projectRoot, 'scripts', 'stack', 'main.ts');
   const common = ['--state-dir', stateDir];

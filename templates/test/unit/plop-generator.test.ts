@@ -88,6 +88,30 @@ describe('npm run gen controller <name>', () => {
     expect(controller).toContain("path: '/line-items'");
   });
 
+  it('--auth: every action uses auth(), items record their creator, the channel is for signed-in users', () => {
+    const unchanged = snapshot();
+    const result = plop('controller', 'invoices', '--auth');
+    expect(result.code, result.out).toBe(0);
+    const after = snapshot();
+    const changed = [...after.keys()].filter((path) => unchanged.get(path) !== after.get(path)).sort();
+    expect(changed).toEqual([
+      'deploy/kubernetes/base/app-user.acl',
+      'infra/redis/app-user.acl',
+      'src/features/index.ts',
+      'src/features/invoices/invoices.channels.ts',
+      'src/features/invoices/invoices.controller.ts',
+      'test/unit/invoices.controller.test.ts',
+    ]);
+    const controller = after.get('src/features/invoices/invoices.controller.ts')!;
+    expect(controller).toContain("import { auth } from '../auth/auth.procedure.js';");
+    expect(controller.match(/use: \[auth\(\)\],/g)).toHaveLength(3);
+    expect(controller).toContain('createdBy: context.user.id');
+    expect(controller).toContain('createdBy: z.string(),');
+    expect(after.get('src/features/invoices/invoices.channels.ts')).toContain('authorize: (_channel, { user }) => user !== null');
+    // Without the flag, nothing about auth.
+    expect(after.get('src/features/line-items/line-items.controller.ts')).not.toContain('auth');
+  });
+
   it('refuses an existing or malformed name without touching any file', () => {
     const unchanged = snapshot();
     for (const name of ['line-items', 'notes', 'Bad_Name', 'broadcast']) {
@@ -104,7 +128,7 @@ describe('npm run gen controller <name>', () => {
     expect(lint.code, lint.out).toBe(0);
   });
 
-  it('the generated test passes: CRUD, and a subscriber of the new channel receives each created item', () => {
+  it('the generated tests pass: CRUD, a subscriber of the new channel receives each created item, and --auth answers 401 to anonymous requests', () => {
     const result = run([
       join(rootModules, 'vitest/vitest.mjs'),
       'run',
@@ -113,9 +137,11 @@ describe('npm run gen controller <name>', () => {
       '--reporter',
       'verbose',
       'test/unit/line-items.controller.test.ts',
+      'test/unit/invoices.controller.test.ts',
     ]);
     expect(result.code, result.out).toBe(0);
-    expect(result.out).toMatch(/5 passed/);
+    expect(result.out).toMatch(/11 passed/);
     expect(result.out).toContain('announces each new item on the `line-items` channel');
+    expect(result.out).toContain('answers 401 without a signed-in user, on every action');
   });
 }, 300_000);

@@ -19,7 +19,12 @@ describe('the demo page and the stats it shows', () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('x-instance-id')).toBe('page-test');
     const html = await page.text();
-    expect(html).toMatch(/<script type="module" src="\/app\.js"><\/script>/);
+    // Scripts and styles are files of their own (a strict Content-Security-Policy allows no inline code).
+    expect(html).toContain('<script type="module" src="/app.js"></script>');
+    for (const file of ['/app.js', '/api.js', '/session.js', '/app.css']) {
+      const res = await fetch(`${base}${file}`);
+      expect(res.status, file).toBe(200);
+    }
     const script = await fetch(`${base}/app.js`);
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(await script.text()).toContain('new EventSource(');

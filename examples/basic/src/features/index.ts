@@ -5,7 +5,10 @@
  * both lists; nothing under `src/scaling/` changes when a feature is added.
  */
 import type { ChannelRule } from '../scaling/realtime/index.js';
-import type { AppContext } from '../volt.js';
+import type { RealtimeContext } from '../volt.js';
+import { authChannels } from './auth/auth.channels.js';
+import { authController } from './auth/auth.controller.js';
+import { sseTicketController } from './auth/sse-ticket.controller.js';
 import { notesChannels } from './notes/notes.channels.js';
 import { notesController } from './notes/notes.controller.js';
 import { pingController } from './ping/ping.controller.js';
@@ -14,13 +17,16 @@ import { statsController } from './stats/stats.controller.js';
 
 export const controllers = {
   ping: pingController,
+  auth: authController,
+  sseTicket: sseTicketController,
   notes: notesController,
   stats: statsController,
   // plop:controllers (npm run gen controller <name> adds controllers above this line)
 };
 
-/** Channels clients may subscribe to, besides `broadcast`, `revalidate` and `user:<id>`. */
-export const channels: ChannelRule<AppContext>[] = [
+/** Channels clients may subscribe to, besides `broadcast` and `revalidate`. Rules see who opened the stream (`context.user`). */
+export const channels: ChannelRule<RealtimeContext>[] = [
+  ...authChannels,
   ...notesChannels,
   // plop:channels (npm run gen controller <name> adds channels above this line)
 ];

@@ -16,14 +16,17 @@ export interface CookieOptions {
   priority?: 'low' | 'medium' | 'high';
 }
 
-/** Serializes one `Set-Cookie` header value; `path` defaults to `/`. */
-export function serializeCookie(name: string, value: string, options: CookieOptions = {}): string {
-  return serialize(name, value, options.path === undefined ? { ...options, path: '/' } : options);
+/**
+ * Serializes one `Set-Cookie` header value: `defaults` (the router's, see
+ * `VOLT_DEFAULTS.cookies`) under the options of this one cookie.
+ */
+export function serializeCookie(name: string, value: string, options: CookieOptions | undefined, defaults: CookieOptions): string {
+  return serialize(name, value, options === undefined ? defaults : { ...defaults, ...options });
 }
 
-/** Where `Set-Cookie` lines go: the response of the same request. */
+/** Where `Set-Cookie` lines go: the response of the same request, which applies the router's cookie defaults. */
 export interface SetCookieSink {
-  appendSetCookie(line: string): void;
+  setCookie(name: string, value: string, options?: CookieOptions): unknown;
 }
 
 /**
@@ -55,13 +58,13 @@ export class RequestCookies {
   }
 
   set(name: string, value: string, options?: CookieOptions): void {
-    this.sink.appendSetCookie(serializeCookie(name, value, options));
+    this.sink.setCookie(name, value, options);
     this.all()[name] = value;
   }
 
   /** Expires the cookie in the client; pass the same `path`/`domain` it was set with. */
   delete(name: string, options: Pick<CookieOptions, 'path' | 'domain' | 'secure' | 'sameSite' | 'partitioned'> = {}): void {
-    this.sink.appendSetCookie(serializeCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) }));
+    this.sink.setCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) });
     this.all()[name] = undefined;
   }
 

@@ -19,7 +19,10 @@
  *   (`/api/v1/notes/:id`) or undefined; it does one lookup, only when called.
  * - logging: any pino-compatible logger (`VoltLogger`: info/warn/error/debug(obj, msg), child).
  * - realtime: a `RealtimeTransport` serves `GET {basePATH}/sse/events` and
- *   delivers `realtime.*` / `response.revalidate` events (channel conventions in realtime.ts).
+ *   delivers `realtime.*` / `response.revalidate` events (channel conventions in realtime.ts);
+ *   its `use` procedures run on that route first (who opens the stream).
+ * - cookies: every `Set-Cookie` gets `VOLT_DEFAULTS.cookies` (`HttpOnly; SameSite=Lax; Path=/`)
+ *   and `config.cookies` (e.g. `secure: true`) under the call's own options.
  *
  * Errors: unknown route 404, wrong method 405 with `Allow`, malformed JSON 400
  * `INVALID_JSON`, bodies over `bodyLimitBytes` 413 (connection closed),

@@ -5,6 +5,7 @@ import { VoltError, errorBody, errorEnvelope, type ErrorBody } from './errors.js
 import { ActionCall, ActionRequest } from './action-call.js';
 import { handleFetch } from './fetch.js';
 import type { VoltLogger } from './logger.js';
+import type { CookieOptions } from './cookies.js';
 import { compileStages, isThenable, runStages, type Stage } from './procedure.js';
 import { createRealtime } from './realtime.js';
 import type { RealtimeTransport } from './realtime-transport.js';
@@ -19,6 +20,13 @@ export const VOLT_DEFAULTS = {
   basePATH: '/api/v1',
   bodyLimitBytes: 1024 * 1024,
   exposeErrors: false,
+  /**
+   * Every `Set-Cookie`, unless the call says otherwise: out of reach of page
+   * scripts, and not sent on cross-site requests other than top-level
+   * navigations (so not with a cross-site form POST). `config.cookies` adds to
+   * it (`secure: true` in production).
+   */
+  cookies: { path: '/', httpOnly: true, sameSite: 'lax' } satisfies CookieOptions,
 } as const;
 
 /** Everything a router instance runs with; `volt.router()` fills it from the builder. */
@@ -105,6 +113,7 @@ export class Kernel {
   private readonly bodyLimit: number;
   private readonly exposeErrors: boolean;
   private readonly cookieSecret: string | undefined;
+  private readonly cookieDefaults: CookieOptions;
   private readonly transport: RealtimeTransport | null;
 
   constructor(controllers: readonly VoltController[], options: KernelOptions) {
@@ -123,6 +132,7 @@ export class Kernel {
     this.bodyLimit = config.bodyLimitBytes;
     this.exposeErrors = config.exposeErrors;
     this.cookieSecret = config.cookieSecret;
+    this.cookieDefaults = { ...VOLT_DEFAULTS.cookies, ...config.cookies };
     this.runtime = { store: options.store, logger: options.logger, realtime: this.realtime, config, services: options.services };
 
     const allow = new Map<string, Set<string>>();
@@ -165,7 +175,7 @@ export class Kernel {
         hasParams: false,
         querySchema: undefined,
         bodySchema: undefined,
-        stages: null,
+        stages: compileStages(this.transport.use, 'the realtime transport'),
         handler: () => undefined,
         sse: true,
         direct: false,
@@ -199,7 +209,7 @@ export class Kernel {
       }
     }
     const search = q === -1 ? '' : url.slice(q + 1);
-    const response = new ResponseBuilder();
+    const response = new ResponseBuilder(this.cookieDefaults);
     const call = new ActionCall(new ActionRequest(req, req.method!, path, search, params, response, this.cookieSecret), response, this.realtime);
     if (route.sse) void this.serveEvents(req, res, call, route);
     else this.run(req, res, call, route);
@@ -295,7 +305,12 @@ export class Kernel {
     try {
       let context = this.buildContext(call.request);
       if (isThenable(context)) context = await context;
-      this.transport!.serve(req, res, context);
+      call.context = context;
+      if (route.stages !== null && (await runStages(route.stages, call))) {
+        this.finish(req, res, call.response, call.response);
+        return;
+      }
+      this.transport!.serve(req, res, call.context);
     } catch (error) {
       this.fail(req, res, error, route);
     }
@@ -350,7 +365,8 @@ export class Kernel {
         this.sendError(req, res, error.status, errorBody(error), extra);
         return;
       }
-      this.logger.error({ err: error, route: route.info.key, method: req.method, url: req.url }, 'unhandled error in action');
+      // The path without its query: query strings can carry secrets (SSE tickets).
+      this.logger.error({ err: error, route: route.info.key, method: req.method, path: (req.url ?? '/').split('?', 1)[0] }, 'unhandled error in action');
       const body: ErrorBody = { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
       if (this.exposeErrors && error instanceof Error) {
         body.message = error.message;

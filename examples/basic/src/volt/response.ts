@@ -27,6 +27,9 @@ export class ResponseBuilder implements VoltResponse, SetCookieSink {
   revalidateKeys: string[] | null = null;
   streamSource: StreamSource | null = null;
 
+  /** `cookieDefaults`: what every `Set-Cookie` gets unless the call says otherwise (the router's config). */
+  constructor(private readonly cookieDefaults: CookieOptions) {}
+
   success<T>(data: T): VoltResult<T> {
     this.kind = KIND_JSON;
     if (this.statusCode === 0) this.statusCode = 200;
@@ -94,12 +97,8 @@ export class ResponseBuilder implements VoltResponse, SetCookieSink {
   }
 
   setCookie(name: string, value: string, options?: CookieOptions): this {
-    this.appendSetCookie(serializeCookie(name, value, options));
+    (this.headers ??= []).push('set-cookie', serializeCookie(name, value, options, this.cookieDefaults));
     return this;
-  }
-
-  appendSetCookie(line: string): void {
-    (this.headers ??= []).push('set-cookie', line);
   }
 
   revalidate(keys: string | readonly string[]): this {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createMemoryStore } from '../../src/scaling/store/memory-store.js';
+import { createAuthService } from '../../src/features/auth/auth.service.js';
 import { createNotesRepository } from '../../src/features/notes/notes.repository.js';
 import { silentLogger } from '../../src/volt/index.js';
 import { AppRouter } from '../../src/volt.router.js';
@@ -56,7 +57,7 @@ describe('app: notes', () => {
     const created = await postJson(`${base}/api/v1/notes`, { text: 'first note' });
     expect(created.status).toBe(201);
     const note = created.body.data;
-    expect(note).toEqual({ id: expect.any(Number), text: 'first note', createdAt: expect.any(String), instanceId: 'unit-a' });
+    expect(note).toEqual({ id: expect.any(Number), text: 'first note', createdAt: expect.any(String), instanceId: 'unit-a', authorId: null });
     expect(new Date(note.createdAt).toISOString()).toBe(note.createdAt);
     const read = await getJson(`${base}/api/v1/notes/${note.id}`);
     expect(read.status).toBe(200);
@@ -124,7 +125,8 @@ describe('app: notes', () => {
   it('with a realtime transport, POST publishes note.created on `notes` and revalidates notes.list', async () => {
     const transport = new RecordingTransport();
     const store = createMemoryStore();
-    const services = { store, logger: silentLogger, instanceId: 'rt-1', notes: createNotesRepository(store) };
+    const auth = createAuthService(loadConfig({}).auth, undefined);
+    const services = { store, logger: silentLogger, instanceId: 'rt-1', auth, notes: createNotesRepository(store) };
     const router = AppRouter.instance({ store, logger: silentLogger, services, realtime: transport, config: { basePATH: '/api/v1' } });
     const res = await router.handler(
       new Request('http://x/api/v1/notes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"live"}' }),

@@ -5,13 +5,15 @@
  */
 import type { Socket } from 'node:net';
 import { loadConfig } from '../../src/config.js';
+import { authChannels } from '../../src/features/auth/auth.channels.js';
 import { notesChannels } from '../../src/features/notes/notes.channels.js';
 import { MemoryChannelLog } from '../../src/scaling/realtime/memory-channel-log.js';
 import { SseProcessor, type SseProcessorOptions } from '../../src/scaling/realtime/sse-processor.js';
 import { serve } from '../support/serve.js';
 import { SseClient } from '../support/sse-client.js';
+import type { RealtimeContext } from '../../src/volt.js';
 
-export type Context = { user?: { id: string } };
+export type Context = Pick<RealtimeContext, 'user'>;
 export const PATH = '/api/v1/sse/events';
 
 export interface Harness {
@@ -35,10 +37,17 @@ export async function closeHarnesses(): Promise<void> {
 /** A real node:http server whose context names the user from a test-only header. */
 export async function harness(options: Partial<SseProcessorOptions<Context>> & { maxLength?: number } = {}): Promise<Harness> {
   const log = new MemoryChannelLog({ maxLength: options.maxLength ?? 100 });
-  const processor = new SseProcessor<Context>({ ...loadConfig({}).realtime, log, channels: notesChannels, instanceId: 'test-instance', ...options });
+  const processor = new SseProcessor<Context>({
+    ...loadConfig({}).realtime,
+    log,
+    channels: [...notesChannels, ...authChannels],
+    instanceId: 'test-instance',
+    ...options,
+  });
   const { server, port, close } = await serve((req, res) => {
     const user = req.headers['x-test-user'];
-    processor.serve(req, res, typeof user === 'string' ? { user: { id: user } } : {});
+    const context: Context = { user: typeof user === 'string' ? { id: user, name: null, expiresAt: Date.now() + 60_000, claims: { sub: user } } : null };
+    processor.serve(req, res, context);
   });
   const sockets = new Map<number, Socket>();
   server.on('connection', (socket: Socket) => sockets.set(socket.remotePort!, socket));

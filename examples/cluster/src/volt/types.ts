@@ -221,6 +221,8 @@ export interface VoltConfig {
   bodyLimitBytes?: number;
   /** HMAC key for signed cookies (`COOKIE_SECRET`). */
   cookieSecret?: string;
+  /** Attributes every `Set-Cookie` gets unless the call overrides them, over `VOLT_DEFAULTS.cookies` (`HttpOnly; SameSite=Lax; Path=/`). */
+  cookies?: CookieOptions;
   /** Put messages and stack traces of unexpected errors in responses (development only). @default false */
   exposeErrors?: boolean;
   /** Identifies this process among many (context, logs). */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, postJson, type AppProcess } from '../support/app-process.js';
+import { AUTH_ENV, signToken } from '../support/auth-tokens.js';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.js';
 import { freePort, startCluster, startStandalone, testUsers, type ProjectUsers, type RedisCluster, type StandaloneRedis } from '../support/redis-servers.js';
 import { SseClient } from '../support/sse-client.js';
@@ -28,24 +29,39 @@ async function asApp(port: number, users: ProjectUsers, ...args: string[]): Prom
 
 /**
  * Everything a user does with the app: notes written and read (through the
- * list cache), an event delivered over SSE, readiness, and the Redis memory
- * metrics (INFO) on the metrics port.
+ * list cache), an event delivered over SSE, a signed-in user's stream opened
+ * with a one-time ticket (kept in Redis) and a private event, readiness, and
+ * the Redis memory metrics (INFO) on the metrics port.
  */
 async function exerciseApp(app: AppProcess, metricsPort: number): Promise<void> {
   const stream = await SseClient.open({ port: app.port, path: '/api/v1/sse/events?channels=notes' });
   expect(stream.status).toBe(200);
+  const token = await signToken({ sub: 'alice' });
+  const issued = await fetch(`${app.url}/api/v1/sse/ticket`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  expect(issued.status, await issued.clone().text()).toBe(201);
+  const { ticket } = ((await issued.json()) as { data: { ticket: string } }).data;
+  const own = await SseClient.open({ port: app.port, path: `/api/v1/sse/events?channels=user:alice&ticket=${ticket}` });
+  expect(own.status).toBe(200);
   const created = [];
   for (let i = 0; i < 3; i++) {
     const { status, json } = await postJson(app, '/api/v1/notes', { text: `least privilege ${i}` });
     expect(status, JSON.stringify(json)).toBe(201);
     created.push(json.data);
   }
+  const signedIn = await fetch(`${app.url}/api/v1/notes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ text: 'least privilege, signed in' }),
+  });
+  expect(signedIn.status).toBe(201);
+  await own.waitFor((client) => client.envelopes().some((event) => event.channel === 'user:alice'), 10_000, 'the private event');
+  own.close();
   expect((await (await fetch(`${app.url}/api/v1/notes/${created[0].id}`)).json()).data).toEqual(created[0]);
   for (let i = 0; i < 2; i++) {
     const list = await (await fetch(`${app.url}/api/v1/notes`)).json();
-    expect(list.data.slice(0, 3)).toEqual([...created].reverse());
+    expect(list.data.slice(1, 4)).toEqual([...created].reverse());
   }
-  await stream.waitFor((client) => client.envelopes().filter((event) => event.channel === 'notes').length === 3, 10_000, '3 events');
+  await stream.waitFor((client) => client.envelopes().filter((event) => event.channel === 'notes').length === 4, 10_000, '4 events');
   stream.close();
   expect((await fetch(`${app.url}/health/ready`)).status).toBe(200);
   const stats = await (await fetch(`${app.url}/api/v1/stats`)).json();
@@ -80,6 +96,7 @@ describe('the app user on a standalone Redis', () => {
     app = await startApp('least-privilege', {
       ...env,
       REDIS_PASSWORD_FILE: join(secrets, 'redis-app-password'),
+      ...AUTH_ENV,
       METRICS_PORT: String(metricsPort),
       METRICS_HOST: '127.0.0.1',
     });
@@ -126,7 +143,7 @@ describe('the app user on a 6-node cluster over TLS', () => {
   beforeAll(async () => {
     cluster = await startCluster({ project: users, tls: await makeTlsFiles(), requireClientCert: true });
     metricsPort = await freePort();
-    app = await startApp('least-privilege-cluster', { ...cluster.appEnv(), METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' });
+    app = await startApp('least-privilege-cluster', { ...cluster.appEnv(), ...AUTH_ENV, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' });
   }, 60_000);
   afterAll(async () => {
     await app?.stop();

@@ -297,4 +297,22 @@ describe('SSE processor (memory log, real sockets)', () => {
     await expect(h.processor.publish('{bad}', 'message', {})).rejects.toThrow(/channel/);
     await expect(h.processor.publish('notes', 'bad\ntype', {})).rejects.toThrow(/event type/);
   });
+
+  it("ends a stream at the expiry its context gives, not before; an expiry past a timer's range waits too", async () => {
+    const expiries = new Map<string, number>([
+      ['soon', Date.now() + 300],
+      ['in a month', Date.now() + 30 * 86_400_000],
+    ]);
+    const h = await harness({ expiresAt: (context) => (context.user ? expiries.get(context.user.id) : undefined) });
+    const open = (user: string) => SseClient.open({ port: h.port, path: `${PATH}?channels=notes`, headers: { 'x-test-user': user } });
+    const [soon, later, anonymous] = await Promise.all([open('soon'), open('in a month'), h.open('channels=notes')]);
+    await soon.waitFor((c) => c.events.some((event) => event.event === 'auth.expired'), 5_000, 'auth.expired');
+    await soon.finished;
+    await h.processor.publish('notes', 'message', { after: true });
+    for (const client of [later, anonymous]) await client.waitForEvents(1);
+    expect(later.events.map((event) => event.event)).toEqual(['message']);
+    expect(h.processor.stats().connections).toBe(2);
+    later.close();
+    soon.close();
+  });
 });

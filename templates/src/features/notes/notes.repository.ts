@@ -16,7 +16,7 @@ export const NOTES_LIST_LIMIT = 50;
  */
 export interface NotesRepository {
   /** Throws StoreFullError (503) when Redis has no memory left for it; nothing is written then. */
-  create(text: string, instanceId: string): Promise<Note>;
+  create(text: string, instanceId: string, authorId: string | null): Promise<Note>;
   /** Throws StoredValueError (500, naming the key) when the stored value is not a note. */
   get(id: number): Promise<Note | null>;
   /** Newest first; a stored value that is not a note is left out (and reported to `onInvalid`). */
@@ -49,9 +49,9 @@ export function createNotesRepository(store: StoreAdapter, options: NotesReposit
   }
 
   return {
-    async create(text, instanceId) {
+    async create(text, instanceId, authorId) {
       const id = await store.increment(NOTES_SEQUENCE_KEY);
-      const note: Note = { id, text, createdAt: new Date().toISOString(), instanceId };
+      const note: Note = { id, text, createdAt: new Date().toISOString(), instanceId, authorId };
       await store.set(noteKey(id), note);
       // Never fails: with Redis down the cache only clears this instance.
       await listCache?.delete(NOTES_LIST_CACHE_KEY);

@@ -16,5 +16,7 @@ export const Note = z.object({
   createdAt: z.iso.datetime(),
   /** The instance that created it (shows requests spreading over instances). */
   instanceId: z.string(),
+  /** The signed-in user who wrote it; null when written anonymously (and in notes stored before notes had authors). */
+  authorId: z.string().nullable().default(null),
 });
 export type Note = z.infer<typeof Note>;

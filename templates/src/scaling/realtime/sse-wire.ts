@@ -71,6 +71,17 @@ export const RESET_REASON = {
   notIssued: 'not-issued',
 } as const;
 
+/** The last event of a stream whose credentials ran out (the token's `exp`). */
+export const EXPIRED_EVENT = 'auth.expired';
+
+/**
+ * `auth.expired`, sent with the stream's cursor as `id:` (see eventFrame):
+ * the client fetches fresh credentials and resumes from there, losing nothing.
+ */
+export function expiredFrame(): string {
+  return `event: ${EXPIRED_EVENT}\ndata: ${JSON.stringify({ reason: 'credentials-expired', at: new Date().toISOString() })}\n\n`;
+}
+
 /** A JSON error envelope, only before any stream byte went out. */
 export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
   const body = errorEnvelope({ code, message });

@@ -31,7 +31,7 @@ describe('router.handler(Request) for Fetch runtimes', () => {
     const res = await router.handler(new Request('http://localhost/api/f/42?x=1&x=2', { headers: { 'user-agent': 'test-agent' } }));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(res.headers.getSetCookie()).toEqual(['seen=1; Path=/', 'again=2; Path=/']);
+    expect(res.headers.getSetCookie()).toEqual(['seen=1; Path=/; HttpOnly; SameSite=Lax', 'again=2; Path=/; HttpOnly; SameSite=Lax']);
     expect(await res.json()).toEqual({ data: { id: '42', ua: 'test-agent', q: { x: ['1', '2'] } }, error: null });
   });
 

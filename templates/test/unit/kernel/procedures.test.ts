@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Volt, silentLogger, VoltError } from '../../../src/volt/index.js';
 import { getJson, serve, type Served } from './harness.js';
+import { RecordingTransport } from './recording-transport.js';
 
 const volt = Volt.context(async (request) => ({ requestId: request.headers.get('x-request-id') ?? 'none' }))
   .logger(silentLogger)
@@ -131,5 +132,23 @@ describe('procedures', () => {
   it('routes without procedures await an async context function before the handler', async () => {
     expect((await getJson(`${app.url}/p/plain`, { headers: { 'x-request-id': 'r7' } })).body).toEqual({ data: 'r7', error: null });
     expect((await getJson(`${app.url}/p/plain-async`, { headers: { 'x-request-id': 'r8' } })).body).toEqual({ data: { id: 'r8' }, error: null });
+  });
+});
+
+describe('procedures on the realtime route (a transport with `use`)', () => {
+  it('run before the transport serves: they extend the context it gets, or answer instead', async () => {
+    const transport = Object.assign(new RecordingTransport(), { use: [auth] });
+    const router = volt.router({ controllers: {} }).instance({ realtime: transport });
+    const events = await serve(router.listener);
+    try {
+      const signedIn = await fetch(`${events.url}/sse/events`, { headers: { authorization: 'Bearer ada:admin', 'x-request-id': 'r9' } });
+      expect(signedIn.status).toBe(200);
+      expect(await signedIn.text()).toBe(`event: hello\ndata: ${JSON.stringify({ requestId: 'r9', user: { name: 'ada', role: 'admin' } })}\n\n`);
+      const refused = await getJson(`${events.url}/sse/events`);
+      expect(refused.status).toBe(401);
+      expect(refused.body).toEqual({ data: null, error: { code: 'UNAUTHORIZED', message: 'Missing token' } });
+    } finally {
+      await events.close();
+    }
   });
 });

@@ -26,6 +26,8 @@ export class SseConnection {
   /** Bytes the kernel had taken at the last stall check, and since when that number has not moved (0: not stalled). */
   sentAtCheck = 0;
   stalledSince = 0;
+  /** Ends the stream when its credentials expire (only streams opened with expiring credentials). */
+  expiry: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     readonly res: ServerResponse,

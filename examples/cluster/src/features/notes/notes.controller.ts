@@ -1,5 +1,7 @@
 import { StoreFullError } from '../../scaling/store/store-full.js';
 import { volt } from '../../volt.js';
+import { userChannel } from '../auth/auth.channels.js';
+import { auth } from '../auth/auth.procedure.js';
 import { NOTES_CHANNEL } from './notes.channels.js';
 import { CreateNoteBody, NoteId } from './notes.schema.js';
 
@@ -25,24 +27,31 @@ export const notesController = volt.controller({
     }),
 
     /**
-     * 201: the note and its `note.created` event are stored (see "Durability"
-     * in the README). 503 STORE_FULL: Redis has no memory left for them, and
-     * neither was kept.
+     * Anyone may write a note; a signed-in author's note carries `authorId`
+     * and also reaches the author's private channel. 201: the note and its
+     * `note.created` event are stored (see "Durability" in the README).
+     * 503 STORE_FULL: Redis has no memory left for them, and neither was kept.
      */
     create: volt.mutation({
       path: '/',
       method: 'POST',
       body: CreateNoteBody,
+      use: [auth({ optional: true })],
       handler: async ({ request, context, response, realtime }) => {
-        const note = await context.notes.create(request.body.text, context.instanceId);
+        const author = context.user;
+        const note = await context.notes.create(request.body.text, context.instanceId, author?.id ?? null);
         if (realtime.enabled) {
           // Awaited, so a 201 means the event is in the channel's stream and any
           // instance can replay it. The note is saved either way: a publish that
           // still fails after the Redis client's retries is logged, not a 500
           // (a client retrying the POST would create the note twice).
           try {
-            // Life of an event, step 1 (README): from here to every stream following `notes`.
-            await realtime.publish(NOTES_CHANNEL, note, { type: 'note.created' });
+            // Life of an event, step 1 (README): from here to every stream following
+            // `notes`, and to the author's own streams (on whichever instance they are).
+            await Promise.all([
+              realtime.publish(NOTES_CHANNEL, note, { type: 'note.created' }),
+              author && realtime.publish(userChannel(author.id), note, { type: 'note.created' }),
+            ]);
           } catch (error) {
             if (!(error instanceof StoreFullError)) {
               context.logger.error({ err: error, noteId: note.id }, 'note.created publish failed');

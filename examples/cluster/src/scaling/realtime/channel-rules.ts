@@ -4,8 +4,8 @@
  * context (who is asking), so scopes such as `user:<id>` are checked against
  * the server's idea of the user, never against anything in the query string.
  *
- * Each feature declares its own channels (`features/notes/notes.channels.ts`);
- * the standard ones below are always there.
+ * Each feature declares its own channels (`features/notes/notes.channels.ts`,
+ * `features/auth/auth.channels.ts`); the standard ones below are always there.
  */
 import { BROADCAST_CHANNEL, REVALIDATE_CHANNEL } from '../../volt/index.js';
 
@@ -97,22 +97,12 @@ function truncate(text: string): string {
   return text.length > 64 ? `${text.slice(0, 64)}...` : text;
 }
 
-/** The identity a context carries, for the usual `user:<id>` rule. */
-function contextUserId(context: unknown): string | undefined {
-  const user = (context as { user?: { id?: unknown } } | null | undefined)?.user;
-  const id = user?.id;
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
-}
-
 /**
  * The channels every app has: `broadcast` and `revalidate` (the kernel's
- * `realtime.broadcast` and `revalidate`) are public; `user:<id>` is private to
- * the user whose id the context carries.
+ * `realtime.broadcast` and `revalidate`), open to every stream. Private
+ * channels belong to the features that define them (`user:<id>`:
+ * features/auth/auth.channels.ts).
  */
 export function standardChannelRules<Context = unknown>(): ChannelRule<Context>[] {
-  return [
-    { match: BROADCAST_CHANNEL },
-    { match: REVALIDATE_CHANNEL },
-    { match: /user:([A-Za-z0-9_-]{1,64})/, authorize: (_channel, context, [id]) => contextUserId(context) === id },
-  ];
+  return [{ match: BROADCAST_CHANNEL }, { match: REVALIDATE_CHANNEL }];
 }

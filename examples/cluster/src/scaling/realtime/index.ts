@@ -9,7 +9,7 @@ import type { RedisConnections } from '../redis/connections.js';
 import type { ChannelRule } from './channel-rules.js';
 import { MemoryChannelLog } from './memory-channel-log.js';
 import { RedisChannelLog } from './redis-channel-log.js';
-import { SseProcessor, type SseMetrics, type SseSettings } from './sse-processor.js';
+import { SseProcessor, type SseMetrics, type SseProcessorOptions, type SseSettings } from './sse-processor.js';
 
 export { SseProcessor, type SseSettings } from './sse-processor.js';
 export { MemoryChannelLog } from './memory-channel-log.js';
@@ -31,6 +31,10 @@ export interface CreateRealtimeOptions<Context> {
   redis: RedisConnections | null;
   /** The features' channels (`features/<name>/<name>.channels.ts`). */
   channels: ChannelRule<Context>[];
+  /** Who is asking: procedures run before a stream opens (see `SseProcessorOptions.use`). */
+  use?: SseProcessorOptions<Context>['use'];
+  /** When a stream's credentials run out (see `SseProcessorOptions.expiresAt`). */
+  expiresAt?: SseProcessorOptions<Context>['expiresAt'];
   /** Named in each stream's `connected` event. */
   instanceId: string;
   metrics?: SseMetrics | undefined;
@@ -56,6 +60,8 @@ export function createRealtimeTransport<Context = unknown>(options: CreateRealti
     // The memory log never loses an announcement: nothing to sweep for.
     catchUpIntervalMs: redis ? settings.catchUpIntervalMs : 0,
     channels: options.channels,
+    use: options.use,
+    expiresAt: options.expiresAt,
     instanceId: options.instanceId,
     metrics: options.metrics,
     logger: options.logger,

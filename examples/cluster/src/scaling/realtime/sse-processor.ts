@@ -17,6 +17,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BROADCAST_CHANNEL, REVALIDATE_CHANNEL } from '../../volt/index.js';
 import type { RealtimeTransport } from '../../volt/realtime-transport.js';
+import type { Procedure } from '../../volt/types.js';
 import type { Logger } from '../logger.js';
 import { ChannelHub, READ_BATCH, type HubMetrics, type StreamWriter } from './channel-hub.js';
 import type { ChannelLog, LoggedEvent } from './channel-log.js';
@@ -31,6 +32,7 @@ import {
   connectedFrame,
   eventBody,
   eventFrame,
+  expiredFrame,
   isEventType,
   retryFrame,
   sendJsonError,
@@ -76,9 +78,24 @@ export interface SseProcessorOptions<Context = unknown> extends SseSettings {
   channels?: ChannelRule<Context>[] | undefined;
   /** Named in the `connected` event each stream starts with. */
   instanceId?: string | undefined;
+  /**
+   * Procedures the kernel runs before a stream opens: they say who is asking
+   * (the context channel rules and `expiresAt` see), or refuse with 401.
+   */
+  use?: readonly Procedure[] | undefined;
+  /**
+   * When the credentials a stream was opened with run out (epoch ms), or
+   * nothing for a stream that never expires. At that moment the stream gets
+   * an `auth.expired` event carrying its cursor and ends; the client opens a
+   * new one with fresh credentials and resumes from that cursor.
+   */
+  expiresAt?: ((context: Context) => number | null | undefined) | undefined;
   metrics?: SseMetrics | undefined;
   logger?: Logger | undefined;
 }
+
+/** setTimeout's longest delay; a later expiry is re-armed from there. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class SseProcessor<Context = unknown> implements RealtimeTransport, StreamWriter {
   private readonly log: ChannelLog;
@@ -94,6 +111,8 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
   private readonly metrics: SseMetrics | undefined;
   private readonly logger: Logger | undefined;
   private readonly instanceId: string | undefined;
+  private readonly expiresAt: ((context: Context) => number | null | undefined) | undefined;
+  readonly use: readonly Procedure[] | undefined;
   private closing = false;
 
   constructor(options: SseProcessorOptions<Context>) {
@@ -109,6 +128,8 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.instanceId = options.instanceId;
+    this.use = options.use;
+    this.expiresAt = options.expiresAt;
     this.log.setHandlers({
       live: (channel, event) => this.hubs.get(channel)?.onLive(event),
       resync: () => {
@@ -183,6 +204,8 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
     // client that has seen no event yet resumes from here after a drop.
     const opening = connectedFrame(this.instanceId, decision.channels, cursorText);
     res.write(retryFrame(this.settings.retryMs) + eventFrame(connection.cursor(), opening));
+    const expiresAt = this.expiresAt?.(context);
+    if (typeof expiresAt === 'number') this.expireAt(connection, expiresAt);
     await this.replay(connection, cursor);
     if (connection.closed) return;
     const queued = connection.queued ?? [];
@@ -279,11 +302,33 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
 
   // ---- streams
 
+  /**
+   * Ends a stream when its credentials run out. One timer per stream that
+   * has an expiry (anonymous streams have none): the shared heartbeat is far
+   * too coarse to end a stream at the moment its token stops being valid.
+   */
+  private expireAt(connection: SseConnection, at: number): void {
+    const delay = at - Date.now();
+    connection.expiry = setTimeout(
+      () => (delay > MAX_TIMER_MS ? this.expireAt(connection, at) : this.expire(connection)),
+      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
+    ).unref();
+  }
+
+  /** `auth.expired` with the stream's cursor, then the end of the stream: the client resumes from that cursor. */
+  private expire(connection: SseConnection): void {
+    if (connection.closed) return;
+    const { res } = connection;
+    if (!res.writableEnded) res.end(eventFrame(connection.cursor(), expiredFrame()));
+    this.drop(connection);
+  }
+
   /** Forgets a stream; `destroy` also cuts its socket (slow client). */
   private drop(connection: SseConnection, destroy = false): void {
     if (connection.closed) return;
     connection.closed = true;
     connection.queued = null;
+    clearTimeout(connection.expiry);
     this.connections.delete(connection);
     this.metrics?.sseActiveConnections.dec();
     for (const channel of connection.channels) {

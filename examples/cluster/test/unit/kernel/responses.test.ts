@@ -206,7 +206,8 @@ describe('response builder', () => {
     const res = await fetch(url('/cookie'));
     const cookies = res.headers.getSetCookie();
     expect(cookies).toHaveLength(2);
-    expect(cookies[0]).toBe('plain=v1; Path=/');
+    // The router's defaults: out of reach of scripts, not sent with cross-site writes.
+    expect(cookies[0]).toBe('plain=v1; Path=/; HttpOnly; SameSite=Lax');
     const full = cookies[1]!;
     expect(full).toContain('full=v%202');
     for (const part of [
@@ -244,10 +245,33 @@ describe('cookies', () => {
     const body = (await res.json()) as any;
     expect(body.data).toEqual({ before: { a: '1', has: true, all: { a: '1', c: '3' }, missing: null }, after: { a: null, b: '2' } });
     const cookies = res.headers.getSetCookie();
-    expect(cookies[0]).toBe('b=2; Path=/; HttpOnly');
-    expect(cookies[1]).toMatch(
-      /^a=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0$|^a=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT$/,
-    );
+    expect(cookies[0]).toBe('b=2; Path=/; HttpOnly; SameSite=Lax');
+    expect(cookies[1]).toBe('a=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax');
+  });
+
+  it("the router's cookie defaults (config.cookies adds Secure) apply under each call's own options", async () => {
+    const secure = Volt.context({})
+      .config({ cookies: { secure: true } })
+      .create();
+    const router = secure.router({
+      controllers: {
+        c: secure.controller({
+          name: 'c',
+          path: '/c',
+          actions: {
+            set: secure.query({
+              path: '/',
+              handler: ({ request, response }) => {
+                request.cookies.set('readable', '1', { httpOnly: false, sameSite: 'strict' });
+                return response.setCookie('session', 'abc').success(null);
+              },
+            }),
+          },
+        }),
+      },
+    });
+    const res = await router.handler(new Request('http://x/api/v1/c'));
+    expect(res.headers.getSetCookie()).toEqual(['readable=1; Path=/; Secure; SameSite=Strict', 'session=abc; Path=/; HttpOnly; Secure; SameSite=Lax']);
   });
 
   it('signed cookies round-trip and a tampered one reads as null', async () => {
