@@ -50,10 +50,12 @@ describe('TLS on one side only', () => {
   });
 
   it('the app says so in its log and in /health, and reports not ready', async () => {
-    app = await startApp('plain-to-tls', { REDIS_URL: `redis://127.0.0.1:${tlsOnly.port}`, READINESS_REDIS_TIMEOUT_MS: '300' });
+    // The public /health gives its details to the METRICS_TOKEN holder only.
+    const token = 'tls-mismatch-test-token';
+    app = await startApp('plain-to-tls', { REDIS_URL: `redis://127.0.0.1:${tlsOnly.port}`, READINESS_REDIS_TIMEOUT_MS: '300', METRICS_TOKEN: token });
     expect((await fetch(`${app.url}/health/ready`)).status).toBe(503);
     await expect.poll(() => app!.output(), { timeout: 10_000 }).toContain('if it accepts TLS only, connect with a rediss:// URL or REDIS_TLS=true');
-    const health = await (await fetch(`${app.url}/health`)).json();
+    const health = await (await fetch(`${app.url}/health`, { headers: { authorization: `Bearer ${token}` } })).json();
     const [redisCheck] = health.checks['redis:connection'];
     expect(redisCheck.status).toBe('fail');
     expect(redisCheck.output).toMatch(/^no PONG within 300 ms: .*ECONNRESET \(Redis closed the connection before answering: if it accepts TLS only/);
