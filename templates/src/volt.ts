@@ -1,6 +1,7 @@
 import { loadConfig } from './config.js';
 import { createAuthService, type AuthService } from './features/auth/auth.service.js';
 import type { User } from './features/auth/user.js';
+import { REGISTERED_JOBS } from './features/jobs.js';
 import { createNotesRepository, type NotesRepository } from './features/notes/notes.repository.js';
 import type { InstanceStats, InstanceStatsReader } from './features/stats/instance-stats.js';
 import { Volt, type StoreAdapter, type VoltLogger, type VoltRuntime } from './volt/index.js';
@@ -43,5 +44,8 @@ function fallbackContext(runtime: VoltRuntime): AppContext {
   return context;
 }
 
-// Settings (base path, body limit, ...) come from config.ts through `AppRouter.instance` in app.ts.
-export const volt = Volt.context((_request, runtime) => (runtime.services as AppContext | undefined) ?? fallbackContext(runtime)).create();
+// Settings (base path, body limit, ...) come from config.ts through `AppRouter.instance` in app.ts;
+// the queue behind `volt.jobs` is attached there too.
+export const volt = Volt.context((_request, runtime) => (runtime.services as AppContext | undefined) ?? fallbackContext(runtime))
+  .jobs(REGISTERED_JOBS)
+  .create();

@@ -94,6 +94,10 @@ describe('the realtime demo page through nginx', () => {
 
     await expect.poll(() => noteTexts(two.page), { timeout: 10_000 }).toContain(text);
     await expect.poll(() => two.page.locator('#events li').first().textContent()).toContain(`delivered by ${two.instance}`);
+    // Then its word statistics, from the background job some instance's worker ran.
+    const stats = two.page.locator('#notes li', { hasText: text }).locator('.stats');
+    await expect.poll(() => stats.textContent(), { timeout: 10_000 }).toMatch(/^5 words \(5 unique\), \d+ characters · job \d+ run by app\d+$/);
+    await expect.poll(() => two.page.locator('#events li', { hasText: 'note.stats' }).first().textContent()).toMatch(/computed by app\d+, delivered by app\d+/);
     expect(await one.page.locator('#request-instance').textContent()).toMatch(/^app\d+$/);
     await expect.poll(() => one.page.locator('#cache-hit-ratio').textContent(), { timeout: 10_000 }).toMatch(/%|no lookups/);
 

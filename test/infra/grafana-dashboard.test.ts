@@ -88,6 +88,11 @@ describe('the Grafana dashboard', () => {
       'db_connections_active',
       'sse_events_rate',
       'cache_invalidations_rate',
+      // Background jobs.
+      'jobs_completed_total',
+      'jobs_failed_total',
+      'jobs_queue_depth',
+      'jobs_duration_seconds_bucket',
     ]) {
       expect(exprs).toContain(wanted);
     }

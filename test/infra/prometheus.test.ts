@@ -29,7 +29,7 @@ async function promtool(args: string[], input?: string, cwd = dir): Promise<{ co
 describe('Prometheus configuration', () => {
   it('has valid alerting and recording rules', async () => {
     const { code, output } = await promtool(['check', 'rules', 'alerts.yml']);
-    expect(output).toContain('SUCCESS: 12 rules found');
+    expect(output).toContain('SUCCESS: 15 rules found');
     expect(code).toBe(0);
   });
 
@@ -70,6 +70,9 @@ describe('Prometheus configuration', () => {
     metrics.redisConnectionUp.set({ connection: 'command' }, 1);
     metrics.redisCommandErrorsTotal.inc({ connection: 'command' }, 0);
     metrics.setRedisMemorySource(async () => [{ node: 'redis-1:6379', usedBytes: 900, maxBytes: 1000 }]);
+    metrics.jobsCompletedTotal.inc({ queue: 'notes', task: 'wordStats' });
+    metrics.jobsFailedTotal.inc({ queue: 'notes', task: 'wordStats' }, 0);
+    metrics.trackJobQueues(async () => [{ queue: 'notes', state: 'waiting', count: 3 }]);
     const text = await metrics.registry.metrics();
     const rules = readFileSync(join(dir, 'alerts.yml'), 'utf8');
     const read = [
@@ -83,6 +86,9 @@ describe('Prometheus configuration', () => {
       'redis_memory_used_bytes',
       'redis_memory_max_bytes',
       'store_full_errors_total',
+      'jobs_queue_depth',
+      'jobs_completed_total',
+      'jobs_failed_total',
     ];
     for (const name of read) {
       expect(rules).toMatch(new RegExp(`\\b${name}\\b`));
@@ -97,8 +103,19 @@ describe('Prometheus configuration', () => {
     metrics.sseDeliveryLag.observe(0.004);
     metrics.cacheHitsTotal.inc({ namespace: 'notes', layer: 'l1' });
     metrics.trackRedisConnections(() => [{ role: 'command', state: 'ready', count: 1 }]);
+    metrics.jobsDuration.observe({ queue: 'notes', task: 'wordStats', outcome: 'completed' }, 0.012);
+    metrics.jobsRetriesTotal.inc({ queue: 'notes', task: 'wordStats' });
+    metrics.trackJobQueues(async () => [{ queue: 'notes', state: 'delayed', count: 1 }]);
     const text = await metrics.registry.metrics();
-    for (const name of ['sse_delivery_lag_seconds_bucket', 'cache_hits_total', 'db_connections_active']) expect(text).toContain(`${name}{`);
+    for (const name of [
+      'sse_delivery_lag_seconds_bucket',
+      'cache_hits_total',
+      'db_connections_active',
+      'jobs_duration_seconds_bucket',
+      'jobs_retries_total',
+      'jobs_queue_depth',
+    ])
+      expect(text).toContain(`${name}{`);
     const { output } = await promtool(['check', 'metrics'], text);
     expect(output).not.toMatch(/parsing error|error while linting/);
     // Lint remarks on our metrics other than the seed-mandated millisecond unit

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { auth } from './features/auth/auth.procedure.js';
 import { createAuthService } from './features/auth/auth.service.js';
 import { channels } from './features/index.js';
+import { REGISTERED_JOBS } from './features/jobs.js';
 import { createNotesRepository } from './features/notes/notes.repository.js';
 import type { Note } from './features/notes/notes.schema.js';
 import { instanceStatsFrom } from './features/stats/instance-stats.js';
@@ -19,8 +20,9 @@ import { createHealth, type Health } from './scaling/http/health.js';
 import { withOperations, type OperationsListener } from './scaling/http/operations-listener.js';
 import { createMetrics, type Metrics } from './scaling/metrics/index.js';
 import { createMemoryStore } from './scaling/store/memory-store.js';
-import type { StoreAdapter, VoltLogger } from './volt/index.js';
-import type { AppContext, RealtimeContext } from './volt.js';
+import { createJobQueue, type RunningJobQueue } from './scaling/jobs/index.js';
+import { attachJobQueue, type StoreAdapter, type VoltLogger } from './volt/index.js';
+import { type AppContext, type RealtimeContext, volt } from './volt.js';
 import { AppRouter } from './volt.router.js';
 import { loadPublicFiles, withPublicFiles } from './web/public-files.js';
 
@@ -37,6 +39,8 @@ export interface App {
   /** SSE endpoint and fan-out: Redis Streams with Redis, an in-memory log without. */
   realtime: SseProcessor<RealtimeContext>;
   router: ReturnType<typeof AppRouter.instance>;
+  /** Background jobs: what `volt.jobs` schedules on, and this instance's workers. */
+  jobs: RunningJobQueue;
   /** This instance's metrics registry (served by `/metrics`). */
   metrics: Metrics;
   /** Health checks: `app.health.addCheck('db:connection', ...)` to add one. */
@@ -121,6 +125,18 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     compress: createCompressor({ thresholdBytes: config.compressionThresholdBytes }),
   });
 
+  // BullMQ on Redis (in-memory without): jobs get the same context as actions.
+  const jobs = createJobQueue({
+    registered: REGISTERED_JOBS,
+    settings: config.jobs,
+    redis: connections,
+    services: { context: services, logger, realtime: router.realtime },
+    instanceId: config.instanceId,
+    logger,
+    metrics,
+  });
+  const detachJobs = attachJobQueue(volt.jobs, jobs);
+
   const health = createHealth({
     serviceId: config.instanceId,
     version: config.version,
@@ -161,16 +177,23 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     caches,
     realtime,
     router,
+    jobs,
     metrics,
     health,
     requests: operations,
     async close() {
+      // Workers stop taking jobs at once; the running ones finish meanwhile.
+      const workersStopped = jobs.stopWorkers();
       // First: open streams would keep the server from closing; clients reconnect elsewhere.
       await realtime.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await workersStopped;
+      // No request is left to schedule a job.
+      detachJobs();
+      await jobs.close();
       await caches.close();
       // Last: everything above may still have needed Redis.
       await connections?.quit();

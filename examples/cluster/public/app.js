@@ -2,6 +2,7 @@
 // API, live events over Server-Sent Events, and sign-in (session.js). Files of
 // their own, as the page's Content-Security-Policy runs no inline script.
 import { API, api } from './api.js';
+import { showNoteStats } from './note-stats.js';
 import { currentSession, devSignIn, signInWithToken, signOut, streamTicket } from './session.js';
 
 const $ = (id) => document.getElementById(id);
@@ -97,6 +98,13 @@ async function connect() {
     }
     showNote(envelope.data, `live via ${streamInstance}`);
     logEvent('events', `note.created #${envelope.data.id} (id ${envelope.id}) delivered by ${streamInstance}`);
+  });
+  // Computed in the background after the note was stored, by any instance's worker.
+  stream.addEventListener('note.stats', (event) => {
+    const stats = JSON.parse(event.data).data;
+    remember(event);
+    showNoteStats(stats);
+    logEvent('events', `note.stats #${stats.noteId} computed by ${stats.instanceId}, delivered by ${streamInstance}`);
   });
   stream.addEventListener('reset', (event) => {
     // The server cannot replay from our id (history trimmed past it, or an id

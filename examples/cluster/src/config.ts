@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import type { JobSettings } from './scaling/jobs/index.js';
 import { readRedisSettings, type RedisSettings } from './scaling/redis/redis-settings.js';
 import { VOLT_DEFAULTS } from './volt/index.js';
 
@@ -110,6 +111,14 @@ const EnvSchema = z.object({
   SSE_MAX_CONNECTIONS: z.coerce.number().int().positive().default(10_000),
   SSE_PUBLISH_WAIT_REPLICAS: z.coerce.number().int().min(0).default(1),
   SSE_PUBLISH_WAIT_MS: z.coerce.number().int().min(1).default(100),
+  // Background jobs (src/scaling/jobs).
+  JOBS_WORKERS: z.enum(['on', 'off']).default('on'),
+  JOBS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(5),
+  JOBS_QUEUES: z
+    .string()
+    .regex(/^\s*(\*|[A-Za-z][\w-]*(\s*,\s*[A-Za-z][\w-]*)*)\s*$/, 'use * or a comma-separated list of job namespaces')
+    .default('*'),
+  JOBS_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -253,6 +262,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       publishWaitReplicas: e.SSE_PUBLISH_WAIT_REPLICAS,
       publishWaitMs: e.SSE_PUBLISH_WAIT_MS,
     },
+    /** Background jobs (src/scaling/jobs): where they run and how many at once. */
+    jobs: {
+      workers: e.JOBS_WORKERS === 'on',
+      concurrency: e.JOBS_CONCURRENCY,
+      queues: e.JOBS_QUEUES.trim() === '*' ? ('*' as const) : e.JOBS_QUEUES.split(',').map((name) => name.trim()),
+      lockMs: e.JOBS_LOCK_MS,
+      keepCompleted: 1_000,
+      keepCompletedMs: 24 * 60 * 60_000,
+      keepFailed: 5_000,
+      keepFailedMs: 7 * 24 * 60 * 60_000,
+      countsTimeoutMs: 1_000,
+    } satisfies JobSettings,
   };
 }
 

@@ -29,8 +29,9 @@ if (metricsServer) {
   logger.info({ host: config.metricsHost, port: typeof address === 'object' && address ? address.port : config.metricsPort }, 'metrics listening');
 }
 
-// SIGTERM/SIGINT: readiness fails, drain delay, stop accepting, SSE streams end
-// with a short retry, in-flight requests finish, Redis quits, exit 0 (or 1 past the deadline).
+// SIGTERM/SIGINT: readiness fails and job workers stop taking jobs, drain delay, stop
+// accepting, SSE streams end with a short retry, in-flight requests and running jobs
+// finish, Redis quits, exit 0 (or 1 past the deadline).
 createShutdown({
   server: app.server,
   health: app.health,
@@ -38,8 +39,10 @@ createShutdown({
   drainMs: config.shutdownDrainMs,
   timeoutMs: config.shutdownTimeoutMs,
   realtime: app.realtime,
+  jobs: app.jobs,
   resources: [
     { name: 'metrics server', close: () => new Promise<void>((resolve) => metricsServer?.close(() => resolve()) ?? resolve()) },
+    { name: 'jobs', close: () => app.jobs.close() },
     { name: 'caches', close: () => app.caches.close() },
     { name: 'redis', close: async () => app.connections?.quit() },
   ],

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMemoryStore } from '../scaling/store/memory-store.js';
+import { createJobsClient, isRegisteredJobs, NO_JOBS, type JobsClient, type JobsMap, type RegisteredJobs } from './jobs.js';
 import { createJsonLogger, type VoltLogger } from './logger.js';
 import { defineProcedure } from './procedure.js';
 import { createRealtime } from './realtime.js';
@@ -60,9 +61,10 @@ interface BuilderState<TContext> {
   logger?: VoltLogger;
   config: VoltConfig;
   realtime?: RealtimeTransport;
+  jobs?: RegisteredJobs;
 }
 
-export interface VoltInstance<TContext> {
+export interface VoltInstance<TContext, TJobs extends JobsMap = {}> {
   query<
     TPath extends string,
     TQuerySchema extends StandardSchemaV1 | undefined = undefined,
@@ -89,12 +91,22 @@ export interface VoltInstance<TContext> {
     } & Omit<RouterInstanceOptions, 'store' | 'logger' | 'config' | 'realtime'>,
   ): VoltRouter<TControllers>;
   readonly realtime: VoltRealtime;
+  /** `volt.jobs.<namespace>.schedule({ task, input, options })` for the jobs given to `.jobs()`. */
+  readonly jobs: JobsClient<TJobs>;
   readonly store: StoreAdapter;
   readonly logger: VoltLogger;
   readonly config: Readonly<VoltConfig>;
 }
 
 const METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** `/users` -> `users`, `/admin/users/:id` -> `admin.users`: a controller's name when it gives none. */
+function nameFromPath(path: string | undefined): string {
+  return (path ?? '')
+    .split('/')
+    .filter((segment) => segment && !segment.startsWith(':'))
+    .join('.');
+}
 
 function makeRouter<TControllers extends Record<string, VoltController>>(controllers: TControllers, options: KernelOptions): VoltRouter<TControllers> {
   const list = Object.values(controllers);
@@ -118,27 +130,33 @@ function makeRouter<TControllers extends Record<string, VoltController>>(control
   };
 }
 
-export class VoltBuilder<TContext> {
+export class VoltBuilder<TContext, TJobs extends JobsMap = {}> {
   constructor(private readonly state: BuilderState<TContext>) {}
 
-  store(adapter: StoreAdapter): VoltBuilder<TContext> {
+  store(adapter: StoreAdapter): VoltBuilder<TContext, TJobs> {
     return new VoltBuilder({ ...this.state, store: adapter });
   }
 
-  logger(logger: VoltLogger): VoltBuilder<TContext> {
+  logger(logger: VoltLogger): VoltBuilder<TContext, TJobs> {
     return new VoltBuilder({ ...this.state, logger });
   }
 
-  config(config: VoltConfig): VoltBuilder<TContext> {
+  config(config: VoltConfig): VoltBuilder<TContext, TJobs> {
     return new VoltBuilder({ ...this.state, config: { ...this.state.config, ...config } });
   }
 
   /** Adds the realtime endpoint and backs `realtime.*` with this transport. */
-  realtime(transport: RealtimeTransport): VoltBuilder<TContext> {
+  realtime(transport: RealtimeTransport): VoltBuilder<TContext, TJobs> {
     return new VoltBuilder({ ...this.state, realtime: transport });
   }
 
-  create(): VoltInstance<TContext> {
+  /** Background jobs (`jobs.merge({...})`, see jobs.ts): typed `volt.jobs.<namespace>.schedule(...)`. */
+  jobs<TRegistered extends JobsMap>(registered: RegisteredJobs<TRegistered>): VoltBuilder<TContext, TRegistered> {
+    if (!isRegisteredJobs(registered)) throw new TypeError('.jobs(): expected the result of jobs.merge({...})');
+    return new VoltBuilder({ ...this.state, jobs: registered as RegisteredJobs });
+  }
+
+  create(): VoltInstance<TContext, TJobs> {
     const state = this.state;
     const store = state.store ?? createMemoryStore();
     const logger = state.logger ?? createJsonLogger();
@@ -156,12 +174,14 @@ export class VoltBuilder<TContext> {
         return { ...definition, type: 'mutation' } as unknown as VoltAction<any>;
       },
       controller: (definition) => {
-        if (!definition.name) throw new TypeError('volt.controller: `name` is required');
-        return { ...definition, kind: 'volt.controller' as const };
+        const name = definition.name || nameFromPath(definition.path);
+        if (!name) throw new TypeError('volt.controller: give it a `name` (its path has no static segment to name it by)');
+        return { ...definition, name: name as never, kind: 'volt.controller' as const };
       },
       procedure: (definition) => defineProcedure(definition),
       router: ({ controllers, ...options }) => makeRouter(controllers, { ...base, ...options }),
       realtime,
+      jobs: createJobsClient(state.jobs ?? NO_JOBS) as JobsClient<TJobs>,
       store,
       logger,
       config: state.config,

@@ -200,16 +200,17 @@ export interface VoltAction<TResult = unknown> {
 }
 
 export interface ControllerDefinition<TName extends string, TActions extends Record<string, VoltAction>> {
-  name: TName;
+  /** Names the revalidation keys (`<name>.<action>`); default: the path's static segments (`/users` -> `users`). */
+  name?: TName;
   path: string;
   description?: string;
   actions: TActions;
 }
 
-export type VoltController<TName extends string = string, TActions extends Record<string, VoltAction> = Record<string, VoltAction>> = ControllerDefinition<
-  TName,
-  TActions
-> & { readonly kind: 'volt.controller' };
+export type VoltController<TName extends string = string, TActions extends Record<string, VoltAction> = Record<string, VoltAction>> = Omit<
+  ControllerDefinition<TName, TActions>,
+  'name'
+> & { readonly name: TName; readonly kind: 'volt.controller' };
 
 // ---- configuration and runtime
 

@@ -1,12 +1,15 @@
+/** `log.info({ noteId }, 'note saved')`, or a message alone: `log.info('note saved')`. */
+export type LogMethod = (objOrMsg: object | string, msg?: string) => void;
+
 /**
  * The logger contract: the subset of pino's API the kernel uses, so a pino
  * instance can be passed as is (`Volt.context(...).logger(pino())`).
  */
 export interface VoltLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
+  info: LogMethod;
+  warn: LogMethod;
+  error: LogMethod;
+  debug: LogMethod;
   child(bindings: Record<string, unknown>): VoltLogger;
 }
 
@@ -21,15 +24,22 @@ export function createJsonLogger(options: { level?: Level | 'silent'; bindings?:
   const threshold = LEVELS[options.level ?? 'info'];
   const bindings = options.bindings ?? {};
   const write = options.write ?? ((line: string) => process.stdout.write(line));
-  const log = (level: Level) => (obj: object, msg?: string) => {
-    if (LEVELS[level] < threshold) return;
-    const record: Record<string, unknown> = { level: LEVELS[level], time: Date.now(), ...bindings };
-    for (const [key, value] of Object.entries(obj)) {
-      record[key] = value instanceof Error ? { type: value.name, message: value.message, stack: value.stack } : value;
-    }
-    if (msg !== undefined) record.msg = msg;
-    write(`${JSON.stringify(record)}\n`);
-  };
+  const log =
+    (level: Level): LogMethod =>
+    (objOrMsg: object | string, msg?: string) => {
+      if (LEVELS[level] < threshold) return;
+      const record: Record<string, unknown> = { level: LEVELS[level], time: Date.now(), ...bindings };
+      if (typeof objOrMsg === 'string') {
+        record.msg = objOrMsg;
+        write(`${JSON.stringify(record)}\n`);
+        return;
+      }
+      for (const [key, value] of Object.entries(objOrMsg)) {
+        record[key] = value instanceof Error ? { type: value.name, message: value.message, stack: value.stack } : value;
+      }
+      if (msg !== undefined) record.msg = msg;
+      write(`${JSON.stringify(record)}\n`);
+    };
   return {
     debug: log('debug'),
     info: log('info'),

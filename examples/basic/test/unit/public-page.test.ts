@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { serve } from '../support/serve.js';
+import { SseClient } from '../support/sse-client.js';
 
 describe('the demo page and the stats it shows', () => {
   let app: App;
@@ -27,7 +28,15 @@ describe('the demo page and the stats it shows', () => {
     }
     const script = await fetch(`${base}/app.js`);
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(await script.text()).toContain('new EventSource(');
+    const code = await script.text();
+    expect(code).toContain('new EventSource(');
+    // The page's script imports its other modules from public/.
+    expect(code).toContain("import { showNoteStats } from './note-stats.js';");
+    expect(code).toContain("addEventListener('note.stats'");
+    const stats = await fetch(`${base}/note-stats.js`);
+    expect(stats.status).toBe(200);
+    expect(stats.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await stats.text()).toContain('export function showNoteStats(');
     const etag = page.headers.get('etag')!;
     const again = await fetch(`${base}/index.html`, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
@@ -84,5 +93,32 @@ describe('the demo page and the stats it shows', () => {
     expect(after.data.cache.hits + after.data.cache.misses).toBe(before.data.cache.hits + before.data.cache.misses + 2);
     expect(after.data.cache.hits).toBeGreaterThan(before.data.cache.hits);
     expect(after.data.cache.hitPercentage).toBeGreaterThan(0);
+  });
+
+  it("shows a new note's word statistics as they arrive from the job that computed them", async () => {
+    const port = Number(new URL(base).port);
+    const stream = await SseClient.open({ port, path: '/api/v1/sse/events?channels=notes' });
+    try {
+      const created = await fetch(`${base}/api/v1/notes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'Background jobs compute these words, these very words' }),
+      });
+      expect(created.status).toBe(201);
+      const note = ((await created.json()) as { data: { id: number } }).data;
+      await stream.waitFor((client) => client.events.some((event) => event.event === 'note.stats'), 10_000, 'a note.stats event');
+      const stats = JSON.parse(stream.events.find((event) => event.event === 'note.stats')!.data).data;
+      expect(stats).toEqual({
+        noteId: note.id,
+        words: 8,
+        uniqueWords: 6,
+        characters: 53,
+        readingSeconds: 3,
+        jobId: expect.any(String),
+        instanceId: 'page-test',
+      });
+    } finally {
+      stream.close();
+    }
   });
 });

@@ -3,7 +3,8 @@
  *
  *   export const volt = Volt.context((request, runtime) => ({ ... }))   // may be async
  *     .store(adapter).logger(logger).config({ baseURL, basePATH }).realtime(transport)
- *     .create();   // { query, mutation, controller, procedure, router, realtime, store, logger }
+ *     .jobs(REGISTERED_JOBS)   // background jobs (jobs.ts): volt.jobs.<namespace>.schedule(...)
+ *     .create();   // { query, mutation, controller, procedure, router, realtime, jobs, store, logger }
  *
  * Per request (node:http): one rou3 lookup, a handler context built in one
  * pass (query, headers, cookies and body parsed on first use), the route's
@@ -35,6 +36,29 @@ export { VoltError, errorEnvelope, statusForCode, type ErrorBody } from './error
 export { createJsonLogger, silentLogger, type VoltLogger } from './logger.js';
 export { BROADCAST_CHANNEL, REVALIDATE_CHANNEL, REVALIDATE_EVENT, type RevalidatePayload } from './realtime.js';
 export type { RealtimeEvent, RealtimeTransport } from './realtime-transport.js';
+export {
+  createJobs,
+  createJobRunner,
+  attachJobQueue,
+  JobPayloadError,
+  type JobBackoff,
+  type JobDefinition,
+  type JobEvent,
+  type JobInfo,
+  type JobOptions,
+  type JobQueue,
+  type JobRepeat,
+  type JobRequest,
+  type JobRun,
+  type JobRunner,
+  type JobRunnerServices,
+  type JobsClient,
+  type JobsDefiner,
+  type JobsMap,
+  type JobsRouter,
+  type RegisteredJobs,
+  type ResolvedJobOptions,
+} from './jobs.js';
 export { SSE_PATH, VOLT_DEFAULTS, type RouteInfo } from './kernel.js';
 export { JSON_CONTENT_TYPE, type ResponseCompressor } from './send.js';
 export { signValue, unsignValue } from './signing.js';

@@ -61,7 +61,9 @@ async function exerciseApp(app: AppProcess, metricsPort: number): Promise<void> 
     const list = await (await fetch(`${app.url}/api/v1/notes`)).json();
     expect(list.data.slice(1, 4)).toEqual([...created].reverse());
   }
-  await stream.waitFor((client) => client.envelopes().filter((event) => event.channel === 'notes').length === 4, 10_000, '4 events');
+  // Each note's event, then its word statistics from a background job (BullMQ under the app user).
+  const ofType = (client: SseClient, type: string) => client.envelopes().filter((event) => event.channel === 'notes' && event.type === type).length;
+  await stream.waitFor((client) => ofType(client, 'note.created') === 4 && ofType(client, 'note.stats') === 4, 20_000, '4 notes and their statistics');
   stream.close();
   expect((await fetch(`${app.url}/health/ready`)).status).toBe(200);
   const stats = await (await fetch(`${app.url}/api/v1/stats`)).json();

@@ -35,6 +35,8 @@ export interface AppProcess {
   memoryAfterGc(): Promise<NodeJS.MemoryUsage>;
   /** SIGTERM: graceful shutdown. */
   stop(): Promise<void>;
+  /** The exit code once the process has exited (null while it runs, or when a signal killed it). */
+  exitCode(): number | null;
   /** SIGKILL: the instance dies with its connections open. */
   kill(): Promise<void>;
 }
@@ -42,11 +44,15 @@ export interface AppProcess {
 export interface StartAppOptions {
   /** Open the inspector on a free loopback port (for `heapUsedAfterGc`). */
   inspect?: boolean;
+  /** The script to run (default `src/server.ts`); it must log a `"msg":"listening"` line with its `url`, or `ready`. */
+  entry?: string;
+  /** The log line that tells the process is ready, for entries without an HTTP server. */
+  ready?: RegExp;
 }
 
 export async function startApp(name: string, env: Record<string, string>, options: StartAppOptions = {}): Promise<AppProcess> {
   const flags = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', options.entry ?? 'src/server.ts'], {
     cwd: projectRoot,
     env: {
       ...process.env,
@@ -74,10 +80,11 @@ export async function startApp(name: string, env: Record<string, string>, option
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s:\n${output}`)), 60_000);
     const poll = setInterval(() => {
       const match = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"listening"/.exec(output);
-      if (match?.[1]) {
+      const ready = options.ready?.test(output) ? 'http://127.0.0.1:0' : undefined;
+      if (match?.[1] || ready) {
         clearTimeout(timer);
         clearInterval(poll);
-        resolve(match[1]);
+        resolve(match?.[1] ?? ready!);
       }
     }, 20);
     void exited.then(() => {
@@ -122,6 +129,7 @@ export async function startApp(name: string, env: Record<string, string>, option
       return (await probeAfterGc()).memory;
     },
     stop: () => signal('SIGTERM'),
+    exitCode: () => child.exitCode,
     kill: () => signal('SIGKILL'),
   };
 }

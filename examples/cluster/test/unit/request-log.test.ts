@@ -127,7 +127,7 @@ describe('request log', () => {
   });
 
   it('passes the record to any other logger as an object', () => {
-    const calls: Array<[string, object, string | undefined]> = [];
+    const calls: Array<[string, object | string, string | undefined]> = [];
     const requestLog = createRequestLog({
       ...silentLogger,
       info: (obj, msg) => calls.push(['info', obj, msg]),

@@ -65,6 +65,37 @@ describe('graceful shutdown', () => {
     keepAlive.destroy();
   });
 
+  it('stops the job workers as it starts, and waits for their running jobs before closing resources', async () => {
+    const app = await start();
+    let finishJob!: () => void;
+    const jobs = {
+      stopWorkers: () => {
+        app.events.push('workers stopping');
+        return new Promise<void>((resolve) => (finishJob = resolve)).then(() => void app.events.push('running jobs finished'));
+      },
+    };
+    const shutdown = createShutdown({
+      server: app.server,
+      health: app.health,
+      requests: app.ops,
+      drainMs: 100,
+      timeoutMs: 5_000,
+      jobs,
+      realtime: { close: async () => void app.events.push('realtime closed') },
+      resources: [{ name: 'redis', close: async () => void app.events.push('redis quit') }],
+      exit: (code) => app.exited.resolve(code),
+    });
+    void shutdown.shutdown('test');
+    // At once, before the drain delay: no new job starts while load balancers catch up.
+    expect(app.events).toEqual(['workers stopping']);
+    await expect.poll(() => app.events).toContain('realtime closed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(app.events).toEqual(['workers stopping', 'realtime closed']);
+    finishJob();
+    expect(await app.exited.promise).toBe(0);
+    expect(app.events).toEqual(['workers stopping', 'realtime closed', 'running jobs finished', 'redis quit']);
+  });
+
   it('exits 1 when in-flight work outlives the deadline', async () => {
     const app = await start();
     const shutdown = createShutdown({

@@ -14,6 +14,9 @@ export interface MetricsOptions {
 /** Milliseconds; an API answer on loopback is around 1 ms, a slow one seconds. */
 const DURATION_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
+/** Jobs per queue and state, read at each scrape (a source answers even when Redis does not: with nothing). */
+export type QueueDepthSource = () => Promise<Iterable<{ queue: string; state: string; count: number }>>;
+
 /** Connections of one owner counted by role and state, read at each scrape. */
 export type ConnectionCounts = () => Iterable<{ role: string; state: string; count: number }>;
 
@@ -131,7 +134,7 @@ export function createMetrics(options: MetricsOptions) {
   const connectionSources = new Set<ConnectionCounts>();
   const dbConnectionsActive = new Gauge({
     name: 'db_connections_active',
-    help: 'Redis connections of this instance, by role (command, subscriber) and state (ready, connecting, reconnecting, closed)',
+    help: 'Redis connections of this instance, by role (command, subscriber, worker) and state (ready, connecting, reconnecting, closed)',
     labelNames: ['role', 'state'] as const,
     registers,
     collect() {
@@ -176,6 +179,54 @@ export function createMetrics(options: MetricsOptions) {
     (usage) => usage.usedBytes,
   );
   redisMemoryGauge('redis_memory_max_bytes', 'maxmemory of each Redis server (standalone, or each cluster master)', (usage) => usage.maxBytes);
+  /*
+   * Background jobs (src/scaling/jobs). Counters and durations are what this
+   * instance ran; the queue depth is read from the queue itself, so every
+   * instance on one Redis reports the same figure (aggregate with `max`).
+   */
+  const jobsCompletedTotal = new Counter({
+    name: 'jobs_completed_total',
+    help: 'Jobs this instance ran to completion, by queue (namespace) and task',
+    labelNames: ['queue', 'task'] as const,
+    registers,
+  });
+  const jobsFailedTotal = new Counter({
+    name: 'jobs_failed_total',
+    help: 'Jobs that failed for good on this instance (their last attempt failed), by queue and task',
+    labelNames: ['queue', 'task'] as const,
+    registers,
+  });
+  const jobsRetriesTotal = new Counter({
+    name: 'jobs_retries_total',
+    help: 'Failed attempts on this instance that will be retried, by queue and task',
+    labelNames: ['queue', 'task'] as const,
+    registers,
+  });
+  const jobsDuration = new Histogram({
+    name: 'jobs_duration_seconds',
+    help: 'Run time of each job attempt on this instance, by queue, task and outcome (completed, failed)',
+    labelNames: ['queue', 'task', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers,
+  });
+  const queueDepthSources = new Set<QueueDepthSource>();
+  const jobsQueueDepth = new Gauge({
+    name: 'jobs_queue_depth',
+    help: 'Jobs in each queue by state (waiting, delayed, active, failed), read from the queue at scrape time',
+    labelNames: ['queue', 'state'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const counts = await Promise.all([...queueDepthSources].map((source) => source()));
+      for (const rows of counts) for (const { queue, state, count } of rows) this.set({ queue, state }, count);
+    },
+  });
+
+  /** Reports a job queue's depth in `jobs_queue_depth` until the returned function is called. */
+  function trackJobQueues(source: QueueDepthSource): () => void {
+    queueDepthSources.add(source);
+    return () => queueDepthSources.delete(source);
+  }
 
   /** Record one finished HTTP request. `route` is the route pattern, never the raw path. */
   function observeRequest(method: string, route: string, status: number, durationMs: number): void {
@@ -227,6 +278,12 @@ export function createMetrics(options: MetricsOptions) {
     redisCommandErrorsTotal,
     dbConnectionsActive,
     trackRedisConnections,
+    jobsCompletedTotal,
+    jobsFailedTotal,
+    jobsRetriesTotal,
+    jobsDuration,
+    jobsQueueDepth,
+    trackJobQueues,
   };
 }
 

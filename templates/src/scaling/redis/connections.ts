@@ -6,6 +6,8 @@
  * - dedicated subscriber connections, because a connection in subscribe mode
  *   cannot run commands (on a cluster, sharded subscribers open one connection
  *   per master for SSUBSCRIBE);
+ * - a dedicated connection for job workers, whose commands wait through
+ *   reconnects (BullMQ copies it for its blocking reads);
  * - retries with capped, jittered backoff; failover-tolerant cluster settings;
  *   connect timeout, TCP keepalive, a PING health check and an ordered quit.
  */
@@ -26,7 +28,7 @@ export interface RedisConnectionMetrics {
   trackRedisConnections(counts: () => Iterable<{ role: ConnectionRole; state: ConnectionState; count: number }>): unknown;
 }
 
-export type ConnectionRole = 'command' | 'subscriber';
+export type ConnectionRole = 'command' | 'subscriber' | 'worker';
 /** Every state is reported, 0 included, so a graph of them never loses a line. */
 const CONNECTION_STATES = ['ready', 'connecting', 'reconnecting', 'closed'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
@@ -55,6 +57,14 @@ export interface RedisConnections {
   readonly command: RedisClient;
   /** A new dedicated connection for pub/sub, named for metrics and logs. */
   subscriber(name: string, options?: SubscriberOptions): RedisClient;
+  /**
+   * A new dedicated connection for job workers (BullMQ), named for metrics
+   * and logs. Its commands wait through reconnects (`maxRetriesPerRequest:
+   * null`) instead of failing: BullMQ requires it, and copies this connection
+   * (settings, user, password and all) for the blocking reads that wait for
+   * jobs; those copies are its to close.
+   */
+  worker(name: string): RedisClient;
   /** True when Redis answers PING within the timeout. */
   ping(timeoutMs?: number): Promise<boolean>;
   /** The last connection error since the command connection was last ready, with a hint at its likely cause. */
@@ -75,7 +85,14 @@ function backoffWithJitter(attempt: number, baseMs = 100, capMs = 2_000): number
   return Math.max(baseMs / 2, Math.round(Math.random() * ceiling));
 }
 
-function baseRedisOptions(settings: ConnectedRedisSettings, options: RedisConnectionOptions): RedisOptions {
+interface ClientRole {
+  autoPipelining: boolean;
+  sharded: boolean;
+  /** Commands wait through reconnects instead of failing after a few. */
+  waitThroughReconnects?: boolean;
+}
+
+function baseRedisOptions(settings: ConnectedRedisSettings, options: RedisConnectionOptions, role?: ClientRole): RedisOptions {
   return {
     ...(settings.username ? { username: settings.username } : {}),
     ...(settings.password ? { password: settings.password } : {}),
@@ -83,16 +100,16 @@ function baseRedisOptions(settings: ConnectedRedisSettings, options: RedisConnec
     ...(settings.tls ? { tls: settings.tls, Connector: TlsConnector } : {}),
     connectTimeout: options.connectTimeoutMs ?? 5_000,
     keepAlive: 10_000,
-    maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3,
+    maxRetriesPerRequest: role?.waitThroughReconnects ? null : (options.maxRetriesPerRequest ?? 3),
     // After a failover the old master answers READONLY until it is demoted:
     // reconnect and resend instead of failing the command.
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
   };
 }
 
-function clusterOptions(settings: Extract<RedisSettings, { mode: 'cluster' }>, options: RedisConnectionOptions, sharded: boolean): ClusterOptions {
+function clusterOptions(settings: Extract<RedisSettings, { mode: 'cluster' }>, options: RedisConnectionOptions, role: ClientRole): ClusterOptions {
   return {
-    redisOptions: baseRedisOptions(settings, options),
+    redisOptions: baseRedisOptions(settings, options, role),
     // Off on a cluster: ioredis retries a batched (auto-pipelined) write only
     // when every command in the batch failed the same way, so during a
     // failover a batch that mixes redirections with successes hands raw MOVED
@@ -112,17 +129,17 @@ function clusterOptions(settings: Extract<RedisSettings, { mode: 'cluster' }>, o
     // No clusterNodeRetryStrategy: reconnecting to a dead master races the
     // slot refresh and fails in-flight commands; MOVED-driven refresh does not.
     slotsRefreshTimeout: 2_000,
-    shardedSubscribers: sharded,
+    shardedSubscribers: role.sharded,
     ...(settings.natMap ? { natMap: settings.natMap } : {}),
   };
 }
 
-function createClient(settings: ConnectedRedisSettings, options: RedisConnectionOptions, role: { autoPipelining: boolean; sharded: boolean }): RedisClient {
+function createClient(settings: ConnectedRedisSettings, options: RedisConnectionOptions, role: ClientRole): RedisClient {
   if (settings.mode === 'cluster') {
-    return new Cluster(settings.nodes, clusterOptions(settings, options, role.sharded));
+    return new Cluster(settings.nodes, clusterOptions(settings, options, role));
   }
   return new Redis(settings.url, {
-    ...baseRedisOptions(settings, options),
+    ...baseRedisOptions(settings, options, role),
     enableAutoPipelining: role.autoPipelining,
     retryStrategy: (attempt) => backoffWithJitter(attempt),
   });
@@ -165,7 +182,8 @@ export function createRedisConnections(settings: ConnectedRedisSettings, options
   let lastError: string | undefined;
   instrument(command, 'command', settings, options, (explained) => (lastError = explained));
   const subscribers: RedisClient[] = [];
-  options.metrics?.trackRedisConnections(() => countByState(command, subscribers));
+  const workers: RedisClient[] = [];
+  options.metrics?.trackRedisConnections(() => countByState(command, subscribers, workers));
 
   return {
     mode: settings.mode,
@@ -177,6 +195,12 @@ export function createRedisConnections(settings: ConnectedRedisSettings, options
       });
       instrument(client, `subscriber:${name}`, settings, options);
       subscribers.push(client);
+      return client;
+    },
+    worker(name) {
+      const client = createClient(settings, options, { autoPipelining: false, sharded: false, waitThroughReconnects: true });
+      instrument(client, `worker:${name}`, settings, options);
+      workers.push(client);
       return client;
     },
     async ping(timeoutMs = 1_000) {
@@ -194,7 +218,7 @@ export function createRedisConnections(settings: ConnectedRedisSettings, options
     },
     lastError: () => lastError,
     async quit(timeoutMs = 2_000) {
-      for (const client of [...subscribers, command]) {
+      for (const client of [...subscribers, ...workers, command]) {
         await quitOne(client, timeoutMs);
       }
     },
@@ -206,11 +230,12 @@ export function createRedisConnections(settings: ConnectedRedisSettings, options
  * counts as one connection (it keeps a socket per node and is ready once it
  * knows the slots).
  */
-function countByState(command: RedisClient, subscribers: readonly RedisClient[]) {
+function countByState(command: RedisClient, subscribers: readonly RedisClient[], workers: readonly RedisClient[]) {
   const rows: Array<{ role: ConnectionRole; state: ConnectionState; count: number }> = [];
   for (const [role, clients] of [
     ['command', [command]],
     ['subscriber', subscribers],
+    ['worker', workers],
   ] as const) {
     for (const state of CONNECTION_STATES) {
       rows.push({ role, state, count: clients.filter((client) => stateOf(client.status) === state).length });

@@ -65,6 +65,14 @@ export const notesController = volt.controller({
             }
           }
         }
+        // Its word statistics are computed in the background, by any instance's worker.
+        // Like the event, a failure to schedule is logged: the note is saved.
+        try {
+          // Life of a job, step 1 (README): from here to a worker on some instance.
+          await volt.jobs.notes.schedule({ task: 'wordStats', input: { noteId: note.id } });
+        } catch (error) {
+          context.logger.error({ err: error, noteId: note.id }, 'notes.wordStats schedule failed');
+        }
         return response.revalidate(['notes.list']).created(note);
       },
     }),

@@ -14,6 +14,12 @@ export interface ShutdownOptions {
   timeoutMs: number;
   /** Ends every SSE stream with a short `retry:` so clients reconnect elsewhere. */
   realtime?: { close(): Promise<void> } | undefined;
+  /**
+   * Job workers: they stop taking jobs as the shutdown starts, and the
+   * running jobs finish before the resources close. A job still running at
+   * the deadline is left to another worker (its lock expires).
+   */
+  jobs?: { stopWorkers(): Promise<void> } | undefined;
   /** Closed last, after the requests that may still use them. */
   resources?: Array<{ name: string; close(): Promise<void> }>;
   /** Flushed (pino's `flush`) before exiting, so the last lines are not lost. */
@@ -24,9 +30,9 @@ export interface ShutdownOptions {
 
 /**
  * Graceful shutdown in the order a load-balanced instance needs:
- * readiness fails, wait the drain delay, stop accepting, end SSE streams, let
- * in-flight requests finish while idle keep-alive sockets are closed, close
- * Redis, exit 0. A deadline turns a stuck step into exit 1, and so does a
+ * readiness fails and job workers stop taking jobs, wait the drain delay,
+ * stop accepting, end SSE streams, let in-flight requests and running jobs
+ * finish while idle keep-alive sockets are closed, close Redis, exit 0. A deadline turns a stuck step into exit 1, and so does a
  * second signal (an impatient operator).
  */
 export function createShutdown(options: ShutdownOptions) {
@@ -48,6 +54,7 @@ export function createShutdown(options: ShutdownOptions) {
     log?.info({ reason, drainMs: options.drainMs }, 'shutting down: readiness now fails');
 
     options.health.startDraining();
+    const workersStopped = options.jobs?.stopWorkers().catch((error: unknown) => log?.error({ err: error }, 'stopping job workers failed'));
     if (options.drainMs > 0) await sleep(options.drainMs);
 
     // Stop accepting. Keep-alive sockets are closed as soon as they are idle:
@@ -61,6 +68,7 @@ export function createShutdown(options: ShutdownOptions) {
     clearInterval(sweeper);
     server.closeAllConnections();
     await closed;
+    await workersStopped;
 
     for (const resource of options.resources ?? []) {
       await resource.close().catch((error: unknown) => log?.error({ err: error, resource: resource.name }, 'close failed'));
