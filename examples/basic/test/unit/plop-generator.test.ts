@@ -80,7 +80,7 @@ describe('npm run gen controller <name>', () => {
     expect(after.get('src/features/line-items/line-items.channels.ts')).toContain("export const LINE_ITEMS_CHANNEL = 'line-items';");
     // The app's Redis user may now use the feature's keys, and only those more.
     for (const acl of ['infra/redis/app-user.acl', 'deploy/kubernetes/base/app-user.acl']) {
-      expect(after.get(acl)).toMatch(/^resetkeys ~notes:\* ~cache:\* ~sse:\* ~line-items:\*$/m);
+      expect(after.get(acl)).toMatch(/^resetkeys ~notes:\* ~cache:\* ~sse:\* ~jobs:\* ~line-items:\*$/m);
       expect(after.get(acl)!.replace(' ~line-items:*', '')).toBe(before.get(acl));
     }
     const controller = readFileSync(join(project, 'src/features/line-items/line-items.controller.ts'), 'utf8');
