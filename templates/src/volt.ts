@@ -1,4 +1,5 @@
-import { loadConfig } from './config.js';
+import { loadConfig, projectPackage } from './config.js';
+import { authSecuritySchemes } from './features/auth/auth.docs.js';
 import { createAuthService, type AuthService } from './features/auth/auth.service.js';
 import type { User } from './features/auth/user.js';
 import { REGISTERED_JOBS } from './features/jobs.js';
@@ -44,8 +45,22 @@ function fallbackContext(runtime: VoltRuntime): AppContext {
   return context;
 }
 
-// Settings (base path, body limit, ...) come from config.ts through `AppRouter.instance` in app.ts;
-// the queue behind `volt.jobs` is attached there too.
+// Settings (base path, body limit, whether the docs are served) come from
+// config.ts through `AppRouter.instance` in app.ts; the queue behind
+// `volt.jobs` is attached there too.
 export const volt = Volt.context((_request, runtime) => (runtime.services as AppContext | undefined) ?? fallbackContext(runtime))
   .jobs(REGISTERED_JOBS)
+  // The OpenAPI document (`{basePATH}/openapi.json`, `npm run docs`) and its API reference at /docs.
+  .docs({
+    info: {
+      title: projectPackage.name,
+      version: projectPackage.version,
+      description:
+        'Every response is a JSON envelope `{ data, error }`: `data` on success, ' +
+        '`error` (`{ code, message, details? }`) otherwise. Live updates come from the event stream.',
+    },
+    // Operations that `use: [auth()]` require one of these (features/auth).
+    securitySchemes: authSecuritySchemes,
+    playground: { route: '/docs' },
+  })
   .create();

@@ -47,6 +47,20 @@ const FLAVOURS: Flavour[] = [
   { redis: 'cluster', instances: 3, project: 'cvscluster' },
 ];
 
+/** Run in an app container: the compiled app with API_DOCS=true (no Redis, nothing listens) answers the docs routes. */
+const API_DOCS_CHECK = `
+const { createApp } = await import('/app/dist/app.js');
+const { loadConfig } = await import('/app/dist/config.js');
+const app = createApp({ ...loadConfig(), redis: { mode: 'none' }, apiDocs: true, metricsPort: null });
+const answers = {};
+for (const path of ['/docs', '/docs/scalar.js', '/api/v1/openapi.json']) {
+  const res = await app.router.handler(new Request('http://app' + path));
+  answers[path] = (await res.arrayBuffer()).byteLength > 0 ? res.status : 'empty';
+}
+await app.close();
+console.log(JSON.stringify(answers));
+`;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const report = (title: string, figures: unknown) => console.log(`[docker stack] ${title}: ${JSON.stringify(figures)}`);
 
@@ -248,6 +262,16 @@ describe.each(FLAVOURS)('docker compose, --redis $redis --instances $instances',
       const check = await project.exec(app, command);
       expect(check.exitCode, check.all).toBe(0);
     }
+  });
+
+  it('serves no API docs in production unless API_DOCS=true, and its image carries the API reference for that', async () => {
+    // Off by default: nginx hands these to an app, which has no such route.
+    for (const path of ['/docs', '/api/v1/openapi.json']) expect((await send({ port, path })).status, path).toBe(404);
+    // On: the image's own code, with API_DOCS=true, serves the page, Scalar's
+    // bundle (copied from the build stage) and the document.
+    const check = await project.exec(apps[0]!, ['env', 'LOG_LEVEL=silent', 'node', '--input-type=module', '-e', API_DOCS_CHECK]);
+    expect(check.exitCode, check.all).toBe(0);
+    expect(JSON.parse(check.stdout.trim().split('\n').at(-1)!)).toEqual({ '/docs': 200, '/docs/scalar.js': 200, '/api/v1/openapi.json': 200 });
   });
 
   it('through nginx: every instance answers, a note posted through one is listed by all, and reaches SSE clients of the others', async () => {

@@ -13,9 +13,10 @@ const examplesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..'
 const MENTION = /(?<![\w./-])((?:src|test|scripts|infra|docs|public|plop|\.github)\/[\w.\-/]*[\w/])/g;
 /**
  * Paths of files a user would add (the README's `npm run gen controller
- * invoices`, the plop test's `line-items`) and inside a package (`plop/bin/`).
+ * invoices`, the plop test's `line-items`), that a script writes (`npm run
+ * docs`) and inside a package (`plop/bin/`).
  */
-const EXAMPLE_PATHS = /^(src\/features\/(invoices|teams|line-items)\b|test\/unit\/(invoices|line-items)\.|plop\/bin\/)/;
+const EXAMPLE_PATHS = /^(src\/features\/(invoices|teams|line-items)\b|test\/unit\/(invoices|line-items)\.|docs\/openapi\.json$|plop\/bin\/)/;
 
 describe.each(EXAMPLES.map((example) => [example.dir] as const))('examples/%s: what the user owns', (dir) => {
   it('mentions no benchmark and no file the project does not have', async () => {

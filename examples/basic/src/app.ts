@@ -121,6 +121,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       exposeErrors: config.exposeErrors,
       instanceId: config.instanceId,
     },
+    docs: { playground: { enabled: config.apiDocs } },
     // Offered only bodies of at least the threshold, at send time.
     compress: createCompressor({ thresholdBytes: config.compressionThresholdBytes }),
   });

@@ -59,6 +59,8 @@ const EnvSchema = z.object({
   AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   AUTH_JWKS_CACHE_MAX_AGE_MS: z.coerce.number().int().positive().default(600_000),
   AUTH_VERIFIED_TOKENS: z.coerce.number().int().min(0).default(10_000),
+  /** The OpenAPI document and the API reference (/docs): on unless NODE_ENV=production. */
+  API_DOCS: booleanFlag.optional(),
   COMPRESSION_THRESHOLD_BYTES: z.coerce.number().int().min(0).default(1024),
   METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).default(9091),
   // Loopback: a deployment opens the metrics port to its private network on purpose (compose, Kubernetes).
@@ -145,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     env: e.NODE_ENV,
     /** Reported by `GET /health`: the project's package.json version. */
-    version: packageVersion(),
+    version: projectPackage.version,
     port: e.PORT,
     host: e.HOST,
     /** The node:http server's limits (app.ts). */
@@ -214,6 +216,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       devTokenTtlSeconds: 3_600,
     },
     compressionThresholdBytes: e.COMPRESSION_THRESHOLD_BYTES,
+    /** `{basePATH}/openapi.json` and the API reference at `/docs`: opt-in in production. */
+    apiDocs: e.API_DOCS ?? e.NODE_ENV !== 'production',
     /** `/metrics` and the detailed `/health` on their own port (null: off); `metricsToken` also serves them on PORT. */
     metricsPort: e.METRICS_PORT === 'off' ? null : e.METRICS_PORT,
     metricsHost: e.METRICS_HOST,
@@ -290,11 +294,14 @@ function checkAuthSources(e: z.infer<typeof EnvSchema>): string | undefined {
   return undefined;
 }
 
-/** The project's package.json (one level above src/ and dist/). */
-function packageVersion(): string {
+/** Name and version from the project's package.json (one level above src/ and dist/). */
+export const projectPackage = readProjectPackage();
+
+function readProjectPackage(): { name: string; version: string } {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+    return { name: manifest.name ?? 'api', version: manifest.version ?? 'unknown' };
   } catch {
-    return 'unknown';
+    return { name: 'api', version: 'unknown' };
   }
 }

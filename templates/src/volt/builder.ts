@@ -6,10 +6,13 @@ import { defineProcedure } from './procedure.js';
 import { createRealtime } from './realtime.js';
 import type { RealtimeTransport } from './realtime-transport.js';
 import { Kernel, type KernelOptions, type RouteInfo } from './kernel.js';
+import { mergeDocs, routerDocs } from './openapi/router-docs.js';
+import type { DocsConfig, OpenApiDocument } from './openapi/types.js';
 import type { ResponseCompressor } from './send.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { StoreAdapter } from './store.js';
 import type {
+  ActionData,
   ContextExtension,
   ContextFactory,
   ControllerDefinition,
@@ -34,6 +37,8 @@ export interface RouterInstanceOptions {
   compress?: ResponseCompressor;
   /** App services handed to the context function as `runtime.services`. */
   services?: unknown;
+  /** Merged over the builder's `.docs()` (e.g. `{ playground: { enabled: false } }` in production). */
+  docs?: DocsConfig;
 }
 
 export interface VoltRouter<TControllers extends Record<string, VoltController> = Record<string, VoltController>> {
@@ -45,6 +50,8 @@ export interface VoltRouter<TControllers extends Record<string, VoltController> 
   /** Route pattern of a request (metrics labels); undefined when no route matches its path. */
   readonly matchedRoute: (req: IncomingMessage) => string | undefined;
   readonly routes: readonly RouteInfo[];
+  /** The OpenAPI document of these controllers, built on first call and kept. */
+  openapi(): OpenApiDocument;
   /** The realtime API bound to this router's transport. */
   readonly realtime: VoltRealtime;
   /**
@@ -62,6 +69,7 @@ interface BuilderState<TContext> {
   config: VoltConfig;
   realtime?: RealtimeTransport;
   jobs?: RegisteredJobs;
+  docs?: DocsConfig;
 }
 
 export interface VoltInstance<TContext, TJobs extends JobsMap = {}> {
@@ -70,7 +78,8 @@ export interface VoltInstance<TContext, TJobs extends JobsMap = {}> {
     TQuerySchema extends StandardSchemaV1 | undefined = undefined,
     const TUse extends readonly Procedure<any>[] = [],
     TResult = unknown,
-  >(definition: QueryDefinition<TContext, TPath, TQuerySchema, TUse, TResult>): VoltAction<Awaited<TResult>>;
+    TOutput extends StandardSchemaV1 | undefined = undefined,
+  >(definition: QueryDefinition<TContext, TPath, TQuerySchema, TUse, TResult, TOutput>): VoltAction<ActionData<TOutput, TResult>>;
   mutation<
     TPath extends string,
     TMethod extends MutationMethod,
@@ -78,7 +87,8 @@ export interface VoltInstance<TContext, TJobs extends JobsMap = {}> {
     TQuerySchema extends StandardSchemaV1 | undefined = undefined,
     const TUse extends readonly Procedure<any>[] = [],
     TResult = unknown,
-  >(definition: MutationDefinition<TContext, TPath, TMethod, TBodySchema, TQuerySchema, TUse, TResult>): VoltAction<Awaited<TResult>>;
+    TOutput extends StandardSchemaV1 | undefined = undefined,
+  >(definition: MutationDefinition<TContext, TPath, TMethod, TBodySchema, TQuerySchema, TUse, TResult, TOutput>): VoltAction<ActionData<TOutput, TResult>>;
   controller<TName extends string, TActions extends Record<string, VoltAction<any>>>(
     definition: ControllerDefinition<TName, TActions>,
   ): VoltController<TName, TActions>;
@@ -108,24 +118,31 @@ function nameFromPath(path: string | undefined): string {
     .join('.');
 }
 
-function makeRouter<TControllers extends Record<string, VoltController>>(controllers: TControllers, options: KernelOptions): VoltRouter<TControllers> {
+/** What a router is compiled from: the kernel's options and the docs settings. */
+type RouterOptions = KernelOptions & { docs?: DocsConfig | undefined };
+
+function makeRouter<TControllers extends Record<string, VoltController>>(controllers: TControllers, options: RouterOptions): VoltRouter<TControllers> {
   const list = Object.values(controllers);
   for (const controller of list) {
     if (controller?.kind !== 'volt.controller') throw new TypeError('volt.router: every controller must come from volt.controller()');
   }
-  const kernel = new Kernel(list, options);
+  // The document, and its routes when `.docs()` is on: the kernel offers them only the requests no route matches.
+  const docs = routerDocs(list, options);
+  const kernel = new Kernel(list, { ...options, fallback: docs.serve });
   return {
     controllers,
     listener: kernel.listener,
     handler: kernel.handler,
     matchedRoute: kernel.matchedRoute,
     routes: kernel.routes,
+    openapi: docs.openapi,
     realtime: kernel.realtime,
     instance: (overrides) =>
       makeRouter(controllers, {
         ...options,
         ...overrides,
         config: { ...options.config, ...overrides.config },
+        docs: mergeDocs(options.docs, overrides.docs),
       }),
   };
 }
@@ -156,12 +173,28 @@ export class VoltBuilder<TContext, TJobs extends JobsMap = {}> {
     return new VoltBuilder({ ...this.state, jobs: registered as RegisteredJobs });
   }
 
+  /**
+   * As in Volt.js: routers serve their OpenAPI document at
+   * `{basePATH}/openapi.json` and Scalar's API reference at `playground.route`
+   * (`/docs`), unless `playground.enabled` is false.
+   */
+  docs(config: DocsConfig): VoltBuilder<TContext, TJobs> {
+    return new VoltBuilder({ ...this.state, docs: config });
+  }
+
   create(): VoltInstance<TContext, TJobs> {
     const state = this.state;
     const store = state.store ?? createMemoryStore();
     const logger = state.logger ?? createJsonLogger();
     const realtime = createRealtime(state.realtime);
-    const base: KernelOptions = { context: state.context as KernelOptions['context'], store, logger, config: state.config, realtime: state.realtime ?? null };
+    const base: RouterOptions = {
+      context: state.context as KernelOptions['context'],
+      store,
+      logger,
+      config: state.config,
+      realtime: state.realtime ?? null,
+      docs: state.docs,
+    };
 
     return {
       query: (definition) => {
@@ -179,7 +212,7 @@ export class VoltBuilder<TContext, TJobs extends JobsMap = {}> {
         return { ...definition, name: name as never, kind: 'volt.controller' as const };
       },
       procedure: (definition) => defineProcedure(definition),
-      router: ({ controllers, ...options }) => makeRouter(controllers, { ...base, ...options }),
+      router: ({ controllers, ...options }) => makeRouter(controllers, { ...base, ...options, docs: mergeDocs(base.docs, options.docs) }),
       realtime,
       jobs: createJobsClient(state.jobs ?? NO_JOBS) as JobsClient<TJobs>,
       store,

@@ -8,14 +8,16 @@ export function defineProcedure<TContext, TOptions, TReturn, TExtension>(
   if (!definition.name) throw new TypeError('volt.procedure: `name` is required');
   const run = definition.handler as Procedure['run'];
   const concurrent = definition.concurrent === true;
+  const docsFor = (options: TOptions | undefined) => (typeof definition.docs === 'function' ? definition.docs(options) : definition.docs);
   const make = (options?: TOptions): Procedure<TExtension> =>
-    ({ kind: 'volt.procedure', name: definition.name, concurrent, options, run }) as Procedure<TExtension>;
+    ({ kind: 'volt.procedure', name: definition.name, concurrent, options, run, docs: docsFor(options) }) as Procedure<TExtension>;
   // The factory doubles as a procedure with no options, so `use: [auth]` and `use: [auth()]` both work.
   return Object.assign(make, {
     kind: 'volt.procedure' as const,
     concurrent,
     options: undefined,
     run,
+    docs: docsFor(undefined),
     procedureName: definition.name,
   }) as unknown as ProcedureFactory<TOptions, TExtension>;
 }

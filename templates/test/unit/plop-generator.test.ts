@@ -128,7 +128,7 @@ describe('npm run gen controller <name>', () => {
     expect(lint.code, lint.out).toBe(0);
   });
 
-  it('the generated tests pass: CRUD, a subscriber of the new channel receives each created item, and --auth answers 401 to anonymous requests', () => {
+  it('the generated tests pass: CRUD, a subscriber of the new channel receives each created item, --auth answers 401 to anonymous requests, and the API contract holds with their operations', () => {
     const result = run([
       join(rootModules, 'vitest/vitest.mjs'),
       'run',
@@ -138,10 +138,18 @@ describe('npm run gen controller <name>', () => {
       'verbose',
       'test/unit/line-items.controller.test.ts',
       'test/unit/invoices.controller.test.ts',
+      'test/unit/openapi-contract.test.ts',
     ]);
     expect(result.code, result.out).toBe(0);
-    expect(result.out).toMatch(/11 passed/);
+    expect(result.out).toMatch(/18 passed/);
     expect(result.out).toContain('announces each new item on the `line-items` channel');
     expect(result.out).toContain('answers 401 without a signed-in user, on every action');
+    // Documented without warnings, like the rest of the API.
+    const docs = run([join(rootModules, 'tsx/dist/cli.mjs'), 'scripts/docs.ts', '--output', 'docs/openapi.json']);
+    expect(docs.code, docs.out).toBe(0);
+    expect(docs.out).toMatch(/Wrote docs\/openapi\.json: 17 operations\n/);
+    expect(docs.out).not.toContain('warning');
+    const document = JSON.parse(readFileSync(join(project, 'docs/openapi.json'), 'utf8')) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/v1/line-items', '/api/v1/line-items/{id}']));
   });
 }, 300_000);

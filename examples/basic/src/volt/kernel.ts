@@ -41,6 +41,8 @@ export interface KernelOptions {
   compress?: ResponseCompressor;
   /** Passed to the context function as `runtime.services`. */
   services?: unknown;
+  /** Offered the requests no route matches (the API docs); false lets the 404 go out. */
+  fallback?: ((req: IncomingMessage, res: ServerResponse, path: string) => boolean) | undefined;
 }
 
 export interface RouteInfo {
@@ -73,7 +75,7 @@ interface PathEntry {
 export const SSE_PATH = '/sse/events';
 const EMPTY_PARAMS: Record<string, string> = Object.freeze(Object.create(null));
 
-function joinPath(...parts: string[]): string {
+export function joinPath(...parts: string[]): string {
   const joined = parts
     .map((part) => part.trim().replace(/^\/+|\/+$/g, ''))
     .filter(Boolean)
@@ -115,6 +117,7 @@ export class Kernel {
   private readonly cookieSecret: string | undefined;
   private readonly cookieDefaults: CookieOptions;
   private readonly transport: RealtimeTransport | null;
+  private readonly fallback: KernelOptions['fallback'];
 
   constructor(controllers: readonly VoltController[], options: KernelOptions) {
     const config = {
@@ -124,6 +127,7 @@ export class Kernel {
       exposeErrors: options.config.exposeErrors ?? VOLT_DEFAULTS.exposeErrors,
     };
     this.compress = options.compress;
+    this.fallback = options.fallback;
     if (typeof options.context === 'function') this.contextFactory = options.context as ContextFactory<unknown>;
     else this.staticContext = options.context;
     this.transport = options.realtime ?? null;
@@ -344,6 +348,7 @@ export class Kernel {
   private noRoute(req: IncomingMessage, res: ServerResponse, path: string): void {
     const known = findRoute(this.byPath, '', path, { params: false });
     if (known === undefined) {
+      if (this.fallback?.(req, res, path) === true) return;
       this.sendError(req, res, 404, { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}` }, null);
     } else {
       const message = `${req.method} is not allowed on ${known.data.pattern}`;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorDoc } from './openapi/types.js';
 import type { Procedure } from './types.js';
 
 /** One envelope for every realtime event: messages and revalidations alike. */
@@ -30,6 +31,8 @@ export interface RealtimeTransport {
    * channel authorization can see who is asking.
    */
   serve(req: IncomingMessage, res: ServerResponse, context: unknown): void;
+  /** For the API document: the errors `serve` refuses a stream with (bad or forbidden channels). */
+  readonly errors?: readonly ErrorDoc[];
   /** End every open stream with a short `retry:` (graceful shutdown). */
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { CookieOptions, RequestCookies } from './cookies.js';
 import type { RequestHeaders } from './headers.js';
 import type { VoltLogger } from './logger.js';
+import type { ActionDocs, ProcedureDocs } from './openapi/types.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { StoreAdapter } from './store.js';
 
@@ -129,6 +130,8 @@ export interface Procedure<TExtension = unknown> {
   readonly concurrent: boolean;
   readonly options: unknown;
   readonly run: (options: any, ctx: ProcedureContext<any>) => unknown;
+  /** What it adds to the API document of the actions that use it (security, errors). */
+  readonly docs?: ProcedureDocs;
   /** Type-only: what the procedure adds to the context (boxed so `never` survives inference). */
   readonly [extensionBrand]?: { extension: TExtension };
 }
@@ -143,6 +146,8 @@ export type ContextExtension<TReturn> = Exclude<Awaited<TReturn>, void | undefin
 export interface ProcedureDefinition<TContext, TOptions, TReturn> {
   name: string;
   concurrent?: boolean;
+  /** For the API document: `{ security: [{ bearerAuth: [] }], errors: ['UNAUTHORIZED'] }`, or a function of the options. */
+  docs?: ProcedureDocs | ((options: NoInfer<TOptions> | undefined) => ProcedureDocs | undefined);
   handler: (options: TOptions, ctx: ProcedureContext<TContext>) => TReturn;
 }
 
@@ -157,25 +162,54 @@ export type WithProcedures<TContext, TUse> = TUse extends readonly unknown[]
 
 // ---- actions and controllers
 
-export interface QueryDefinition<TContext, TPath extends string, TQuerySchema, TUse, TResult> {
+/**
+ * What a handler may return when its action declares `output`: the data, or
+ * the response built from it (`response.success(data)`, `response.notFound()`).
+ */
+export type OutputResult<TData> = TData | VoltResult<TData>;
+/** The handler's return type: checked against `output` when there is one, inferred otherwise. */
+export type HandlerReturn<TOutput, TResult> = TOutput extends StandardSchemaV1
+  ? OutputResult<StandardSchemaV1.InferOutput<TOutput>> | Promise<OutputResult<StandardSchemaV1.InferOutput<TOutput>>>
+  : TResult;
+/** The data type a client receives from the action. */
+export type ActionData<TOutput, TResult> = TOutput extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<TOutput> : Awaited<TResult>;
+
+/** Documentation fields an action may add to what Volt.js defines; none of them changes how it runs. */
+interface ActionDocumentation<TOutput> {
+  name?: string;
+  description?: string;
+  /** Schema of `data` in a successful response: documents it and types what the handler returns. */
+  output?: TOutput;
+  /** Everything else the API document says about the action (status, errors, params, security). */
+  docs?: ActionDocs;
+}
+
+export interface QueryDefinition<TContext, TPath extends string, TQuerySchema, TUse, TResult, TOutput = undefined> extends ActionDocumentation<TOutput> {
   path: TPath;
   query?: TQuerySchema;
   use?: TUse;
   /** Realtime-capable: `realtime.revalidate('<controller>.<action>')` tells clients to refetch it. */
   stream?: boolean;
-  name?: string;
-  description?: string;
-  handler: (ctx: ActionContext<WithProcedures<TContext, TUse>, InferParams<TPath>, InferSchemaOutput<TQuerySchema, QueryRecord>, undefined>) => TResult;
+  handler: (
+    ctx: ActionContext<WithProcedures<TContext, TUse>, InferParams<TPath>, InferSchemaOutput<TQuerySchema, QueryRecord>, undefined>,
+  ) => HandlerReturn<TOutput, TResult>;
 }
 
-export interface MutationDefinition<TContext, TPath extends string, TMethod extends MutationMethod, TBodySchema, TQuerySchema, TUse, TResult> {
+export interface MutationDefinition<
+  TContext,
+  TPath extends string,
+  TMethod extends MutationMethod,
+  TBodySchema,
+  TQuerySchema,
+  TUse,
+  TResult,
+  TOutput = undefined,
+> extends ActionDocumentation<TOutput> {
   path: TPath;
   method: TMethod;
   body?: TBodySchema;
   query?: TQuerySchema;
   use?: TUse;
-  name?: string;
-  description?: string;
   handler: (
     ctx: ActionContext<
       WithProcedures<TContext, TUse>,
@@ -183,7 +217,7 @@ export interface MutationDefinition<TContext, TPath extends string, TMethod exte
       InferSchemaOutput<TQuerySchema, QueryRecord>,
       InferSchemaOutput<TBodySchema, unknown>
     >,
-  ) => TResult;
+  ) => HandlerReturn<TOutput, TResult>;
 }
 
 /** A compiled-ready action; `$result` is a phantom for typed clients. */
@@ -195,6 +229,10 @@ export interface VoltAction<TResult = unknown> {
   readonly body?: StandardSchemaV1;
   readonly use?: readonly Procedure[];
   readonly stream?: boolean;
+  readonly name?: string;
+  readonly description?: string;
+  readonly output?: StandardSchemaV1;
+  readonly docs?: ActionDocs;
   readonly handler: (ctx: ActionContext<any, any, any, any>) => unknown;
   readonly $result?: TResult;
 }

@@ -24,6 +24,9 @@
  *   its `use` procedures run on that route first (who opens the stream).
  * - cookies: every `Set-Cookie` gets `VOLT_DEFAULTS.cookies` (`HttpOnly; SameSite=Lax; Path=/`)
  *   and `config.cookies` (e.g. `secure: true`) under the call's own options.
+ * - API docs: `.docs({ info, servers, securitySchemes, playground })` serves the
+ *   OpenAPI document at `{basePATH}/openapi.json` and Scalar's reference at
+ *   `/docs`; both are offered only requests no route matches (see openapi/).
  *
  * Errors: unknown route 404, wrong method 405 with `Allow`, malformed JSON 400
  * `INVALID_JSON`, bodies over `bodyLimitBytes` 413 (connection closed),
@@ -60,6 +63,8 @@ export {
   type ResolvedJobOptions,
 } from './jobs.js';
 export { SSE_PATH, VOLT_DEFAULTS, type RouteInfo } from './kernel.js';
+export { buildOpenApiDocument, createDocsServer, DEFAULT_DOCS_ROUTE, docsContentSecurityPolicy, findScalarBundle } from './openapi/index.js';
+export type * from './openapi/types.js';
 export { JSON_CONTENT_TYPE, type ResponseCompressor } from './send.js';
 export { signValue, unsignValue } from './signing.js';
 export type { StandardSchemaV1, ValidationDetail } from './standard-schema.js';

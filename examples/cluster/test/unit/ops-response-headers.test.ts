@@ -28,8 +28,19 @@ const ROUTES: Record<string, (res: ServerResponse) => void> = {
   },
 };
 
+// A page with a policy of its own, set each way a writer can.
+const OWN_POLICY = "default-src 'self'";
+const OWN_POLICY_ROUTES: Record<string, (res: ServerResponse) => void> = {
+  '/own/object': (res) => res.writeHead(200, { 'Content-Security-Policy': OWN_POLICY }).end('object'),
+  '/own/flat': (res) => res.writeHead(200, ['content-security-policy', OWN_POLICY]).end('flat'),
+  '/own/set-header': (res) => {
+    res.setHeader('content-security-policy', OWN_POLICY);
+    res.end('setHeader');
+  },
+};
+
 function kernel(req: IncomingMessage, res: ServerResponse): void {
-  ROUTES[req.url!]!(res);
+  (ROUTES[req.url!] ?? OWN_POLICY_ROUTES[req.url!])!(res);
 }
 
 let served: Served;
@@ -79,6 +90,16 @@ describe('HeaderAddingResponse', () => {
       expect(res.headers['referrer-policy'], path).toBe('no-referrer');
       expect(res.headers['content-security-policy'], path).toBe("frame-ancestors 'none'");
       for (const name of ['x-content-type-options', 'referrer-policy', 'content-security-policy']) expect(count(res, name), `${path} ${name}`).toBe(1);
+    }
+  });
+
+  it('leaves a Content-Security-Policy the writer sets to the writer, once, and still adds the other headers', async () => {
+    for (const path of Object.keys(OWN_POLICY_ROUTES)) {
+      const { res } = await get(path);
+      expect(res.headers['content-security-policy'], path).toBe(OWN_POLICY);
+      expect(count(res, 'content-security-policy'), path).toBe(1);
+      expect(res.headers['x-content-type-options'], path).toBe('nosniff');
+      expect(res.headers['x-instance-id'], path).toBe('headers-test');
     }
   });
 

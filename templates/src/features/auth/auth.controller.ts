@@ -3,13 +3,16 @@ import type { VoltResponse } from '../../volt/index.js';
 import { volt } from '../../volt.js';
 import { userChannel } from './auth.channels.js';
 import { auth, bearerToken } from './auth.procedure.js';
+import { DevSession, SessionState, SignedIn } from './auth.schema.js';
 import { publicUser, type User } from './user.js';
 
 /** Demo user ids: what the development sign-in accepts (and a private channel can be named after). */
-const DevSignInBody = z.object({
-  sub: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'),
-  name: z.string().trim().min(1).max(100).optional(),
-});
+const DevSignInBody = z
+  .object({
+    sub: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'),
+    name: z.string().trim().min(1).max(100).optional(),
+  })
+  .meta({ id: 'DevSignInBody', examples: [{ sub: 'alice', name: 'Alice' }] });
 
 /** The signed-in user as clients see it, with the private channel to follow. */
 const signedIn = (user: User) => ({ user: publicUser(user), channel: userChannel(user.id) });
@@ -26,6 +29,8 @@ export const authController = volt.controller({
     /** Who is signed in (null: nobody), and how one signs in here: with tokens at all, and with the development sign-in. */
     me: volt.query({
       path: '/me',
+      description: 'Who is signed in',
+      output: SessionState,
       use: [auth({ optional: true })],
       handler: ({ context, response }) =>
         response.setHeader('cache-control', 'no-store').success({
@@ -39,6 +44,9 @@ export const authController = volt.controller({
       path: '/session',
       method: 'POST',
       use: [auth()],
+      description: 'Sign a browser in: keep the bearer token in a session cookie',
+      output: SignedIn,
+      docs: { errors: [{ code: 'BAD_REQUEST', description: 'Signed in with the cookie, not a bearer token: there is no token to keep.' }] },
       handler: ({ request, context, response }) => {
         const token = bearerToken(request);
         if (token === null) return response.badRequest('Send the token to keep as Authorization: Bearer <token>');
@@ -50,6 +58,8 @@ export const authController = volt.controller({
     deleteSession: volt.mutation({
       path: '/session',
       method: 'DELETE',
+      description: 'Sign the browser out',
+      docs: { status: 204 },
       handler: ({ request, context, response }) => {
         request.cookies.delete(context.auth.settings.cookieName);
         return response.noContent();
@@ -65,6 +75,9 @@ export const authController = volt.controller({
       path: '/dev-session',
       method: 'POST',
       body: DevSignInBody,
+      description: 'Development sign-in: any user id, no password',
+      output: DevSession,
+      docs: { status: 201, errors: [{ code: 'NOT_FOUND', description: 'The development sign-in is off (production, or no AUTH_SECRET).' }] },
       handler: async ({ request, context, response }) => {
         const { settings, tokens } = context.auth;
         if (!settings.devSignIn) return response.notFound('The development sign-in is off (production, or no AUTH_SECRET)');

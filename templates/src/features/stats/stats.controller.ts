@@ -1,4 +1,5 @@
 import { volt } from '../../volt.js';
+import { InstanceStats } from './instance-stats.js';
 
 /** This instance's cache and realtime figures, shown live by the demo page. */
 export const statsController = volt.controller({
@@ -7,6 +8,8 @@ export const statsController = volt.controller({
   actions: {
     get: volt.query({
       path: '/',
+      description: "This instance's cache and realtime figures",
+      output: InstanceStats,
       handler: async ({ context, response }) => response.success(await context.stats()),
     }),
   },

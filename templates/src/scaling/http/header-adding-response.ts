@@ -10,6 +10,8 @@ type HeaderList = OutgoingHttpHeaders | OutgoingHttpHeader[] | readonly string[]
  * `writeHead(status, flatHeaderList)`: every pair goes through `setHeader`
  * again, which costs more than the rest of the operations layer
  * (docs/performance.md). Use with `createServer({ ServerResponse: HeaderAddingResponse })`.
+ * A header the writer sets itself (in `writeHead` or with `setHeader`) wins
+ * over the added one: a page served with its own Content-Security-Policy keeps it.
  */
 export class HeaderAddingResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   [EXTRA]: string[] | null = null;
@@ -19,13 +21,40 @@ export class HeaderAddingResponse<Request extends IncomingMessage = IncomingMess
     const extra = this[EXTRA];
     if (extra !== null) {
       this[EXTRA] = null;
-      if (typeof reasonOrHeaders === 'string') return super.writeHead(statusCode, reasonOrHeaders, withExtra(headers, extra));
-      return super.writeHead(statusCode, withExtra(reasonOrHeaders, extra));
+      if (typeof reasonOrHeaders === 'string') return super.writeHead(statusCode, reasonOrHeaders, withExtra(headers, this.notSetBy(headers, extra)));
+      return super.writeHead(statusCode, withExtra(reasonOrHeaders, this.notSetBy(reasonOrHeaders, extra)));
     }
     return typeof reasonOrHeaders === 'string'
       ? super.writeHead(statusCode, reasonOrHeaders, headers as OutgoingHttpHeaders)
       : super.writeHead(statusCode, reasonOrHeaders as OutgoingHttpHeaders);
   }
+
+  /** The pairs of `extra` whose header the writer did not set (`extra` itself when it set none of them). */
+  private notSetBy(headers: HeaderList | undefined, extra: string[]): string[] {
+    let kept = extra;
+    for (let i = 0; i < extra.length; i += 2) {
+      if (this.hasHeader(extra[i]!)) kept = without(kept, extra, extra[i]!);
+    }
+    // One pass over the writer's names (a handful): cheaper than a search per added header.
+    if (Array.isArray(headers)) {
+      // node takes a flat [name, value, name, value, ...] list.
+      for (let i = 0; i < headers.length; i += 2) kept = without(kept, extra, String(headers[i]).toLowerCase());
+    } else if (headers) {
+      for (const name in headers as OutgoingHttpHeaders) kept = without(kept, extra, name.toLowerCase());
+    }
+    return kept;
+  }
+}
+
+/** `kept` without the pair named `lowerCaseName`; copied before the first change, as `extra` is the queued list. */
+function without(kept: string[], extra: string[], lowerCaseName: string): string[] {
+  for (let i = 0; i < kept.length; i += 2) {
+    if (kept[i] !== lowerCaseName) continue;
+    const copy = kept === extra ? extra.slice() : kept;
+    copy.splice(i, 2);
+    return copy;
+  }
+  return kept;
 }
 
 /**

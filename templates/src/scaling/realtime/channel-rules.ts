@@ -7,7 +7,7 @@
  * Each feature declares its own channels (`features/notes/notes.channels.ts`,
  * `features/auth/auth.channels.ts`); the standard ones below are always there.
  */
-import { BROADCAST_CHANNEL, REVALIDATE_CHANNEL } from '../../volt/index.js';
+import { BROADCAST_CHANNEL, REVALIDATE_CHANNEL, type ErrorDoc } from '../../volt/index.js';
 
 /** Letters, digits and `. _ - :`; no `,` (cursor separator) nor braces (Redis hash tags). */
 const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -22,6 +22,14 @@ export interface ChannelRule<Context = unknown> {
   /** Default: allowed to anyone who may open the stream. */
   authorize?: (channel: string, context: Context, groups: readonly string[]) => boolean | Promise<boolean>;
 }
+
+/** How `decide` refuses a stream, for the API document. */
+export const CHANNEL_REFUSALS: readonly ErrorDoc[] = [
+  { code: 'TOO_MANY_CHANNELS', status: 400, description: 'More channels than one stream may name.' },
+  { code: 'INVALID_CHANNEL', status: 400, description: 'A channel name with characters outside `A-Z a-z 0-9 . _ - :`.' },
+  { code: 'UNKNOWN_CHANNEL', status: 400, description: 'A channel no rule accepts.' },
+  { code: 'FORBIDDEN_CHANNEL', status: 403, description: 'A channel this client may not follow.' },
+];
 
 export type ChannelDecision = { ok: true; channels: string[] } | { ok: false; status: 400 | 403; code: string; message: string };
 

@@ -21,7 +21,7 @@ import type { Procedure } from '../../volt/types.js';
 import type { Logger } from '../logger.js';
 import { ChannelHub, READ_BATCH, type HubMetrics, type StreamWriter } from './channel-hub.js';
 import type { ChannelLog, LoggedEvent } from './channel-log.js';
-import { ChannelPolicy, isChannelName, standardChannelRules, type ChannelRule } from './channel-rules.js';
+import { CHANNEL_REFUSALS, ChannelPolicy, isChannelName, standardChannelRules, type ChannelRule } from './channel-rules.js';
 import { compareIds, cursorPosition, parseCursor, type ResumeCursor } from './event-id.js';
 import { SseConnection, type QueuedEvent } from './sse-connection.js';
 import {
@@ -114,6 +114,8 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
   private readonly expiresAt: ((context: Context) => number | null | undefined) | undefined;
   readonly use: readonly Procedure[] | undefined;
   private closing = false;
+  /** How a stream is refused, for the API document. */
+  readonly errors = [{ code: 'INVALID_LAST_EVENT_ID', status: 400, description: 'The resume id is not one this server issued.' }, ...CHANNEL_REFUSALS] as const;
 
   constructor(options: SseProcessorOptions<Context>) {
     this.log = options.log;

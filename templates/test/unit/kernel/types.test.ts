@@ -86,6 +86,47 @@ describe('type inference', () => {
     expectTypeOf(action.$result).toEqualTypeOf<VoltResult<{ n: number }> | undefined>();
   });
 
+  it('`output` types what the handler returns: the data, or a response built from it or an error', () => {
+    const Note = z.object({ id: z.number(), text: z.string() });
+    const get = volt.query({
+      path: '/notes/:id',
+      output: Note,
+      handler: async ({ request, response }) => (request.params.id === '1' ? response.success({ id: 1, text: 'a' }) : response.notFound()),
+    });
+    expectTypeOf(get.$result).toEqualTypeOf<{ id: number; text: string } | undefined>();
+    volt.mutation({ path: '/notes', method: 'POST', body: Note, output: Note, handler: ({ request, response }) => response.created(request.body) });
+    volt.query({ path: '/plain', output: z.array(Note), handler: () => [{ id: 1, text: 'a' }] });
+    volt.query({
+      path: '/wrong',
+      output: Note,
+      // @ts-expect-error the data lacks `text`
+      handler: ({ response }) => response.success({ id: 1 }),
+    });
+    volt.query({
+      path: '/wrong-plain',
+      output: z.array(Note),
+      // @ts-expect-error a string is not a Note[]
+      handler: async () => 'nope',
+    });
+  });
+
+  it('procedures and actions take documentation without changing their types', () => {
+    const guard = volt.procedure({
+      name: 'guard',
+      docs: (options) => ({ security: [{ bearerAuth: options ? [options.scope] : [] }], errors: ['UNAUTHORIZED'] }),
+      handler: (_options: { scope: string } | undefined) => ({ scoped: true as const }),
+    });
+    volt.query({
+      path: '/d/:id',
+      use: [guard({ scope: 'read' })],
+      docs: { summary: 'Read', params: { id: z.coerce.number() }, errors: ['NOT_FOUND', { code: 'GONE', status: 410 }], deprecated: true },
+      handler: ({ context }) => {
+        expectTypeOf(context.scoped).toEqualTypeOf<true>();
+        return null;
+      },
+    });
+  });
+
   it('a pino logger is a VoltLogger', () => {
     expectTypeOf(pino({ enabled: false })).toMatchTypeOf<VoltLogger>();
     Volt.context({})

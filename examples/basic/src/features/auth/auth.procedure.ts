@@ -13,6 +13,7 @@
  */
 import { VoltError, type ContextRequest, type Procedure } from '../../volt/index.js';
 import { volt } from '../../volt.js';
+import { BEARER_AUTH } from './auth.docs.js';
 import { rejected } from './tokens.js';
 import type { AuthService } from './auth.service.js';
 import type { User } from './user.js';
@@ -24,11 +25,26 @@ export interface AuthOptions {
   ticket?: boolean;
 }
 
+const TICKET_PARAMETER = {
+  name: 'ticket',
+  in: 'query',
+  required: false,
+  description: 'A one-time ticket from `POST /api/v1/sse/ticket`, for clients that cannot send a header (EventSource).',
+  schema: { type: 'string' },
+} as const;
+
 /** `Bearer` and a token68 (RFC 6750): a JWT's base64url parts and dots fit it. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 const authProcedure = volt.procedure({
   name: 'auth',
+  // In the API document: a bearer token is required (optional: anonymous
+  // requests too, the empty requirement), and a 401 is one of the answers.
+  docs: (options: AuthOptions | undefined) => ({
+    security: options?.optional === true ? [{ [BEARER_AUTH]: [] }, {}] : [{ [BEARER_AUTH]: [] }],
+    errors: ['UNAUTHORIZED'],
+    ...(options?.ticket === true ? { parameters: [TICKET_PARAMETER] } : {}),
+  }),
   handler: async (options: AuthOptions | undefined, { request, context, response }) => {
     try {
       const user = await credentialsOf(request, context.auth, options?.ticket === true);

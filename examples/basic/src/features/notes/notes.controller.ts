@@ -1,24 +1,34 @@
+import { z } from 'zod';
 import { StoreFullError } from '../../scaling/store/store-full.js';
 import { volt } from '../../volt.js';
 import { userChannel } from '../auth/auth.channels.js';
 import { auth } from '../auth/auth.procedure.js';
 import { NOTES_CHANNEL } from './notes.channels.js';
-import { CreateNoteBody, NoteId } from './notes.schema.js';
+import { CreateNoteBody, Note, NoteId } from './notes.schema.js';
 
 export const notesController = volt.controller({
   name: 'notes',
   path: '/notes',
+  description: 'Short notes, shared by every instance; each new one is announced on the `notes` channel.',
   actions: {
     /** `stream: true`: clients refetch it when `notes.list` is revalidated. */
     list: volt.query({
       path: '/',
       stream: true,
+      description: 'List the newest notes',
+      output: z.array(Note),
       handler: async ({ context, response }) => response.success(await context.notes.listNewest()),
     }),
 
     /** A stored value that is not a note answers 500 STORED_VALUE_INVALID, naming its key. */
     get: volt.query({
       path: '/:id',
+      description: 'Read a note',
+      output: Note,
+      docs: {
+        params: { id: NoteId },
+        errors: ['NOT_FOUND', { code: 'STORED_VALUE_INVALID', status: 500, description: 'The stored value is not a note; the message names its key.' }],
+      },
       handler: async ({ request, context, response }) => {
         const id = NoteId.safeParse(request.params.id);
         const note = id.success ? await context.notes.get(id.data) : null;
@@ -36,6 +46,12 @@ export const notesController = volt.controller({
       path: '/',
       method: 'POST',
       body: CreateNoteBody,
+      description: 'Create a note',
+      output: Note,
+      docs: {
+        status: 201,
+        errors: [{ code: 'STORE_FULL', status: 503, description: 'Redis has no memory left: neither the note nor its event was kept. Try again later.' }],
+      },
       use: [auth({ optional: true })],
       handler: async ({ request, context, response, realtime }) => {
         const author = context.user;

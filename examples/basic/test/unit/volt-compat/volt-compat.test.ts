@@ -97,6 +97,23 @@ describe('a controller written in the Volt.js documentation style', () => {
     expect(created.body.data).toEqual({ user: { id: '2', name: 'Grace Hopper', email: 'grace@example.com' }, createdBy: 't1' });
   });
 
+  it('serves the OpenAPI document and the reference configured with .docs(), as Volt.js does', async () => {
+    const spec = await getJson(`${app.url}/api/v1/openapi.json`);
+    expect(spec.status).toBe(200);
+    expect(spec.body.info).toMatchObject({ title: 'My API', version: '1.0.0', license: { name: 'MIT' } });
+    expect(spec.body.servers).toEqual([{ url: 'https://api.example.com', description: 'Prod' }]);
+    expect(spec.body.externalDocs).toEqual({ url: 'https://example.com/guide' });
+    expect(spec.body.components.securitySchemes.bearerAuth).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(Object.keys(spec.body.paths)).toEqual(['/api/v1/users', '/api/v1/users/{id}']);
+    expect(spec.body.paths['/api/v1/users'].get.parameters).toEqual([expect.objectContaining({ name: 'limit', in: 'query', required: false })]);
+
+    const page = await fetch(`${app.url}/docs`);
+    expect(page.status).toBe(200);
+    // "Try it" may call the documented server.
+    expect(page.headers.get('content-security-policy')).toContain("connect-src 'self' https://api.example.com");
+    expect((await fetch(`${app.url}/docs`, { headers: { 'x-docs-access': 'denied' } })).status).toBe(403);
+  });
+
   it('is served by the Fetch handler as well', async () => {
     const res = await AppRouter.handler(new Request('http://localhost/api/v1/users/1', { headers: { authorization: 'Bearer x' } }));
     expect(res.status).toBe(200);

@@ -1,6 +1,7 @@
 import { volt } from '../../volt.js';
 import { userChannel } from './auth.channels.js';
 import { auth } from './auth.procedure.js';
+import { SseTicket } from './auth.schema.js';
 
 /**
  * `POST /api/v1/sse/ticket`: a one-time ticket that opens one stream as the
@@ -22,6 +23,9 @@ export const sseTicketController = volt.controller({
       path: '/ticket',
       method: 'POST',
       use: [auth()],
+      description: 'A one-time ticket to open an event stream as the signed-in user',
+      output: SseTicket,
+      docs: { status: 201 },
       handler: async ({ context, response }) => {
         const { ticket, expiresAt } = await context.auth.tickets.issue(context.user);
         return response

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { volt } from '../../volt.js';
 
 /** Liveness of the API layer itself (routing, context, envelope). */
@@ -7,7 +8,9 @@ export const pingController = volt.controller({
   actions: {
     ping: volt.query({
       path: '/',
-      handler: ({ response }) => response.success({ pong: true }),
+      description: 'Check that the API answers',
+      output: z.object({ pong: z.literal(true) }),
+      handler: ({ response }) => response.success({ pong: true as const }),
     }),
   },
 });

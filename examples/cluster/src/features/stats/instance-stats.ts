@@ -1,11 +1,19 @@
+import { z } from 'zod';
 import type { Metrics } from '../../scaling/metrics/index.js';
 
 /** What one instance reports about itself to the demo page. */
-export interface InstanceStats {
-  instanceId: string;
-  cache: { hits: number; misses: number; hitPercentage: number | null };
-  sse: { connections: number };
-}
+export const InstanceStats = z
+  .object({
+    instanceId: z.string(),
+    cache: z.object({
+      hits: z.number().int().nonnegative(),
+      misses: z.number().int().nonnegative(),
+      hitPercentage: z.number().min(0).max(100).nullable().describe('null until the first lookup'),
+    }),
+    sse: z.object({ connections: z.number().int().nonnegative().describe('Event streams open on this instance') }),
+  })
+  .meta({ id: 'InstanceStats' });
+export type InstanceStats = z.infer<typeof InstanceStats>;
 
 export type InstanceStatsReader = () => Promise<InstanceStats>;
 
