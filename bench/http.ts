@@ -9,6 +9,12 @@
  * `--section "HTTP: signed-in requests"` writes under `## <title>` instead of
  * `## HTTP`, for a focused run that should not replace the full table.
  *
+ * Tracing (run under Node.js >= 22.15; these servers are left out unless named):
+ *   npm run bench:http -- --servers stack-tracing-off,stack-tracing-all,stack-tracing-10pct
+ * the default stack plus the in-memory realtime transport, with tracing off, on
+ * with every trace sampled, and on at 10%, exporting to an OTLP sink process;
+ * the ratios go to the `## HTTP: tracing on and off` section.
+ *
  * `--baseline main` (any commit) also runs that ref's template, served by its
  * own bench servers, as `volt@base`, `volt-stack@base`, ... next to this
  * build's, in the same rounds; the results go to their own section of
@@ -70,6 +76,12 @@ export interface ServerDefinition {
   ours?: boolean;
   /** The same server on the `--baseline` build. */
   twinOf?: string;
+  /** Runs only when named in --servers. */
+  optIn?: boolean;
+  /** The same server with tracing off: ratios to it go to the tracing section. */
+  tracingOf?: string;
+  /** Exports spans: OTEL_EXPORTER_OTLP_ENDPOINT is set to an OTLP sink process. */
+  otlp?: boolean;
 }
 
 export interface Scenario {
@@ -107,6 +119,7 @@ export const SERVERS: ServerDefinition[] = [
     script: join(root, 'bench/http-servers/volt.mjs'),
     env: { VOLT_DIST: BUILD_DIR, AUTH_SECRET, AUTH_VERIFIED_TOKENS: '0' },
     ours: true,
+    optIn: true,
   },
   { name: 'fastify', script: join(root, 'bench/http-servers/fastify.mjs') },
   // The kernel with the default middleware stack (compression, metrics, request id, request logs).
@@ -116,7 +129,36 @@ export const SERVERS: ServerDefinition[] = [
   { name: 'volt-stack-warn', script: join(root, 'bench/http-servers/stack.mjs'), env: { VOLT_DIST: BUILD_DIR, AUTH_SECRET, STACK_LOGS: '0' }, ours: true },
   // fastify 5 with the same stack (@fastify/compress, request id, one pino line per request, the duration histogram).
   { name: 'fastify-stack', script: join(root, 'bench/http-servers/fastify-stack.mjs') },
+  // Tracing off and on, on the stack with the in-memory realtime transport (so POST /api/v1/notes publishes its events).
+  ...tracingServers(),
 ];
+
+function tracingServers(): ServerDefinition[] {
+  const script = join(root, 'bench/http-servers/stack.mjs');
+  const env = { VOLT_DIST: BUILD_DIR, AUTH_SECRET, STACK_REALTIME: '1' };
+  const traced = { ...env, STACK_TRACING: '1', OTEL_BSP_MAX_QUEUE_SIZE: '8192' };
+  return [
+    { name: 'stack-tracing-off', script, env, ours: true, optIn: true },
+    {
+      name: 'stack-tracing-all',
+      script,
+      env: { ...traced, OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+      ours: true,
+      optIn: true,
+      tracingOf: 'stack-tracing-off',
+      otlp: true,
+    },
+    {
+      name: 'stack-tracing-10pct',
+      script,
+      env: { ...traced, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+      ours: true,
+      optIn: true,
+      tracingOf: 'stack-tracing-off',
+      otlp: true,
+    },
+  ];
+}
 
 export const SCENARIOS: Scenario[] = [
   { name: 'ping', method: 'GET', path: '/api/v1/ping', status: 200 },
@@ -210,7 +252,7 @@ async function main(): Promise<void> {
     args.servers ??
     (args.baseline
       ? 'raw,volt,volt-stack'
-      : SERVERS.filter((s) => s.name !== 'volt-uncached')
+      : SERVERS.filter((s) => !s.optIn)
           .map((s) => s.name)
           .join(','));
   const servers = serverNames.split(',').map((name) => {
@@ -238,6 +280,10 @@ async function main(): Promise<void> {
     process.stdout.write(`compiling ${base.label}...\n`);
     compile(base);
   }
+
+  // One OTLP receiver for every tracing server, in its own process.
+  const sink = servers.some((s) => s.otlp) ? await start({ name: 'otlp-sink', script: join(root, 'bench/http-servers/otlp-sink.mjs') }) : undefined;
+  for (const server of servers.filter((s) => s.otlp)) server.env = { ...server.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink!.url };
 
   const samples = new Map<string, number[]>();
   const cpuSamples = new Map<string, number[]>();
@@ -280,6 +326,7 @@ async function main(): Promise<void> {
       for (const running of processes.values()) await stop(running);
     }
   }
+  if (sink) await stop(sink);
 
   const rows: string[] = [];
   const ours = servers.filter((s) => s.ours);
@@ -358,13 +405,41 @@ async function main(): Promise<void> {
       rows.push(`| ${cells.join(' | ')} |`);
     }
   }
+  const tracedServers = servers.filter((s) => s.tracingOf);
+  if (tracedServers.length > 0) {
+    const tracingHeader = ['scenario', ...tracedServers.flatMap((t) => [`${t.name} / ${t.tracingOf} req/s`, 'CPU', 'per round req/s', 'per round CPU'])];
+    rows.push('', 'Tracing on against off (below 1.00x: tracing costs that share; CPU as off CPU / on CPU):', '');
+    rows.push(`| ${tracingHeader.join(' | ')} |`, `|${tracingHeader.map(() => '---').join('|')}|`);
+    for (const scenario of scenarios) {
+      const cells = [`\`${scenario.method} ${scenario.path}\``];
+      for (const traced of tracedServers) {
+        const on = (source: Map<string, number[]>) => source.get(`${scenario.name}|${traced.name}`) ?? [];
+        const off = (source: Map<string, number[]>) => source.get(`${scenario.name}|${traced.tracingOf}`) ?? [];
+        cells.push(
+          ...[
+            median(on(samples)) / median(off(samples)),
+            median(off(cpuSamples)) / median(on(cpuSamples)),
+            median(on(samples).map((value, i) => value / off(samples)[i]!)),
+            median(on(cpuSamples).map((value, i) => off(cpuSamples)[i]! / value)),
+          ].map((ratio) => `${ratio.toFixed(2)}x`),
+        );
+      }
+      rows.push(`| ${cells.join(' | ')} |`);
+    }
+  }
   const table = rows.join('\n');
   process.stdout.write(`\n${table}\n`);
   for (const line of authLines({ samples, cpuSamples })) process.stdout.write(`\n${line}\n`);
   if (problems.length) process.stdout.write(`\nProblems:\n${problems.join('\n')}\n`);
 
   if (!args['no-write']) {
-    const heading = args.section ? `## ${args.section}` : base ? '## HTTP: this build against a baseline' : '## HTTP';
+    const heading = args.section
+      ? `## ${args.section}`
+      : base
+        ? '## HTTP: this build against a baseline'
+        : tracedServers.length > 0
+          ? '## HTTP: tracing on and off'
+          : '## HTTP';
     writeSection({ heading, table, duration, warmup, rounds, connections, samples, cpuSamples, servers, scenarios, problems });
     process.stdout.write(`\nBENCHMARKS.md: ${heading} updated\n`);
   }
@@ -453,6 +528,7 @@ function writeSection(run: {
         }),
     )
     .join('; ');
+  const tracing = run.servers.some((s) => s.tracingOf);
   const notesFile = join(root, 'bench', 'http-notes.md');
   const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8').trim()}\n` : '';
   const defaultScenarios = SCENARIOS.map((s) => s.name).join(',');
@@ -469,7 +545,7 @@ function writeSection(run: {
   const section = [
     run.heading,
     '',
-    `Command: \`npm run bench:http -- --duration ${run.duration} --warmup ${run.warmup} --rounds ${run.rounds} --connections ${run.connections}${args.baseline ? '' : focusArgs}${baselineArgs}\``,
+    `Command: \`npm run bench:http -- --duration ${run.duration} --warmup ${run.warmup} --rounds ${run.rounds} --connections ${run.connections}${args.baseline ? '' : focusArgs}${baselineArgs}\`${tracing ? ' (under Node.js 24: tracing needs 22.15+)' : ''}`,
     '',
     `Date: ${new Date().toISOString()}. Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.version}; load average at the end ${loadavg()
       .map((l) => l.toFixed(2))
@@ -481,7 +557,7 @@ function writeSection(run: {
     `Samples per round: ${raw}.`,
     ...targetLines(run),
     ...(run.problems.length ? ['', `Problems seen: ${run.problems.join('; ')}.`] : []),
-    ...(notes && !args.baseline && !args.section ? ['', notes.trim()] : []),
+    ...(notes && !args.baseline && !args.section && !tracing ? ['', notes.trim()] : []),
   ].join('\n');
   writeBenchmarkSection(section);
 }

@@ -7,7 +7,10 @@
 // STACK_EAGER_COMPRESSION=1 puts the `compression` package in front of every
 // request instead (the usual middleware placement), for comparison.
 // STACK_SEED_NOTES=N creates N notes of varied text (GET /api/v1/notes lists
-// the newest 50: ~20 KB of JSON). Prints {"port":N}.
+// the newest 50: ~20 KB of JSON). STACK_REALTIME=1 adds the in-memory realtime
+// transport (POST /api/v1/notes then publishes its two events, as in the app).
+// STACK_TRACING=1 starts tracing as server.ts does (Node.js >= 22.15; the
+// OTEL_* variables come from the environment). Prints {"port":N}.
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -31,9 +34,17 @@ const { withOperations } = await load('scaling/http/operations-listener.js');
 const { HeaderAddingResponse } = await load('scaling/http/header-adding-response.js');
 const { createMetrics } = await load('scaling/metrics/index.js');
 const { asyncDestination, createLogger } = await load('scaling/logger.js');
+const { createRealtimeTransport } = await load('scaling/realtime/index.js');
+const { channels } = await load('features/index.js');
+const { startTracing } = await load('scaling/tracing/index.js');
 
 const on = (name) => process.env[name] !== '0';
 const instanceId = 'bench-1';
+const tracing = process.env.STACK_TRACING === '1' ? await startTracing({ serviceName: 'bench', serviceVersion: 'bench', instanceId }) : undefined;
+const realtime =
+  process.env.STACK_REALTIME === '1'
+    ? createRealtimeTransport({ settings: loadConfig({}).realtime, redis: null, channels, instanceId, tracing: tracing?.realtime })
+    : undefined;
 const store = createMemoryStore();
 const notes = createNotesRepository(store);
 // Tokens signed with AUTH_SECRET (the bench's) verify, as with the app's own settings.
@@ -58,6 +69,7 @@ const router = AppRouter.instance({
   logger: silentLogger,
   services: { store, logger: silentLogger, instanceId, auth, notes },
   config: { basePATH: '/api/v1', instanceId, exposeErrors: false },
+  ...(realtime ? { realtime } : {}),
   ...(on('STACK_COMPRESSION') && process.env.STACK_EAGER_COMPRESSION !== '1' ? { compress: createCompressor({ thresholdBytes: 1024 }) } : {}),
 });
 
@@ -74,9 +86,15 @@ if (process.env.STACK_EAGER_COMPRESSION === '1') {
     health: createHealth({ serviceId: instanceId, version: 'bench' }),
     metrics: on('STACK_METRICS') ? createMetrics({ instanceId }) : undefined,
     logger: on('STACK_LOGS')
-      ? createLogger({ level: 'info', instanceId, destination: process.env.STACK_LOG_DEST === 'noop' ? { write() {} } : asyncDestination('/dev/null') })
+      ? createLogger({
+          level: 'info',
+          instanceId,
+          destination: process.env.STACK_LOG_DEST === 'noop' ? { write() {} } : asyncDestination('/dev/null'),
+          mixin: tracing?.logFields,
+        })
       : undefined,
     routeOf: router.matchedRoute,
+    tracing: tracing?.requests,
   }).listener;
 }
 

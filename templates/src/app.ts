@@ -21,6 +21,7 @@ import { withOperations, type OperationsListener } from './scaling/http/operatio
 import { createMetrics, type Metrics } from './scaling/metrics/index.js';
 import { createMemoryStore } from './scaling/store/memory-store.js';
 import { createJobQueue, type RunningJobQueue } from './scaling/jobs/index.js';
+import type { Tracing } from './scaling/tracing/index.js';
 import { attachJobQueue, type StoreAdapter, type VoltLogger } from './volt/index.js';
 import { type AppContext, type RealtimeContext, volt } from './volt.js';
 import { AppRouter } from './volt.router.js';
@@ -29,6 +30,8 @@ import { loadPublicFiles, withPublicFiles } from './web/public-files.js';
 export interface AppOverrides {
   logger?: VoltLogger;
   store?: StoreAdapter;
+  /** Started by server.ts when tracing is on (`startTracing`): spans for requests and realtime events. */
+  tracing?: Tracing | undefined;
 }
 
 export interface App {
@@ -93,6 +96,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     logger,
     metrics,
     onFull: onStoreFull,
+    tracing: overrides.tracing?.realtime,
   });
   const notes = createNotesRepository(store, {
     listCache: caches.namespace<Note[]>('notes', config.cache.notes),
@@ -155,6 +159,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     metricsToken: config.metricsToken,
     trustRequestId: config.trustRequestId,
     routeOf: router.matchedRoute,
+    tracing: overrides.tracing?.requests,
   });
 
   // Life of a request, step 2: the layers above, outermost first. The

@@ -134,6 +134,7 @@ describe('nginx.conf at the edge', () => {
         'upstream_time',
         'request_id',
         'client_request_id',
+        'traceparent',
         'user_agent',
       ].sort(),
     );
@@ -165,6 +166,27 @@ describe('nginx.conf at the edge', () => {
     expect(headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
     expect(headers['x-forwarded-for']).toBe('127.0.0.32');
     expect(headers['x-real-ip']).toBe('127.0.0.32');
+  });
+
+  it("passes a caller's W3C trace context on to the app unchanged and logs its traceparent", async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const tracestate = 'vendor=opaque';
+    await request(nginx.port, '127.0.0.50', '/api/v1/echo', [
+      ['traceparent', traceparent],
+      ['tracestate', tracestate],
+    ]);
+    expect(seen.at(-1)!.headers).toMatchObject({ traceparent, tracestate });
+    await request(nginx.port, '127.0.0.50', '/api/v1/echo');
+    // None sent: none passed on (no empty header), and an empty field in the log.
+    expect(seen.at(-1)!.headers.traceparent).toBeUndefined();
+    expect(seen.at(-1)!.headers.tracestate).toBeUndefined();
+    await expect.poll(() => nginx.accessLog().filter((line) => line.remote_addr === '127.0.0.50').length).toBe(2);
+    expect(
+      nginx
+        .accessLog()
+        .filter((line) => line.remote_addr === '127.0.0.50')
+        .map((line) => line.traceparent),
+    ).toEqual([traceparent, '']);
   });
 
   it('caps open streams per client address, and connections per address over the whole server', async () => {

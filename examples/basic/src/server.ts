@@ -4,10 +4,18 @@ import { startMetricsServer } from './scaling/http/metrics-endpoint.js';
 import { createShutdown } from './scaling/http/shutdown.js';
 import { createLogger } from './scaling/logger.js';
 import { describeRedis } from './scaling/redis/redis-settings.js';
+import { startTracing } from './scaling/tracing/index.js';
 
 const config = loadConfig();
-const logger = createLogger({ level: config.logLevel, instanceId: config.instanceId });
-const app = createApp(config, { logger });
+// OpenTelemetry is loaded only when an OTLP endpoint is set, before the app
+// handles anything: every request and Redis command is then traced from the first.
+const tracing = config.tracing.enabled
+  ? await startTracing({ serviceName: config.tracing.serviceName, serviceVersion: config.version, instanceId: config.instanceId })
+  : undefined;
+// With tracing on, lines logged inside a request carry its trace_id and span_id.
+const logger = createLogger({ level: config.logLevel, instanceId: config.instanceId, mixin: tracing?.logFields });
+tracing?.reportTo(logger);
+const app = createApp(config, { logger, tracing });
 
 // Life of a request, step 1 (README): node:http accepts connections and parses requests.
 app.server.listen(config.port, config.host, () => {
@@ -45,6 +53,8 @@ createShutdown({
     { name: 'jobs', close: () => app.jobs.close() },
     { name: 'caches', close: () => app.caches.close() },
     { name: 'redis', close: async () => app.connections?.quit() },
+    // Last: the spans of everything above are exported before exit.
+    ...(tracing ? [{ name: 'tracing', close: () => tracing.shutdown() }] : []),
   ],
   logger,
 }).installSignalHandlers();

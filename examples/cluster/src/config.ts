@@ -121,7 +121,17 @@ const EnvSchema = z.object({
     .regex(/^\s*(\*|[A-Za-z][\w-]*(\s*,\s*[A-Za-z][\w-]*)*)\s*$/, 'use * or a comma-separated list of job namespaces')
     .default('*'),
   JOBS_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  // OpenTelemetry traces (src/scaling/tracing): on when an OTLP endpoint is set.
+  // The SDK reads every other OTEL_* variable itself (service name, sampler, headers, protocol).
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional()),
+  OTEL_SDK_DISABLED: z.string().optional(),
 });
+
+/** `VAR=` (as compose passes an unset `${VAR:-}`) means unset. */
+function emptyAsUnset(value: unknown): unknown {
+  return value === '' ? undefined : value;
+}
 
 export type Config = ReturnType<typeof loadConfig>;
 
@@ -278,6 +288,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       keepFailedMs: 7 * 24 * 60 * 60_000,
       countsTimeoutMs: 1_000,
     } satisfies JobSettings,
+    /** OpenTelemetry traces, exported over OTLP (src/scaling/tracing). */
+    tracing: {
+      enabled: (e.OTEL_EXPORTER_OTLP_ENDPOINT ?? e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined && e.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true',
+      /** `service.name` unless OTEL_SERVICE_NAME says otherwise: the package name. */
+      serviceName: projectPackage.name,
+    },
   };
 }
 

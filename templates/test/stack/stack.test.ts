@@ -107,7 +107,8 @@ describe('the stack through nginx', () => {
 
   it("logs one request id at both hops: nginx's own, with a caller's X-Request-Id only as client_request_id", async () => {
     const callerId = `caller-${randomUUID()}`;
-    const withId = await send({ port: stack.port, path: '/api/v1/ping', headers: { 'x-request-id': callerId } });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const withId = await send({ port: stack.port, path: '/api/v1/ping', headers: { 'x-request-id': callerId, traceparent } });
     const withoutId = await send({ port: stack.port, path: '/api/v1/ping' });
     const ids = [withId, withoutId].map((answer) => {
       expect(answer.status).toBe(200);
@@ -127,16 +128,17 @@ describe('the stack through nginx', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    for (const [answer, id, clientId] of [
-      [withId, ids[0]!, callerId],
-      [withoutId, ids[1]!, ''],
+    // The caller's W3C trace context is logged too (empty when it sent none).
+    for (const [answer, id, clientId, callerTrace] of [
+      [withId, ids[0]!, callerId, traceparent],
+      [withoutId, ids[1]!, '', ''],
     ] as const) {
       const line = JSON.parse(appLine(answer.instance!, id) ?? 'null') as { route: string; status: number; instance: string } | null;
       expect(line, `request line of ${id} in ${answer.instance}.log`).toMatchObject({ route: '/api/v1/ping', status: 200, instance: answer.instance });
       expect(
         accessLog.find((entry) => entry.request_id === id),
         `access log line of ${id}`,
-      ).toMatchObject({ request: 'GET /api/v1/ping HTTP/1.1', status: 200, client_request_id: clientId });
+      ).toMatchObject({ request: 'GET /api/v1/ping HTTP/1.1', status: 200, client_request_id: clientId, traceparent: callerTrace });
     }
   });
 

@@ -48,11 +48,16 @@ export interface StartAppOptions {
   entry?: string;
   /** The log line that tells the process is ready, for entries without an HTTP server. */
   ready?: RegExp;
+  /** The node binary to run the app with (default: the one running the tests). */
+  node?: string;
+  /** More modules to preload with `--import`, after tsx. */
+  imports?: string[];
 }
 
 export async function startApp(name: string, env: Record<string, string>, options: StartAppOptions = {}): Promise<AppProcess> {
   const flags = options.inspect ? ['--inspect=127.0.0.1:0'] : [];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', options.entry ?? 'src/server.ts'], {
+  const imports = (options.imports ?? []).flatMap((specifier) => ['--import', specifier]);
+  const child = spawn(options.node ?? process.execPath, [...flags, '--import', 'tsx', ...imports, options.entry ?? 'src/server.ts'], {
     cwd: projectRoot,
     env: {
       ...process.env,

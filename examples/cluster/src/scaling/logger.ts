@@ -14,6 +14,8 @@ export interface LoggerOptions {
   instanceId: string;
   /** Where lines go; default stdout through an asynchronous buffered writer. */
   destination?: DestinationStream;
+  /** Fields added to every line written through pino (tracing on: the active span's ids). */
+  mixin?: (() => object) | undefined;
 }
 
 /**
@@ -56,6 +58,7 @@ export function createLogger(options: LoggerOptions): PinoLogger {
       base,
       // `"level":"info"` rather than `30`: readable, and what log pipelines match on.
       formatters: { level: (label) => ({ level: label }) },
+      ...(options.mixin ? { mixin: options.mixin } : {}),
     },
     destination,
   );

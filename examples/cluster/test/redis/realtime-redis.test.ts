@@ -10,6 +10,8 @@ import { createRedisConnections, type RedisConnections } from '../../src/scaling
 import { readRedisSettings, type RedisSettings } from '../../src/scaling/redis/redis-settings.js';
 import { RedisChannelLog } from '../../src/scaling/realtime/redis-channel-log.js';
 import { SseProcessor } from '../../src/scaling/realtime/sse-processor.js';
+import type { LoggedEvent } from '../../src/scaling/realtime/channel-log.js';
+import type { RealtimeTracing } from '../../src/scaling/tracing/index.js';
 import { createJsonLogger } from '../../src/volt/index.js';
 import { startCluster, startStandalone, testUsers, type RedisCluster, type RedisServerOptions, type StandaloneRedis } from '../support/redis-servers.js';
 import { serve } from '../support/serve.js';
@@ -26,7 +28,7 @@ interface Instance {
   close(): Promise<void>;
 }
 
-async function startInstance(settings: Connected, maxLength = 10_000): Promise<Instance> {
+async function startInstance(settings: Connected, maxLength = 10_000, tracing?: RealtimeTracing): Promise<Instance> {
   const connections = createRedisConnections(settings);
   const realtime = loadConfig({}).realtime;
   const log = new RedisChannelLog(connections, { maxLength, waitReplicas: 0, waitTimeoutMs: realtime.publishWaitMs });
@@ -37,6 +39,7 @@ async function startInstance(settings: Connected, maxLength = 10_000): Promise<I
     catchUpIntervalMs: 1_000,
     channels: [{ match: /[a-z]+/ }],
     logger: createJsonLogger({ level: 'warn' }),
+    tracing,
   });
   const served = await serve((req, res) => processor.serve(req, res, {}));
   return {
@@ -60,6 +63,19 @@ function ids(client: SseClient, channel?: string): string[] {
     .envelopes()
     .filter((event) => !channel || event.channel === channel)
     .map((event) => event.id);
+}
+
+/**
+ * The realtime hooks tracing installs, recording instead of making spans:
+ * publishes hand the log a fixed trace context, deliveries are kept.
+ */
+function recordingTracing(traceContext: string) {
+  const delivered: Array<{ channel: string; events: LoggedEvent[]; streams: number }> = [];
+  const tracing: RealtimeTracing = {
+    publish: (_channel, _type, append) => append(traceContext),
+    delivered: (channel, events, streams) => delivered.push({ channel, events: [...events], streams }),
+  };
+  return { tracing, delivered };
 }
 
 /** Subscribers Redis counts for a live channel, summed over every node that answers. */
@@ -280,6 +296,35 @@ for (const { mode, secure } of variants) {
         expect(ids(resumed)[0]).toBe(live);
         resumed.close();
         last = live;
+      }
+    });
+
+    it("carries a publisher's trace context with its event (stream entry and live announcement) to other instances, never to clients", async () => {
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const publisher = recordingTracing(traceparent);
+      const receiver = recordingTracing('unused');
+      const traced = await startInstance(settings, 10_000, publisher.tracing);
+      const listening = await startInstance(settings, 10_000, receiver.tracing);
+      try {
+        const client = await sse(listening, 'traced');
+        const id = await traced.processor.publish('traced', 'message', { n: 1 });
+        await client.waitForEvents(1);
+        // Live delivery on the other instance: the announcement carried it.
+        expect(receiver.delivered).toEqual([{ channel: 'traced', events: [expect.objectContaining({ id, trace: traceparent })], streams: 1 }]);
+        // The stream entry keeps it for replay and catch-up.
+        const entries = (await traced.connections.command.xrange('sse:{traced}', id, id)) as Array<[string, string[]]>;
+        expect(entries).toEqual([[id, ['t', 'message', 'd', '{"n":1}', 'tp', traceparent]]]);
+        expect(await traced.log.read('traced', '0-0', 10)).toEqual([{ id, type: 'message', json: '{"n":1}', trace: traceparent }]);
+        // Clients get the usual envelope.
+        expect(client.envelopes()).toEqual([{ id, channel: 'traced', type: 'message', data: { n: 1 } }]);
+        // Events published without tracing are announced and delivered as before.
+        const untraced = await a.processor.publish('traced', 'message', { n: 2 });
+        await client.waitForEvents(2);
+        expect(receiver.delivered[1]?.events).toEqual([expect.objectContaining({ id: untraced, trace: undefined })]);
+        client.close();
+      } finally {
+        await traced.close();
+        await listening.close();
       }
     });
 

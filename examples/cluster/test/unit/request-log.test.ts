@@ -87,6 +87,24 @@ describe('request log', () => {
     expect(fast.lines().map(withoutTime)).toEqual(reference.lines().map(withoutTime));
   });
 
+  it('with tracing on, adds the trace ids as pino would write them, at the end', async () => {
+    const fast = recordingDestination();
+    const reference = recordingDestination();
+    const requestLog = createRequestLog(createLogger({ level: 'info', instanceId: 'traced', destination: fast.stream }));
+    const pinoLogger = createLogger({ level: 'info', instanceId: 'traced', destination: reference.stream });
+    const trace = { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7', trace_flags: '01' };
+    requestLog.write({ ...record, trace }, 'info');
+    requestLog.write({ ...record, aborted: true, trace: { ...trace, trace_flags: '00' } }, 'info');
+    const { aborted: _, ...fields } = record;
+    pinoLogger.info({ ...fields, ...trace }, 'request');
+    pinoLogger.info({ ...fields, aborted: true, ...trace, trace_flags: '00' }, 'request');
+    requestLog.flush();
+    await nextTurn();
+    const withoutTime = (line: string) => line.replace(/"time":\d+/, '"time":0');
+    expect(fast.lines().map(withoutTime)).toEqual(reference.lines().map(withoutTime));
+    expect(JSON.parse(fast.lines()[0]!)).toMatchObject(trace);
+  });
+
   it('hands lines to the destination together, 100 ms after the first', async () => {
     const destination = recordingDestination();
     const requestLog = createRequestLog(createLogger({ level: 'info', instanceId: 'batch', destination: destination.stream }));

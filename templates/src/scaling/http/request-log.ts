@@ -1,4 +1,5 @@
 import { jsonLineSinkOf, type JsonLineSink, type Logger } from '../logger.js';
+import type { TraceIds } from '../tracing/index.js';
 
 /** One finished request, as its log line reports it. */
 export interface RequestRecord {
@@ -12,6 +13,8 @@ export interface RequestRecord {
   durationMs: number;
   /** The client went away before the whole response was written. */
   aborted: boolean;
+  /** Tracing on: the request's trace, so the line leads to it. */
+  trace?: TraceIds;
 }
 
 export interface RequestLog {
@@ -45,8 +48,8 @@ export function createRequestLog(logger: Logger): RequestLog {
     return {
       enabled: () => true,
       write(record, level) {
-        const { aborted, ...fields } = record;
-        logger[level](aborted ? { ...fields, aborted } : fields, 'request');
+        const { aborted, trace, ...fields } = record;
+        logger[level]({ ...fields, ...(aborted ? { aborted } : {}), ...trace }, 'request');
       },
       flush() {},
     };
@@ -100,7 +103,7 @@ function batchedRequestLog(sink: JsonLineSink): RequestLog {
       if (!sink.enabled(level)) return;
       const line =
         `${sink.head(level)},"reqId":${jsonString(record.reqId)}${middleOf(record)}${milliseconds(record.durationMs)}` +
-        `${record.aborted ? ',"aborted":true' : ''},"msg":"request"}\n`;
+        `${record.aborted ? ',"aborted":true' : ''}${record.trace === undefined ? '' : traceFields(record.trace)},"msg":"request"}\n`;
       pending.push(line);
       pendingChars += line.length;
       if (pendingChars >= BATCH_CHARS) flush();
@@ -115,6 +118,11 @@ function middle(record: RequestRecord): string {
   return (
     `,"method":${jsonString(record.method)},"path":${jsonString(record.path)}` + `,"route":${jsonString(record.route)},"status":${record.status},"durationMs":`
   );
+}
+
+/** The ids are lower-case hex (the tracing SDK's own), so they need no escaping. */
+function traceFields(trace: TraceIds): string {
+  return `,"trace_id":"${trace.trace_id}","span_id":"${trace.span_id}","trace_flags":"${trace.trace_flags}"`;
 }
 
 // ".001" … ".999" without trailing zeros, "" for a whole number of milliseconds.

@@ -10,6 +10,7 @@
  * catch up from the log the same way.
  */
 import type { Logger } from '../logger.js';
+import type { RealtimeTracing } from '../tracing/index.js';
 import type { ChannelLog, LiveEvent, LoggedEvent } from './channel-log.js';
 import { ZERO_ID, compareIds, idTime } from './event-id.js';
 import type { QueuedEvent, SseConnection } from './sse-connection.js';
@@ -55,6 +56,7 @@ export class ChannelHub {
     private readonly writer: StreamWriter,
     private readonly metrics: HubMetrics | undefined,
     private readonly logger: Logger | undefined,
+    private readonly tracing: RealtimeTracing | undefined = undefined,
   ) {
     this.ready = this.start();
   }
@@ -100,7 +102,7 @@ export class ChannelHub {
       void this.catchUp();
       return;
     }
-    this.deliver(event);
+    this.deliverOne(event);
   }
 
   /** After a reconnect: announcements may have been lost meanwhile. */
@@ -146,7 +148,7 @@ export class ChannelHub {
         for (;;) {
           const batch = await this.log.read(this.channel, this.lastId, READ_BATCH);
           if (this.released) return;
-          for (const event of batch) if (compareIds(event.id, this.lastId) > 0) this.deliver(event);
+          this.deliverBatch(batch);
           if (batch.length < READ_BATCH) break;
         }
         const buffered = this.buffer;
@@ -159,7 +161,7 @@ export class ChannelHub {
             this.catchUpAgain = true;
             break;
           }
-          this.deliver(event);
+          this.deliverOne(event);
         }
       } while (this.catchUpAgain || this.overflowed);
       this.live = true;
@@ -174,8 +176,29 @@ export class ChannelHub {
     }
   }
 
-  /** Hands one event to every stream of the channel, each at most once. Life of an event, step 7. */
-  private deliver(event: LoggedEvent): void {
+  /** A live event: a delivered batch of one. */
+  private deliverOne(event: LoggedEvent): void {
+    const streams = this.deliver(event);
+    if (this.tracing !== undefined && streams > 0) this.tracing.delivered(this.channel, [event], streams);
+  }
+
+  /** Entries read back from the log, skipping those already delivered: one delivered batch. */
+  private deliverBatch(events: readonly LoggedEvent[]): void {
+    let streams = 0;
+    const delivered: LoggedEvent[] = [];
+    for (const event of events) {
+      if (compareIds(event.id, this.lastId) <= 0) continue;
+      streams = Math.max(streams, this.deliver(event));
+      delivered.push(event);
+    }
+    if (this.tracing !== undefined && streams > 0) this.tracing.delivered(this.channel, delivered, streams);
+  }
+
+  /**
+   * Hands one event to every stream of the channel, each at most once; returns
+   * how many streams it was written to. Life of an event, step 7.
+   */
+  private deliver(event: LoggedEvent): number {
     this.lastId = event.id;
     const body = eventBody(this.channel, event.id, event.type, event.json);
     // A single-channel stream's cursor is the event id, so all of them get the
@@ -198,5 +221,6 @@ export class ChannelHub {
       // The id's time is the log's clock (Redis's): a clock ahead of ours reads as 0.
       this.metrics.sseDeliveryLag.observe(Math.max(0, Date.now() - idTime(event.id)) / 1000);
     }
+    return written;
   }
 }

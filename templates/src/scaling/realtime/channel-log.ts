@@ -10,6 +10,8 @@ export interface LoggedEvent {
   id: string;
   type: string;
   json: string;
+  /** The publisher's trace context (a W3C `traceparent`), when tracing was on; never sent to clients. */
+  trace?: string | undefined;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface LogHandlers {
 
 export interface ChannelLog {
   /** Appends and announces atomically, so live announcements come in id order. */
-  append(channel: string, type: string, json: string): Promise<string>;
+  append(channel: string, type: string, json: string, trace?: string): Promise<string>;
   /** Entries strictly after `afterId`, oldest first, at most `limit`. */
   read(channel: string, afterId: string, limit: number): Promise<LoggedEvent[]>;
   position(channel: string): Promise<LogPosition>;

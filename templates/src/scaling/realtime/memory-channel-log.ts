@@ -72,10 +72,10 @@ export class MemoryChannelLog implements ChannelLog {
   }
 
   /** Life of an event, step 4 (without Redis), and step 5 at once. */
-  append(channel: string, type: string, json: string): Promise<string> {
+  append(channel: string, type: string, json: string, trace?: string): Promise<string> {
     const ring = this.ring(channel);
     const prevId = ring.lastId;
-    const event = { id: ring.clock.next(), type, json };
+    const event: LoggedEvent = { id: ring.clock.next(), type, json, trace };
     ring.push(event);
     // Announced synchronously: ids reach subscribers in order by construction.
     if (this.subscribed.has(channel)) this.handlers?.live(channel, { ...event, prevId });

@@ -19,6 +19,7 @@ import { BROADCAST_CHANNEL, REVALIDATE_CHANNEL } from '../../volt/index.js';
 import type { RealtimeTransport } from '../../volt/realtime-transport.js';
 import type { Procedure } from '../../volt/types.js';
 import type { Logger } from '../logger.js';
+import type { RealtimeTracing } from '../tracing/index.js';
 import { ChannelHub, READ_BATCH, type HubMetrics, type StreamWriter } from './channel-hub.js';
 import type { ChannelLog, LoggedEvent } from './channel-log.js';
 import { CHANNEL_REFUSALS, ChannelPolicy, isChannelName, standardChannelRules, type ChannelRule } from './channel-rules.js';
@@ -92,6 +93,8 @@ export interface SseProcessorOptions<Context = unknown> extends SseSettings {
   expiresAt?: ((context: Context) => number | null | undefined) | undefined;
   metrics?: SseMetrics | undefined;
   logger?: Logger | undefined;
+  /** Publish and delivery spans (tracing on). */
+  tracing?: RealtimeTracing | undefined;
 }
 
 /** setTimeout's longest delay; a later expiry is re-armed from there. */
@@ -113,6 +116,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
   private readonly instanceId: string | undefined;
   private readonly expiresAt: ((context: Context) => number | null | undefined) | undefined;
   readonly use: readonly Procedure[] | undefined;
+  private readonly tracing: RealtimeTracing | undefined;
   private closing = false;
   /** How a stream is refused, for the API document. */
   readonly errors = [{ code: 'INVALID_LAST_EVENT_ID', status: 400, description: 'The resume id is not one this server issued.' }, ...CHANNEL_REFUSALS] as const;
@@ -132,6 +136,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
     this.instanceId = options.instanceId;
     this.use = options.use;
     this.expiresAt = options.expiresAt;
+    this.tracing = options.tracing;
     this.log.setHandlers({
       live: (channel, event) => this.hubs.get(channel)?.onLive(event),
       resync: () => {
@@ -151,7 +156,9 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
   async publish(channel: string, type: string, data: unknown): Promise<string> {
     if (!isChannelName(channel)) throw new TypeError(`invalid realtime channel name "${channel}"`);
     if (!isEventType(type)) throw new TypeError(`invalid realtime event type "${type}"`);
-    return this.log.append(channel, type, JSON.stringify(data) ?? 'null');
+    const json = JSON.stringify(data) ?? 'null';
+    if (this.tracing === undefined) return this.log.append(channel, type, json);
+    return this.tracing.publish(channel, type, (trace) => this.log.append(channel, type, json, trace));
   }
 
   // ---- serving
@@ -277,7 +284,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
   private attach(channel: string, connection: SseConnection, index: number): ChannelHub {
     let hub = this.hubs.get(channel);
     if (!hub) {
-      const created = new ChannelHub(channel, this.log, this, this.metrics, this.logger);
+      const created = new ChannelHub(channel, this.log, this, this.metrics, this.logger, this.tracing);
       this.hubs.set(channel, created);
       // Registered before any stream awaits `ready`: a hub that could not subscribe is gone first.
       created.ready.catch(() => this.release(created));

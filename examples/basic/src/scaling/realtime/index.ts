@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { RedisConnections } from '../redis/connections.js';
+import type { RealtimeTracing } from '../tracing/index.js';
 import type { ChannelRule } from './channel-rules.js';
 import { MemoryChannelLog } from './memory-channel-log.js';
 import { RedisChannelLog } from './redis-channel-log.js';
@@ -41,6 +42,8 @@ export interface CreateRealtimeOptions<Context> {
   logger?: Logger | undefined;
   /** Redis refused an event for lack of memory (publish then throws StoreFullError). */
   onFull?: () => void;
+  /** Publish and delivery spans (tracing on). */
+  tracing?: RealtimeTracing | undefined;
 }
 
 export function createRealtimeTransport<Context = unknown>(options: CreateRealtimeOptions<Context>): SseProcessor<Context> {
@@ -65,5 +68,6 @@ export function createRealtimeTransport<Context = unknown>(options: CreateRealti
     instanceId: options.instanceId,
     metrics: options.metrics,
     logger: options.logger,
+    tracing: options.tracing,
   });
 }

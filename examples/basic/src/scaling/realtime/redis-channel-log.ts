@@ -18,9 +18,11 @@ import { writeOrFull } from '../store/store-full.js';
 
 /*
  * KEYS[1] stream, KEYS[2] this append's token; ARGV: maxlen, type, json, live
- * channel, publish command, token lifetime (s).
+ * channel, publish command, token lifetime (s), trace context ('' for none).
  * The announcement is `id \n prevId \n type \n json`: prevId (the entry before
- * this one) lets receivers detect a missed announcement.
+ * this one) lets receivers detect a missed announcement. An event published
+ * with tracing on also carries its publisher's `traceparent`: in the entry's
+ * `tp` field and as a fifth line (json never holds a raw newline).
  * The token makes an append idempotent: ioredis sends a command again when its
  * connection drops before the reply (a failover), and an append that had
  * already run then answers with the id it got instead of adding the event
@@ -32,8 +34,16 @@ if done then return done end
 local previous = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local prevId = '0-0'
 if previous[1] then prevId = previous[1][1] end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
-redis.call(ARGV[5], ARGV[4], id .. '\\n' .. prevId .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
+local trace = ARGV[7] or ''
+local id
+if trace == '' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
+else
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3], 'tp', trace)
+end
+local announcement = id .. '\\n' .. prevId .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3]
+if trace ~= '' then announcement = announcement .. '\\n' .. trace end
+redis.call(ARGV[5], ARGV[4], announcement)
 redis.call('SET', KEYS[2], id, 'EX', ARGV[6])
 return id
 `;
@@ -68,6 +78,7 @@ type AppendCommand = (
   live: string,
   publish: string,
   tokenTtlSeconds: number,
+  trace: string,
 ) => Promise<string>;
 type ScriptedClient = RedisClient & { sseAppend: AppendCommand; ssePosition: (stream: string) => Promise<unknown[]> };
 
@@ -158,7 +169,7 @@ export class RedisChannelLog implements ChannelLog {
   }
 
   /** Life of an event, step 4. */
-  async append(channel: string, type: string, json: string): Promise<string> {
+  async append(channel: string, type: string, json: string, trace?: string): Promise<string> {
     const stream = this.streamKey(channel);
     const token = `${this.tokenPrefix}${(++this.appends).toString(36)}`;
     // At maxmemory the script fails at XADD, before it announces or records anything.
@@ -173,6 +184,7 @@ export class RedisChannelLog implements ChannelLog {
           this.liveChannel(channel),
           this.publishCommand,
           APPEND_TOKEN_TTL_SECONDS,
+          trace ?? '',
         ),
       this.options.onFull,
     );
@@ -226,11 +238,13 @@ export class RedisChannelLog implements ChannelLog {
 function toEvent(id: string, fields: string[]): LoggedEvent {
   let type = 'message';
   let json = 'null';
+  let trace: string | undefined;
   for (let index = 0; index < fields.length; index += 2) {
     if (fields[index] === 't') type = fields[index + 1] ?? type;
     else if (fields[index] === 'd') json = fields[index + 1] ?? json;
+    else if (fields[index] === 'tp') trace = fields[index + 1];
   }
-  return { id, type, json };
+  return { id, type, json, trace };
 }
 
 function parseAnnouncement(message: string): LiveEvent | null {
@@ -238,11 +252,13 @@ function parseAnnouncement(message: string): LiveEvent | null {
   const second = message.indexOf('\n', first + 1);
   const third = message.indexOf('\n', second + 1);
   if (first < 0 || second < 0 || third < 0) return null;
+  const fourth = message.indexOf('\n', third + 1);
   return {
     id: message.slice(0, first),
     prevId: message.slice(first + 1, second),
     type: message.slice(second + 1, third),
-    json: message.slice(third + 1),
+    json: fourth < 0 ? message.slice(third + 1) : message.slice(third + 1, fourth),
+    trace: fourth < 0 ? undefined : message.slice(fourth + 1),
   };
 }
 

@@ -4,11 +4,12 @@ import type { Registry } from 'prom-client';
 import { JSON_CONTENT_TYPE, errorEnvelope } from '../../volt/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
+import type { RequestTracing } from '../tracing/index.js';
 import { sendHealthReport, writeHealth, type Health } from './health.js';
 import { addResponseHeaders } from './header-adding-response.js';
 import { bearerTokenMatches, sendMetrics } from './metrics-endpoint.js';
 import { createRequestIds } from './request-id.js';
-import { createRequestLog } from './request-log.js';
+import { createRequestLog, type RequestRecord } from './request-log.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 declare module 'node:http' {
@@ -35,6 +36,8 @@ export interface OperationsOptions {
   trustRequestId?: boolean | undefined;
   /** The matched route pattern of a request (a metric label must not be the raw path). */
   routeOf?: ((req: IncomingMessage) => string | undefined) | undefined;
+  /** Tracing on: each request past the operations routes runs inside its server span. */
+  tracing?: RequestTracing | undefined;
 }
 
 export interface OperationsListener {
@@ -80,9 +83,10 @@ const CLIENT_ERRORS: Record<string, { status: number; reason: string; code: stri
  * work too, through the slower `setHeader`).
  */
 export function withOperations(kernel: NodeListener, options: OperationsOptions): OperationsListener {
-  const { instanceId, health, metrics, logger, metricsToken, routeOf } = options;
+  const { instanceId, health, metrics, logger, metricsToken, routeOf, tracing } = options;
   const nextRequestId = createRequestIds(instanceId, options.trustRequestId ?? false);
   const requestLog = logger ? createRequestLog(logger) : undefined;
+  const serve: NodeListener = tracing === undefined ? kernel : (req, res) => tracing.serve(req, res, kernel);
   let inFlight = 0;
   let idleWaiters: Array<() => void> = [];
 
@@ -92,23 +96,24 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
     const durationMs = performance.now() - this[START]!;
     const status = this.statusCode;
     const opsRoute = this[OPS_ROUTE];
-    const route = opsRoute ?? routeOf?.(req) ?? 'unmatched';
+    const matched = opsRoute ?? routeOf?.(req);
+    const route = matched ?? 'unmatched';
     metrics?.observeRequest(req.method ?? 'GET', route, status, durationMs);
+    const trace = tracing?.end(this, matched, status, !this.writableFinished);
     const level = opsRoute === undefined ? 'info' : 'debug';
     // At LOG_LEVEL=warn no record is gathered at all.
     if (requestLog?.enabled(level)) {
-      requestLog.write(
-        {
-          reqId: req.id!,
-          method: req.method!,
-          path: pathOf(req.url),
-          route,
-          status,
-          durationMs: Math.round(durationMs * 1000) / 1000,
-          aborted: !this.writableFinished,
-        },
-        level,
-      );
+      const record: RequestRecord = {
+        reqId: req.id!,
+        method: req.method!,
+        path: pathOf(req.url),
+        route,
+        status,
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        aborted: !this.writableFinished,
+      };
+      if (trace !== undefined) record.trace = trace;
+      requestLog.write(record, level);
     }
     if (--inFlight === 0 && idleWaiters.length > 0) {
       const waiters = idleWaiters;
@@ -139,7 +144,7 @@ export function withOperations(kernel: NodeListener, options: OperationsOptions)
         return;
       }
     }
-    kernel(req, res);
+    serve(req, res);
   }
 
   function isOperation(path: string, req: IncomingMessage): boolean {
