@@ -145,7 +145,7 @@ describe('the realtime demo page through nginx', () => {
     expect(
       await alice.page
         .locator('#notes li', { hasText: `alice writes ${stamp}` })
-        .locator('.meta')
+        .locator('.meta:not(.stats)')
         .textContent(),
     ).toContain('by alice');
 
