@@ -63,7 +63,7 @@ describe('the demo page under its Content-Security-Policy', () => {
     await page.fill('#note-text', text);
     await page.click('#note-form button[type=submit]');
     await expect.poll(() => page.locator('#notes li').first().textContent(), { timeout: 10_000 }).toContain(text);
-    await expect.poll(() => page.locator('#events li').first().textContent(), { timeout: 10_000 }).toContain('note.created');
+    await expect.poll(() => page.locator('#events li', { hasText: 'note.created' }).first().textContent(), { timeout: 10_000 }).toContain('note.created');
     await expect.poll(() => page.locator('#cache-hit-ratio').textContent(), { timeout: 10_000 }).toMatch(/%|no lookups/);
     // Signed in (the development sign-in), the stream reopens with a ticket and the user's private channel.
     await page.fill('#dev-user', 'carol');

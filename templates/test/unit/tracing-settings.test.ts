@@ -20,7 +20,7 @@ describe('tracing settings', () => {
   it('names the service after the package unless OTEL_SERVICE_NAME says otherwise (the SDK reads that one)', () => {
     // templates/ tested in place has no package.json (it is rendered at generation).
     const manifest = path.join(projectRoot, 'package.json');
-    const name = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { name: string }).name : 'volt-app';
+    const name = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { name: string }).name : 'api';
     expect(loadConfig({}).tracing.serviceName).toBe(name);
   });
 
