@@ -67,6 +67,10 @@ export async function startApp(name: string, env: Record<string, string>, option
       METRICS_PORT: 'off',
       LOG_LEVEL: 'warn',
       INSTANCE_ID: name,
+      // A note's background job publishes note.stats on the notes channel:
+      // workers run only where a test asks for them (JOBS_WORKERS: 'on'), so
+      // the others see the events they cause and nothing else.
+      JOBS_WORKERS: 'off',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

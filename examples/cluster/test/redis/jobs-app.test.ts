@@ -61,7 +61,8 @@ describe.each([
 
   beforeAll(async () => {
     server = await start();
-    const env: Record<string, string> = 'url' in server ? { REDIS_URL: server.url } : { REDIS_CLUSTER_NODES: server.nodeList };
+    const redisEnv: Record<string, string> = 'url' in server ? { REDIS_URL: server.url } : { REDIS_CLUSTER_NODES: server.nodeList };
+    const env = { ...redisEnv, JOBS_WORKERS: 'on' };
     [apps, worker] = await Promise.all([
       Promise.all([startApp('app1', env), startApp('app2', env), startApp('app3', { ...env, JOBS_WORKERS: 'off' })]),
       startApp('worker1', { ...env, LOG_LEVEL: 'info' }, { entry: 'src/worker.ts', ready: /"msg":"worker started"/ }),
