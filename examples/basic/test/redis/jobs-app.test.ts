@@ -67,7 +67,7 @@ describe.each([
       Promise.all([startApp('app1', env), startApp('app2', env), startApp('app3', { ...env, JOBS_WORKERS: 'off' })]),
       startApp('worker1', { ...env, LOG_LEVEL: 'info' }, { entry: 'src/worker.ts', ready: /"msg":"worker started"/ }),
     ]);
-    redis = createRedisConnections(readRedisSettings(env) as Connected);
+    redis = createRedisConnections(readRedisSettings(redisEnv) as Connected);
   }, 120_000);
   afterAll(async () => {
     await Promise.all([...apps, ...(worker ? [worker] : [])].map((app) => app.stop()));

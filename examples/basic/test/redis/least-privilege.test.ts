@@ -146,7 +146,13 @@ describe('the app user on a 6-node cluster over TLS', () => {
   beforeAll(async () => {
     cluster = await startCluster({ project: users, tls: await makeTlsFiles(), requireClientCert: true });
     metricsPort = await freePort();
-    app = await startApp('least-privilege-cluster', { ...cluster.appEnv(), ...AUTH_ENV, JOBS_WORKERS: 'on', METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' });
+    app = await startApp('least-privilege-cluster', {
+      ...cluster.appEnv(),
+      ...AUTH_ENV,
+      JOBS_WORKERS: 'on',
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
+    });
   }, 60_000);
   afterAll(async () => {
     await app?.stop();

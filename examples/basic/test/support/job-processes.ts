@@ -52,7 +52,9 @@ export async function waitForLog(file: string, what: string, check: (lines: JobL
 
 /** Job-instance processes named `names`, all with `env` (REDIS_*, JOBS_*, JOB_LOG...). */
 export function startJobInstances(names: string[], env: Record<string, string>): Promise<AppProcess[]> {
-  return Promise.all(names.map((name) => startApp(name, { JOBS_WORKERS: 'on', ...env }, { entry: 'test/support/job-instance.ts', ready: /"msg":"job instance ready"/ })));
+  return Promise.all(
+    names.map((name) => startApp(name, { JOBS_WORKERS: 'on', ...env }, { entry: 'test/support/job-instance.ts', ready: /"msg":"job instance ready"/ })),
+  );
 }
 
 const PRODUCER_SETTINGS: JobSettings = {
