@@ -65,7 +65,8 @@ describe.each<Kind>(['standalone', 'cluster'])('signed-in realtime across instan
   const privateNotes = (client: SseClient, channel: string) =>
     client
       .envelopes<{ id: number }>()
-      .filter((event) => event.channel === channel)
+      // Notes only: each note's background job adds a note.stats event on the notes channel.
+      .filter((event) => event.channel === channel && event.type === 'note.created')
       .map((event) => event.data.id);
 
   it('a ticket issued by one instance opens a stream on the other, once, and lives 30 s in Redis', async () => {
