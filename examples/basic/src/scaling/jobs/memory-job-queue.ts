@@ -107,6 +107,8 @@ class MemoryQueue {
       }
       schedule.timer = setTimeout(
         () => {
+          // Timers may fire a millisecond early; a run never starts before its due time.
+          if (Date.now() < at) return plan(at);
           schedule.runs++;
           this.enqueue(`repeat:${id}:${at}`, request.task, request.payload, { ...request.options, repeat: undefined, jobId: undefined }, 0);
           plan(nextRun(repeat, at, schedule.runs, false));
