@@ -21,7 +21,9 @@ describe('packed create-volt-scaled', () => {
   let projectDir: string;
   let server: ResultPromise | undefined;
   // No npm_* variables from an outer `npm test`: they would steer the nested npm runs.
-  const env = cleanEnv();
+  // PACKED_TEST_NODE names the node binary everything here runs on (CI gives the image's Node 24).
+  const projectNode = process.env.PACKED_TEST_NODE;
+  const env = cleanEnv(projectNode ? { PATH: `${path.dirname(projectNode)}${path.delimiter}${process.env.PATH ?? ''}` } : {});
   const sh = (file: string, args: string[], cwd: string) => execa(file, args, { cwd, env, extendEnv: false, all: true, reject: false });
 
   beforeAll(async () => {
@@ -38,6 +40,14 @@ describe('packed create-volt-scaled', () => {
     }
     await killProcessesUnder(tmp);
     await removeDir(tmp);
+  });
+
+  it('runs on the Node.js it is given', async () => {
+    // In CI the generated project's suites run here on the image's Node, and in place on the machine's.
+    if (process.env.CI) expect(projectNode, 'set PACKED_TEST_NODE to the node binary of the Docker image (Node 24)').toBeTruthy();
+    const version = await sh('node', ['--version'], repoRoot);
+    const expected = projectNode ? (await execa(projectNode, ['--version'])).stdout : process.version;
+    expect(version.stdout).toBe(expected);
   });
 
   it('npm pack ships dist, templates and infra, without build output or node_modules', async () => {

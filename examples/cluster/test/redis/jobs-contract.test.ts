@@ -267,3 +267,42 @@ describe.each(backends)('job queue contract: %s', (_name, startServer) => {
     expect(await depth('waiting')).toBe(1);
   });
 });
+
+describe.each(['standalone', 'cluster'] as const)('job workers whose waiting connection dropped just before they stop: %s', (kind) => {
+  it('stop within seconds rather than wait for that connection, which would never report its end', async () => {
+    const server = await redisServer(kind);
+    const connections = server.connections();
+    const queue = createJobQueue({
+      registered: createTestJobs(() => undefined, `tasks${++namespaces}`),
+      settings: SETTINGS,
+      redis: connections,
+      services: { context: { instanceId: 'contract' }, logger: silentLogger, realtime: disabledRealtime },
+      instanceId: 'contract',
+      logger: silentLogger,
+    });
+    try {
+      const { command } = connections;
+      // The worker's copy of its connection that blocks waiting for jobs.
+      const waiting = async () => {
+        for (const node of 'nodes' in command ? command.nodes('master') : [command]) {
+          const line = String(await node.client('LIST'))
+            .split('\n')
+            .find((client) => / cmd=bzpopmin /.test(client));
+          if (line) return { node, id: /\bid=(\d+)/.exec(line)![1]! };
+        }
+        return undefined;
+      };
+      let blocked = await waiting();
+      for (const deadline = Date.now() + 10_000; !blocked && Date.now() < deadline; blocked = await waiting()) await sleep(20);
+      expect(blocked, 'a worker waits for jobs').toBeDefined();
+      await blocked!.node.client('KILL', 'ID', blocked!.id);
+      // ioredis waits at least 50 ms (the backoff's floor) before it reconnects.
+      await sleep(20);
+      const outcome = await Promise.race([queue.close().then(() => 'closed'), sleep(10_000).then(() => 'still closing after 10 s')]);
+      expect(outcome).toBe('closed');
+    } finally {
+      await connections.quit();
+      await server.close();
+    }
+  }, 60_000);
+});
