@@ -1,7 +1,7 @@
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { startMetricsServer } from './scaling/http/metrics-endpoint.js';
-import { createShutdown } from './scaling/http/shutdown.js';
+import { createShutdown, serverResource } from './scaling/http/shutdown.js';
 import { createLogger } from './scaling/logger.js';
 import { describeRedis } from './scaling/redis/redis-settings.js';
 import { startTracing } from './scaling/tracing/index.js';
@@ -49,10 +49,8 @@ createShutdown({
   realtime: app.realtime,
   jobs: app.jobs,
   resources: [
-    { name: 'metrics server', close: () => new Promise<void>((resolve) => metricsServer?.close(() => resolve()) ?? resolve()) },
-    { name: 'jobs', close: () => app.jobs.close() },
-    { name: 'caches', close: () => app.caches.close() },
-    { name: 'redis', close: async () => app.connections?.quit() },
+    serverResource('metrics server', metricsServer),
+    ...app.resources,
     // Last: the spans of everything above are exported before exit.
     ...(tracing ? [{ name: 'tracing', close: () => tracing.shutdown() }] : []),
   ],

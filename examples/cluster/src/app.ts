@@ -18,6 +18,7 @@ import { withCsrfProtection } from './scaling/http/csrf.js';
 import { HeaderAddingResponse } from './scaling/http/header-adding-response.js';
 import { createHealth, type Health } from './scaling/http/health.js';
 import { withOperations, type OperationsListener } from './scaling/http/operations-listener.js';
+import type { ShutdownResource } from './scaling/http/shutdown.js';
 import { createMetrics, type Metrics } from './scaling/metrics/index.js';
 import { createMemoryStore } from './scaling/store/memory-store.js';
 import { createJobQueue, type RunningJobQueue } from './scaling/jobs/index.js';
@@ -50,6 +51,8 @@ export interface App {
   health: Health;
   /** Requests in flight, for graceful shutdown. */
   requests: Pick<OperationsListener, 'inFlight' | 'whenIdle'>;
+  /** What shutdown closes once no request or job needs it, in this order: jobs, caches, Redis. */
+  resources: ShutdownResource[];
   close(): Promise<void>;
 }
 
@@ -177,6 +180,20 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   server.maxConnections = config.http.maxConnections;
   server.on('clientError', operations.clientError);
 
+  const resources: ShutdownResource[] = [
+    {
+      name: 'jobs',
+      async close() {
+        // No request is left to schedule a job.
+        detachJobs();
+        await jobs.close();
+      },
+    },
+    { name: 'caches', close: () => caches.close() },
+    // Last: everything above may still have needed Redis.
+    { name: 'redis', close: async () => connections?.quit() },
+  ];
+
   return {
     server,
     connections,
@@ -187,6 +204,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     metrics,
     health,
     requests: operations,
+    resources,
     async close() {
       // Workers stop taking jobs at once; the running ones finish meanwhile.
       const workersStopped = jobs.stopWorkers();
@@ -197,12 +215,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
         server.closeIdleConnections();
       });
       await workersStopped;
-      // No request is left to schedule a job.
-      detachJobs();
-      await jobs.close();
-      await caches.close();
-      // Last: everything above may still have needed Redis.
-      await connections?.quit();
+      for (const resource of resources) await resource.close();
     },
   };
 }

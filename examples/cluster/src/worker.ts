@@ -8,7 +8,7 @@
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import { startMetricsServer } from './scaling/http/metrics-endpoint.js';
-import { createShutdown } from './scaling/http/shutdown.js';
+import { createShutdown, serverResource } from './scaling/http/shutdown.js';
 import { createLogger } from './scaling/logger.js';
 import { describeRedis } from './scaling/redis/redis-settings.js';
 
@@ -37,11 +37,6 @@ createShutdown({
   drainMs: 0,
   timeoutMs: config.shutdownTimeoutMs,
   jobs: app.jobs,
-  resources: [
-    { name: 'metrics server', close: () => new Promise<void>((resolve) => metricsServer?.close(() => resolve()) ?? resolve()) },
-    { name: 'jobs', close: () => app.jobs.close() },
-    { name: 'caches', close: () => app.caches.close() },
-    { name: 'redis', close: async () => app.connections?.quit() },
-  ],
+  resources: [serverResource('metrics server', metricsServer), ...app.resources],
   logger,
 }).installSignalHandlers();

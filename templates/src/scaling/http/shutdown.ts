@@ -2,6 +2,17 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 
+/** Something shutdown closes after the requests and jobs that may still use it. */
+export interface ShutdownResource {
+  name: string;
+  close(): Promise<void>;
+}
+
+/** A node:http server (the metrics port's) as a resource; none when it was never started. */
+export function serverResource(name: string, server: Server | undefined): ShutdownResource {
+  return { name, close: () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())) };
+}
+
 export interface ShutdownOptions {
   server: Server;
   /** Fails readiness first, so load balancers stop routing here. */
@@ -21,7 +32,7 @@ export interface ShutdownOptions {
    */
   jobs?: { stopWorkers(): Promise<void> } | undefined;
   /** Closed last, after the requests that may still use them. */
-  resources?: Array<{ name: string; close(): Promise<void> }>;
+  resources?: ShutdownResource[];
   /** Flushed (pino's `flush`) before exiting, so the last lines are not lost. */
   logger?: (Logger & { flush?(): void }) | undefined;
   /** Injected by tests; default `process.exit`. */
