@@ -1,6 +1,6 @@
 /**
  * What a failing request tells the client: a generic 500 unless the process
- * was started with EXPOSE_ERRORS=true (only `npm run dev` sets it). NODE_ENV
+ * was started with EXPOSE_ERRORS=true (`npm run dev` sets it). NODE_ENV
  * has no say: left unset it means development, which must not leak internals.
  */
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/volt/index.js';
+import { startApp } from '../support/app-process.js';
 import { serve } from '../support/serve.js';
 
 /** A loopback port nothing listens on: Redis there is unreachable. */
@@ -59,15 +60,32 @@ describe('error responses', () => {
     expect(body.error.stack).toEqual(expect.stringContaining('\n    at '));
   });
 
-  it('EXPOSE_ERRORS accepts only true or false, and npm run dev is what sets it', () => {
+  it('EXPOSE_ERRORS accepts only true or false', () => {
     expect(loadConfig({}).exposeErrors).toBe(false);
     expect(loadConfig({ EXPOSE_ERRORS: 'false' }).exposeErrors).toBe(false);
     expect(() => loadConfig({ EXPOSE_ERRORS: 'yes' })).toThrow(/EXPOSE_ERRORS/);
-    const manifest = ['package.json', 'package.json.hbs'].map((name) => new URL(`../../${name}`, import.meta.url)).find((url) => exists(url))!;
-    const scripts = /"scripts":\s*(\{[^}]*\})/.exec(readFileSync(manifest, 'utf8'))![1]!;
-    const withExposure = Object.entries(JSON.parse(scripts) as Record<string, string>).filter(([, command]) => command.includes('EXPOSE_ERRORS'));
-    expect(withExposure.map(([name]) => name)).toEqual(['dev']);
   });
+
+  it('npm run dev exposes them whatever .env says, with a script that needs no POSIX shell', async () => {
+    const manifest = ['package.json', 'package.json.hbs'].map((name) => new URL(`../../${name}`, import.meta.url)).find((url) => exists(url))!;
+    const scripts = JSON.parse(/"scripts":\s*(\{[^}]*\})/.exec(readFileSync(manifest, 'utf8'))![1]!) as Record<string, string>;
+    expect(scripts.dev).toMatch(/ src\/dev\.ts$/);
+    expect(Object.values(scripts).filter((command) => /(^|\s)[A-Z_]+=/.test(command))).toEqual([]);
+
+    // The generated .env says EXPOSE_ERRORS=false.
+    const dev = await startApp(
+      'dev',
+      { REDIS_URL: `redis://127.0.0.1:${await closedPort()}`, LOG_LEVEL: 'silent', EXPOSE_ERRORS: 'false' },
+      { entry: 'src/dev.ts' },
+    );
+    try {
+      const { status, body } = await createNote(dev.url);
+      expect(status).toBe(500);
+      expect(body.error.stack).toEqual(expect.stringContaining('\n    at '));
+    } finally {
+      await dev.kill();
+    }
+  }, 30_000);
 });
 
 function exists(url: URL): boolean {
