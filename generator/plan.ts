@@ -22,8 +22,8 @@ export const MANIFEST_FILE = 'volt-scaled.json';
 
 /** Build output, caches and local state that live next to the templates while they are tested in place. */
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'coverage', 'test-results', '.stack', '.git']);
-/** Local secrets (.env, the Kubernetes Secret's secrets.env) never leave the machine they were made on. */
-const SKIPPED_FILES = new Set(['.env', 'secrets.env', '.DS_Store', MANIFEST_FILE]);
+/** Local secrets (.env, the Kubernetes Secrets' files) never leave the machine they were made on. */
+const SKIPPED_FILES = new Set(['.env', 'secrets.env', 'api-secrets.env', '.DS_Store', MANIFEST_FILE]);
 const SKIPPED_SUFFIXES = ['.log', '.tsbuildinfo'];
 
 /** npm strips `.gitignore` from published packages, so the template ships it as `_gitignore`. */

@@ -74,11 +74,12 @@ const containerNamed = (workload: any, name: string) => podSpecOf(workload).cont
 const decode = (secret: any): Record<string, string> =>
   Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 
-/** The app's environment in a pod: the ConfigMap, the Secret and the downward API. */
+/** The app's environment in a pod: the ConfigMap, the Secrets and the downward API. */
 function podEnvironment(objects: KubeObject[]): Record<string, string> {
   const config = findGenerated(objects, 'ConfigMap', 'api-config');
   const secret = decode(findGenerated(objects, 'Secret', 'redis-auth'));
-  return { ...config.data, REDIS_PASSWORD: secret.REDIS_APP_PASSWORD!, INSTANCE_ID: 'api-7d9f8-abcde' };
+  const apiSecrets = decode(findGenerated(objects, 'Secret', 'api-secrets'));
+  return { ...config.data, ...apiSecrets, REDIS_PASSWORD: secret.REDIS_APP_PASSWORD!, INSTANCE_ID: 'api-7d9f8-abcde' };
 }
 
 describe('deploy/kubernetes renders with kustomize', () => {
@@ -113,12 +114,17 @@ describe('deploy/kubernetes renders with kustomize', () => {
     }
   });
 
-  it('the documented command fills the Secret with fresh random passwords, one per Redis user', () => {
+  it("the documented commands fill the Secrets with fresh random values: one password per Redis user, and the API's AUTH_SECRET", () => {
     const secrets = projects.map((p) => decode(findGenerated(p.asGenerated, 'Secret', 'redis-auth')));
     for (const secret of secrets) expect(Object.keys(secret).sort()).toEqual(['REDIS_ADMIN_PASSWORD', 'REDIS_APP_PASSWORD']);
-    const passwords = secrets.flatMap((secret) => [secret.REDIS_ADMIN_PASSWORD, secret.REDIS_APP_PASSWORD]);
-    for (const password of passwords) expect(password).toMatch(/^[0-9a-f]{64}$/);
-    expect(new Set(passwords).size).toBe(passwords.length);
+    const apiSecrets = projects.map((p) => decode(findGenerated(p.asGenerated, 'Secret', 'api-secrets')));
+    for (const secret of apiSecrets) expect(Object.keys(secret)).toEqual(['AUTH_SECRET']);
+    const values = [
+      ...secrets.flatMap((secret) => [secret.REDIS_ADMIN_PASSWORD, secret.REDIS_APP_PASSWORD]),
+      ...apiSecrets.map((secret) => secret.AUTH_SECRET),
+    ];
+    for (const value of values) expect(value).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(values).size).toBe(values.length);
   });
 });
 
@@ -309,14 +315,20 @@ describe('Redis in each overlay', () => {
 
   it('every Secret and ConfigMap a pod uses is in the render, with the key it reads', () => {
     for (const objects of allRenders()) {
-      const secret = objects.find((o) => o.kind === 'Secret') as any;
+      const secretNamed = (name: string) => objects.find((o) => o.kind === 'Secret' && o.metadata.name === name) as any;
       for (const workload of objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))) {
         const refs = secretRefs(workload);
         expect(refs.length, describeObject(workload)).toBeGreaterThan(0);
-        for (const ref of refs) {
-          expect(ref.name).toBe(secret.metadata.name);
-          expect(Object.keys(secret.data)).toContain(ref.key);
-        }
+        for (const ref of refs) expect(Object.keys(secretNamed(ref.name)?.data ?? {}), `${describeObject(workload)}: ${ref.name}`).toContain(ref.key);
+        // Whole Secrets as environment: the API's own, and only the API gets it.
+        const wholeSecrets = podSpecOf(workload).containers.flatMap((c: any) =>
+          (c.envFrom ?? []).filter((e: any) => e.secretRef).map((e: any) => e.secretRef.name),
+        );
+        expect(
+          wholeSecrets.map((name: string) => name.replace(/-[a-z0-9]+$/, '')),
+          describeObject(workload),
+        ).toEqual(workload.kind === 'Deployment' ? ['api-secrets'] : []);
+        for (const name of wholeSecrets) expect(secretNamed(name), name).toBeDefined();
         for (const volume of podSpecOf(workload).volumes ?? []) {
           if (volume.configMap)
             expect(

@@ -26,12 +26,16 @@ export async function kustomize(dir: string): Promise<KubeObject[]> {
   });
 }
 
-/** The command in base/secrets.env.example that fills the Secret's file, as a user runs it from the project root. */
+/** The commands in base/*.env.example that fill the Secrets' files, as a user runs them from the project root (joined with &&). */
 export async function secretsCommand(projectDir: string): Promise<string> {
-  const example = await readFile(path.join(projectDir, 'deploy/kubernetes/base/secrets.env.example'), 'utf8');
-  const command = /^#\s+(sed .*> deploy\/kubernetes\/base\/secrets\.env)$/m.exec(example)?.[1];
-  if (!command) throw new Error('no command that fills secrets.env in secrets.env.example');
-  return command;
+  const commands: string[] = [];
+  for (const name of ['secrets', 'api-secrets']) {
+    const example = await readFile(path.join(projectDir, `deploy/kubernetes/base/${name}.env.example`), 'utf8');
+    const command = new RegExp(`^#\\s+(sed .*> deploy/kubernetes/base/${name}\\.env)$`, 'm').exec(example)?.[1];
+    if (!command) throw new Error(`no command that fills ${name}.env in ${name}.env.example`);
+    commands.push(command);
+  }
+  return commands.join(' && ');
 }
 
 export async function run(command: string, cwd: string): Promise<void> {
