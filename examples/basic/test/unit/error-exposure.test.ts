@@ -72,7 +72,7 @@ describe('error responses', () => {
     expect(scripts.dev).toMatch(/ src\/dev\.ts$/);
     expect(Object.values(scripts).filter((command) => /(^|\s)[A-Z_]+=/.test(command))).toEqual([]);
 
-    // The generated .env says EXPOSE_ERRORS=false.
+    // As the generated .env says: EXPOSE_ERRORS=false.
     const dev = await startApp(
       'dev',
       { REDIS_URL: `redis://127.0.0.1:${await closedPort()}`, LOG_LEVEL: 'silent', EXPOSE_ERRORS: 'false' },

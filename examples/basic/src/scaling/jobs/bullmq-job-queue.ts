@@ -29,8 +29,8 @@ export function queuePrefix(namespace: string): string {
   return `jobs:{${namespace}}`;
 }
 
-/** How often a closing worker is checked for jobs still running here. */
-const CLOSE_CHECK_MS = 1_000;
+/** How long a closing worker waits for its blocking connection to reconnect (the app's backoff tops out at 2 s). */
+const RECONNECT_WAIT_MS = 3_000;
 
 export interface BullmqJobQueueOptions {
   namespaces: readonly string[];
@@ -53,6 +53,12 @@ function info(namespace: string, job: Job): JobInfo {
     attempts: job.opts.attempts ?? 1,
     createdAt: new Date(job.timestamp),
   };
+}
+
+/** A client that has connected at least once; none while it is still connecting or when it never could. */
+async function connectedOnce<T>(client: Promise<T> | undefined): Promise<T | undefined> {
+  // A settled promise wins the race over the `undefined` after it.
+  return client && Promise.race([client, undefined]).catch(() => undefined);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -78,23 +84,18 @@ export function createBullmqJobQueue(options: BullmqJobQueueOptions): RunningJob
     queues.set(namespace, queue);
   }
 
-  // Jobs whose handler runs in this process now.
-  let handling = 0;
   const workerConnection = options.workOn.length > 0 ? connections.worker('jobs') : undefined;
   const workers = options.workOn.map((namespace) => {
     const worker = new Worker(
       namespace,
       // Life of a job, step 4: on whichever instance's worker took the job.
       async (job: Job) => {
-        handling += 1;
         try {
           return await outcomes.attempt(info(namespace, job), job.data);
         } catch (error) {
           // BullMQ fails an UnrecoverableError at once, whatever attempts remain.
           if (outcomes.isPermanent(error)) throw new UnrecoverableError((error as Error).message);
           throw error;
-        } finally {
-          handling -= 1;
         }
       },
       {
@@ -131,38 +132,23 @@ export function createBullmqJobQueue(options: BullmqJobQueueOptions): RunningJob
   }
 
   /**
-   * Whether a worker's connections are up: the shared one and the worker's blocking
-   * copy. A copy still waiting to reconnect after an outage would never report its
-   * end to a graceful close (ioredis emits no `end` for it), so that worker closes at once.
-   */
-  async function connected(worker: Worker): Promise<boolean> {
-    if (workerConnection?.status !== 'ready') return false;
-    // Not yet connected once: the settled `null` wins the race.
-    const blocking = await Promise.race([worker.backend.blockingClient, Promise.resolve(null)]);
-    return blocking?.status === 'ready';
-  }
-
-  /**
    * Closes a worker: it stops fetching, its running jobs finish, its connections close.
-   * After a cluster connection drops, BullMQ may wait for its blocking command past the
-   * disconnect meant to end it (ioredis keeps the command): once no job has run here for
-   * two checks in a row, nothing is left to wait for.
+   * Without Redis no running job can record its outcome (its lock expires and another
+   * worker runs it again), and BullMQ would wait for a connection: close at once.
    */
   async function closeWorker(worker: Worker): Promise<void> {
-    const closing = worker.close(!(await connected(worker))).then(() => true);
-    closing.catch(() => undefined);
-    for (let idleChecks = 0; idleChecks < 2; idleChecks = handling === 0 ? idleChecks + 1 : 0) {
-      if (await Promise.race([closing, sleep(CLOSE_CHECK_MS, false)])) return;
-    }
-    logger.warn({ queue: worker.name }, 'job worker still closing with no job running: stopped waiting for it');
+    if (workerConnection?.status !== 'ready') return worker.close(true);
+    // A graceful close ends the worker's blocking copy of the connection and waits for
+    // its `end`, which ioredis never emits for a copy still waiting to reconnect after
+    // a drop: give it time to come back first, and if it does not, close at once.
+    const blocking = await connectedOnce(worker.backend.blockingClient);
+    for (const deadline = Date.now() + RECONNECT_WAIT_MS; blocking && blocking.status !== 'ready' && Date.now() < deadline; ) await sleep(50);
+    return worker.close(blocking !== undefined && blocking.status !== 'ready');
   }
 
   let stopped: Promise<void> | undefined;
   const stopWorkers = () =>
     (stopped ??= (async () => {
-      // Each worker stops fetching, lets its running jobs finish, then closes its connections.
-      // Without Redis no running job can record its outcome (its lock expires and another
-      // worker runs it again), and BullMQ would wait for a connection: close at once.
       await Promise.all(workers.map(closeWorker));
       await outcomes.settled();
     })());
