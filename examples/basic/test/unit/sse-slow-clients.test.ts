@@ -64,6 +64,17 @@ describe('SSE streams whose client stops reading', () => {
     expect(reader.envelopes().map((event) => event.id)).toEqual(live);
   });
 
+  it('replays to a reading client with the smallest bound, whose half is below the socket high-water mark (no drain event comes there)', {
+    timeout: 30_000,
+  }, async () => {
+    const h = await harness({ maxLength: 5_000, maxBufferedBytes: 16 * KiB, writeStallMs: 60_000 });
+    const history = await publish(h, 2_000, 'history');
+    const client = await h.open('channels=notes', history[0]);
+    await client.waitFor((c) => c.events.at(-1)?.id === history.at(-1), 20_000, `event ${history.at(-1)}`);
+    expect(client.envelopes().map((event) => event.id)).toEqual(history.slice(1));
+    expect(h.processor.stats().connections).toBe(1);
+  });
+
   it('closes a stream whose client takes no byte for writeStallMs, replaying or live, and leaves slow but reading clients alone', {
     timeout: 30_000,
   }, async () => {

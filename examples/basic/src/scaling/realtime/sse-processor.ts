@@ -15,6 +15,7 @@
  * loses nothing. The number of streams per instance is capped too.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BROADCAST_CHANNEL, REVALIDATE_CHANNEL } from '../../volt/index.js';
 import type { RealtimeTransport } from '../../volt/realtime-transport.js';
 import type { Procedure } from '../../volt/types.js';
@@ -99,6 +100,8 @@ export interface SseProcessorOptions<Context = unknown> extends SseSettings {
 
 /** setTimeout's longest delay; a later expiry is re-armed from there. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How often a replay waiting for its client to read checks the buffer when no `drain` will come. */
+const BUFFER_CHECK_MS = 5;
 
 export class SseProcessor<Context = unknown> implements RealtimeTransport, StreamWriter {
   private readonly log: ChannelLog;
@@ -265,7 +268,7 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
           // A replay goes at the client's pace: past half the bound it waits for
           // the client to read (a client that never does is cut off by the stall check).
           if (connection.res.writableLength > this.settings.maxBufferedBytes / 2) {
-            await waitForDrain(connection.res);
+            await bufferedAtMost(connection.res, this.settings.maxBufferedBytes / 2);
             if (connection.closed) return;
           }
           connection.positions[index] = event.id;
@@ -431,6 +434,19 @@ export class SseProcessor<Context = unknown> implements RealtimeTransport, Strea
       }, this.settings.closeFlushMs).unref();
     }
     await this.log.close();
+  }
+}
+
+/**
+ * Resolves once `res` holds at most `bytes` unsent, or has closed. Node emits
+ * `drain` only for a buffer that passed the socket's high-water mark (16 KiB
+ * up to Node 20, 64 KiB from Node 22); below it the buffer shrinks without an
+ * event, so it is checked every few milliseconds.
+ */
+async function bufferedAtMost(res: ServerResponse, bytes: number): Promise<void> {
+  while (!res.destroyed && res.writableLength > bytes) {
+    if (res.writableNeedDrain) await waitForDrain(res);
+    else await sleep(BUFFER_CHECK_MS);
   }
 }
 
