@@ -7,15 +7,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../templates/src/app.js';
 import { loadConfig } from '../../templates/src/config.js';
 import { silentLogger } from '../../templates/src/volt/index.js';
 import { AUTH_ENV, signToken } from '../../templates/test/support/auth-tokens.js';
 import { serve, type Served } from '../../templates/test/support/serve.js';
+import { launchChromium } from '../support/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', 'test-results', 'browser');
 
 let app: App;
@@ -28,11 +28,7 @@ beforeAll(async () => {
     logger: silentLogger,
   });
   served = await serve(app.server);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -6,12 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, infraForTests, startStack, type RunningStack } from '../../templates/test/stack/harness.js';
 import { AUTH_ENV, signToken } from '../../templates/test/support/auth-tokens.js';
+import { launchChromium } from '../support/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', 'test-results', 'browser');
 
 let stack: RunningStack;
@@ -23,11 +23,7 @@ beforeAll(async () => {
   const { infraDir, instances } = await infraForTests();
   // Outside production, so the page offers the development sign-in (it also takes pasted tokens).
   stack = await startStack({ redis: 'cluster', instances, infraDir, env: { ...AUTH_ENV, NODE_ENV: 'development' } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {

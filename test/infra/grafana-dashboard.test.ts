@@ -18,12 +18,12 @@ import { labelValuesQuery, legend, loadDashboard, metricNames, substitute, type 
 import { startPrometheus, type PrometheusServer } from './support/prometheus-server.js';
 import { renderDashboardPng, type DrawnSeries } from './support/render-dashboard.js';
 import { renderProjectFiles } from './support/render-project-files.js';
+import { CHROMIUM_PATH } from '../support/chromium.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 const grafanaDir = path.join(repoRoot, 'infra', 'grafana');
 const dashboardFile = path.join(grafanaDir, 'dashboards', 'api-instances.json');
 const dashboard = loadDashboard(dashboardFile);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'test-results', 'grafana');
 const SCRAPE_SECONDS = 1;
 /** What Grafana puts for $__rate_interval at this scrape interval (at least 4 scrapes), with room to spare. */
@@ -288,7 +288,7 @@ describe('every panel query on a real Prometheus scraping the stack under traffi
         'Drawn from the PromQL of infra/grafana/dashboards/api-instances.json, evaluated by Prometheus (query_range) while tests drove traffic ' +
         'through `npm run stack` (3 instances, Redis Cluster, nginx). Not a Grafana screenshot: the same panels and queries, rendered with uPlot.',
       out,
-      chromiumPath: CHROMIUM,
+      chromiumPath: CHROMIUM_PATH,
     });
     const png = readFileSync(out);
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
 import type { Dashboard, Panel } from './grafana-dashboard.js';
+import { launchChromium } from '../../support/chromium.js';
 
 const require = createRequire(import.meta.url);
 
@@ -69,11 +69,7 @@ export async function renderDashboardPng(input: RenderInput): Promise<void> {
 </head><body><script>window.PAYLOAD = ${JSON.stringify(payload).replace(/</g, '\\u003c')};</script>
 <script>${PAGE_SCRIPT}</script></body></html>`;
 
-  const browser = await chromium.launch({
-    executablePath: input.chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser = await launchChromium(input.chromiumPath);
   try {
     const page = await browser.newPage({ viewport: { width: WIDTH, height: 900 }, deviceScaleFactor: 1 });
     const errors: string[] = [];
