@@ -5,7 +5,7 @@ import type { JobSettings } from './scaling/jobs/index.js';
 import { readRedisSettings, type RedisSettings } from './scaling/redis/redis-settings.js';
 import { VOLT_DEFAULTS } from './volt/index.js';
 
-/** An empty variable (`AUTH_SECRET=` in .env) counts as unset. */
+/** An empty variable (`AUTH_SECRET=` in .env, or an unset `${VAR:-}` that compose passes) counts as unset. */
 const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
 /** A comma-separated list; empty items are dropped. */
 const commaList = z.string().transform((text) =>
@@ -123,15 +123,10 @@ const EnvSchema = z.object({
   JOBS_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   // OpenTelemetry traces (src/scaling/tracing): on when an OTLP endpoint is set.
   // The SDK reads every other OTEL_* variable itself (service name, sampler, headers, protocol).
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional()),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(emptyAsUnset, z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional()),
   OTEL_SDK_DISABLED: z.string().optional(),
 });
-
-/** `VAR=` (as compose passes an unset `${VAR:-}`) means unset. */
-function emptyAsUnset(value: unknown): unknown {
-  return value === '' ? undefined : value;
-}
 
 export type Config = ReturnType<typeof loadConfig>;
 

@@ -259,7 +259,7 @@ export function isRegisteredJobs(value: unknown): value is RegisteredJobs {
 // ---- validation
 
 /** Thrown by `schedule` for an input the job's schema rejects: nothing was added. */
-export function jobInputError(where: string, issues: ReadonlyArray<StandardSchemaV1.Issue>): VoltError {
+function jobInputError(where: string, issues: ReadonlyArray<StandardSchemaV1.Issue>): VoltError {
   const details = issues.map((issue) => ({ location: 'input', path: issuePath(issue), message: issue.message }));
   const first = details[0];
   const summary = first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'invalid';

@@ -67,7 +67,7 @@ export function startOpenTelemetry(settings: TracingSettings): Tracing {
  * default writes every argument of some commands, scripts included, which
  * would put event payloads (user content) into traces.
  */
-export function commandWithoutValues(command: string, args: CommandArgs): string {
+function commandWithoutValues(command: string, args: CommandArgs): string {
   const shown = /^eval/i.test(command) ? 2 + (Number(args[1]) || 0) : 1;
   const parts = args.slice(0, shown).map((arg) => (typeof arg === 'string' || typeof arg === 'number' ? String(arg) : '?'));
   const hidden = args.length - parts.length;

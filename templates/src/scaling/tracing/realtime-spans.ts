@@ -10,6 +10,7 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
 import type { RealtimeTracing } from './index.js';
+import { traceIdsOf } from './request-spans.js';
 
 export function createRealtimeSpans(tracer: Tracer): RealtimeTracing {
   return {
@@ -72,16 +73,16 @@ export function createRealtimeSpans(tracer: Tracer): RealtimeTracing {
   };
 }
 
-export function toTraceparent(spanContext: SpanContext): string {
-  const flags = spanContext.traceFlags & TraceFlags.SAMPLED ? '01' : '00';
-  return `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`;
+function toTraceparent(spanContext: SpanContext): string {
+  const { trace_id, span_id, trace_flags } = traceIdsOf(spanContext);
+  return `00-${trace_id}-${span_id}-${trace_flags}`;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const INVALID_TRACE_ID = '0'.repeat(32);
 const INVALID_SPAN_ID = '0'.repeat(16);
 
-export function fromTraceparent(text: string | undefined): SpanContext | undefined {
+function fromTraceparent(text: string | undefined): SpanContext | undefined {
   if (text === undefined) return undefined;
   const match = TRACEPARENT.exec(text);
   if (match === null || match[1] === INVALID_TRACE_ID || match[2] === INVALID_SPAN_ID) return undefined;

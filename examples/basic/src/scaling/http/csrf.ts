@@ -47,7 +47,7 @@ export function withCsrfProtection(next: NodeListener, options: CsrfOptions): No
 }
 
 /** True when a browser says the request comes from another site (or an origin it will not name). */
-export function crossSite(req: IncomingMessage, trusted: ReadonlySet<string>): boolean {
+function crossSite(req: IncomingMessage, trusted: ReadonlySet<string>): boolean {
   const { origin, host } = req.headers;
   const site = req.headers['sec-fetch-site'];
   if (site === 'same-origin' || site === 'none') return false;

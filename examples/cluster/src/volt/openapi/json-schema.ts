@@ -37,12 +37,12 @@ const DEFS_REF = '#/$defs/';
  */
 const vendorJsonCache = new WeakMap<StandardSchemaV1, Partial<Record<SchemaSide, JsonSchema>>>();
 
-export function hasJsonSchema(schema: StandardSchemaV1): schema is StandardSchemaV1 & StandardJSONSchemaV1 {
+function hasJsonSchema(schema: StandardSchemaV1): schema is StandardSchemaV1 & StandardJSONSchemaV1 {
   const jsonSchema = (schema['~standard'] as { jsonSchema?: StandardJSONSchemaV1['~standard']['jsonSchema'] }).jsonSchema;
   return typeof jsonSchema?.input === 'function' && typeof jsonSchema.output === 'function';
 }
 
-export const componentRef = (name: string): JsonSchema => ({ $ref: `${COMPONENT_REF}${name}` });
+const componentRef = (name: string): JsonSchema => ({ $ref: `${COMPONENT_REF}${name}` });
 
 /**
  * The document's `components.schemas`, filled as schemas are converted. A
